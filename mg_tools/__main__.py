@@ -1,0 +1,3 @@
+from mg_tools.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,257 @@
+"""Every error mg-tools raises, in one place.
+
+    MgToolsError
+    ├── ConfigurationError        no key and no sandbox, bad region, bad base URL
+    ├── RegistryError             a plugin declared something invalid (carries the plugin)
+    ├── UnknownOperation          no operation of that name is registered or exposed
+    ├── InvalidArguments          arguments failed validation; nothing was sent
+    ├── PolicyDenied              the policy refused the call; nothing was sent
+    ├── ConfirmationRequired      the policy wants the call repeated with a confirmation token
+    ├── TransportError            the request did not get an HTTP answer (carries ``maybe_sent``)
+    └── MailgunError              Mailgun answered with an error status
+        ├── BadRequest            400
+        ├── Unauthorized          401
+        ├── PaymentRequired       402
+        ├── Forbidden             403
+        ├── NotFound              404
+        ├── Conflict              409
+        ├── Gone                  410
+        ├── PayloadTooLarge       413
+        ├── RateLimited           429 (carries ``retry_after``)
+        └── ServerError           5xx
+
+Messages say what happened and what to do next; none of them ever contains a secret.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadRequest",
+    "ConfigurationError",
+    "ConfirmationRequired",
+    "Conflict",
+    "Forbidden",
+    "Gone",
+    "InvalidArguments",
+    "MailgunError",
+    "MgToolsError",
+    "NotFound",
+    "PayloadTooLarge",
+    "PaymentRequired",
+    "PolicyDenied",
+    "RateLimited",
+    "RegistryError",
+    "ServerError",
+    "TransportError",
+    "Unauthorized",
+    "UnknownOperation",
+    "error_for_status",
+]
+
+
+class MgToolsError(Exception):
+    """Base class of every error raised by mg-tools."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description of the error, for agents and for `--json` output."""
+        return {"error": self.code, "message": self.message}
+
+
+class ConfigurationError(MgToolsError):
+    """The environment or options do not describe a usable setup (for instance no API key and no sandbox)."""
+
+    code = "configuration_error"
+
+
+class RegistryError(MgToolsError):
+    """A plugin registered an invalid or duplicate operation; start-up stops with the plugin's name."""
+
+    code = "registry_error"
+
+    def __init__(self, message: str, *, plugin: str | None = None) -> None:
+        super().__init__(f"plugin {plugin!r}: {message}" if plugin else message)
+        self.plugin = plugin
+
+
+class UnknownOperation(MgToolsError):
+    """No operation of this name is registered, or the policy does not expose it."""
+
+    code = "unknown_operation"
+
+    def __init__(self, name: str, *, suggestions: tuple[str, ...] = ()) -> None:
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown operation {name!r}.{hint}")
+        self.name = name
+        self.suggestions = suggestions
+
+
+class InvalidArguments(MgToolsError):
+    """The arguments do not match the operation's parameters; nothing was sent.
+
+    ``errors`` lists ``(field, problem)`` pairs, fields named as the caller named them.
+    """
+
+    code = "invalid_arguments"
+
+    def __init__(self, operation: str, errors: list[tuple[str, str]]) -> None:
+        detail = "; ".join(f"{field}: {problem}" if field else problem for field, problem in errors)
+        super().__init__(f"invalid arguments for {operation}: {detail}")
+        self.operation = operation
+        self.errors = errors
+
+    def to_dict(self) -> dict:
+        return {
+            **super().to_dict(),
+            "fields": [{"field": field, "problem": problem} for field, problem in self.errors],
+        }
+
+
+class PolicyDenied(MgToolsError):
+    """The policy refused this call; nothing was sent. The message names the rule that refused it."""
+
+    code = "policy_denied"
+
+
+class ConfirmationRequired(MgToolsError):
+    """The policy wants an explicit confirmation: repeat the same call with ``confirm_token``."""
+
+    code = "confirmation_required"
+
+    def __init__(self, message: str, *, token: str) -> None:
+        super().__init__(message)
+        self.token = token
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "confirm_token": self.token}
+
+
+class TransportError(MgToolsError):
+    """No HTTP answer came back (connection refused or dropped, timeout).
+
+    ``maybe_sent`` is true when the request may have reached Mailgun, so a send must not be repeated
+    blindly: check the events or logs for the message first.
+    """
+
+    code = "transport_error"
+
+    def __init__(self, message: str, *, maybe_sent: bool) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "maybe_sent": self.maybe_sent}
+
+
+class MailgunError(MgToolsError):
+    """Mailgun answered with an error status; ``message`` carries Mailgun's own explanation."""
+
+    code = "mailgun_error"
+    hint = ""
+
+    def __init__(self, message: str, *, status: int, method: str = "", path: str = "") -> None:
+        where = f" ({method} {path})" if method else ""
+        text = f"Mailgun {status}{where}: {message}"
+        if self.hint:
+            text += f" {self.hint}"
+        super().__init__(text)
+        self.status = status
+        self.mailgun_message = message
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "status": self.status}
+
+
+class BadRequest(MailgunError):
+    """Mailgun rejected the request as invalid (400)."""
+
+    code = "bad_request"
+    hint = "Fix the arguments named in the message and try again."
+
+
+class Unauthorized(MailgunError):
+    """The API key was refused (401)."""
+
+    code = "unauthorized"
+    hint = "Check MAILGUN_API_KEY and MAILGUN_API_REGION (EU accounts need region eu)."
+
+
+class PaymentRequired(MailgunError):
+    """The feature needs another Mailgun plan, or the account is in arrears (402)."""
+
+    code = "payment_required"
+
+
+class Forbidden(MailgunError):
+    """The key may not do this (403): a domain sending key, a restricted role, or a disabled feature."""
+
+    code = "forbidden"
+
+
+class NotFound(MailgunError):
+    """The resource does not exist (404); right after creating it, Mailgun may need a moment."""
+
+    code = "not_found"
+    hint = "Check the name or address, and the region of the account."
+
+
+class Conflict(MailgunError):
+    """The resource already exists or is in a conflicting state (409)."""
+
+    code = "conflict"
+
+
+class Gone(MailgunError):
+    """The resource existed but has expired (410), such as a stored message after its retention."""
+
+    code = "gone"
+
+
+class PayloadTooLarge(MailgunError):
+    """The request was larger than Mailgun accepts (413)."""
+
+    code = "payload_too_large"
+
+
+class RateLimited(MailgunError):
+    """Mailgun's rate limit was reached (429); ``retry_after`` is the wait in seconds when Mailgun said."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, status: int = 429, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, status=status, **kw)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
+class ServerError(MailgunError):
+    """Mailgun failed (5xx). A send may still have been delivered: check events before sending again."""
+
+    code = "server_error"
+
+
+_BY_STATUS: dict[int, type[MailgunError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    402: PaymentRequired,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    410: Gone,
+    413: PayloadTooLarge,
+    429: RateLimited,
+}
+
+
+def error_for_status(status: int) -> type[MailgunError]:
+    """The error class for an HTTP status: one table, with 5xx and other 4xx as fallbacks."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, MailgunError)

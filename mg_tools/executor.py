@@ -1,0 +1,272 @@
+"""The executor: the single path of every call, from every front end.
+
+validate (pydantic) -> policy -> build request -> client -> shape result
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import ValidationError
+
+from mg_tools import log
+from mg_tools.client import MailgunClient
+from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, PolicyDenied
+from mg_tools.operation import Operation, Paging
+from mg_tools.policy import Policy
+from mg_tools.registry import Registry
+from mg_tools.request import PreparedRequest, build_request
+
+__all__ = ["DEFAULT_BUDGET", "Executor", "Result"]
+
+DEFAULT_BUDGET = 20_000
+NO_ACCOUNT = (
+    "no Mailgun account configured: set MAILGUN_API_KEY (and MAILGUN_API_REGION=eu for EU accounts), "
+    "or use --sandbox for the local sandbox; nothing was sent"
+)
+
+
+@dataclass
+class Result:
+    """A shaped result: JSON-ready ``data``, the cursor of the next page, and what was trimmed."""
+
+    operation: str
+    data: Any
+    status: int = 200
+    next_cursor: str | None = None
+    truncated: dict[str, Any] | None = None
+    sandbox: bool = False
+    dry_run: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"result": self.data}
+        if self.next_cursor is not None:
+            out["next_cursor"] = self.next_cursor
+        if self.truncated:
+            out["truncated"] = self.truncated
+        if self.sandbox:
+            out["sandbox"] = "local sandbox: no real mail is sent"
+        return out
+
+
+class Executor:
+    """Runs operations: ``await executor.execute("list_domains", {"limit": 5})``."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        policy: Policy,
+        client: MailgunClient | None,
+        *,
+        file_roots: tuple[Path, ...] = (),
+        budget: int = DEFAULT_BUDGET,
+        sandbox: bool = False,
+        base_url: str = "",
+    ) -> None:
+        self.registry = registry
+        self.policy = policy
+        self.client = client
+        self.file_roots = file_roots
+        self.budget = budget
+        self.sandbox = sandbox
+        self.base_url = base_url or (client.base_url if client else "")
+        self._confirm_key = secrets.token_bytes(32)
+        self._results: OrderedDict[str, str] = OrderedDict()
+        self._log = log.get_logger("mg_tools.executor")
+
+    # -- the path ---------------------------------------------------------------------------------
+
+    def prepare(
+        self, name: str, arguments: dict[str, Any] | None, *, confirm_token: str | None = None
+    ) -> tuple[Operation, PreparedRequest]:
+        """Validate, ask the policy and build the request, without sending anything."""
+        op = self.registry.get(name)
+        args = self.validate(op, arguments)
+        decision = self.policy.decide(op)
+        if not decision.allowed:
+            raise PolicyDenied(f"{decision.reason}; nothing was sent")
+        request = build_request(op, args, file_roots=self.file_roots)
+        if decision.confirm:
+            expected = self._confirmation(op, request)
+            if not confirm_token or not hmac.compare_digest(confirm_token, expected):
+                raise ConfirmationRequired(
+                    f"{op.name} ({op.tag}) needs confirmation: show the user what it will do, then repeat "
+                    "the identical call with confirm_token; nothing was sent",
+                    token=expected,
+                )
+        return op, request
+
+    async def execute(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        dry_run: bool = False,
+        confirm_token: str | None = None,
+    ) -> Result:
+        op, request = self.prepare(name, arguments, confirm_token=confirm_token)
+        if dry_run:
+            described = log.redact(request.describe(self.base_url or "https://api.mailgun.net"))
+            return Result(op.name, described, dry_run=True, sandbox=self.sandbox)
+        if self.client is None:
+            raise ConfigurationError(NO_ACCOUNT)
+        self._log.info("call", operation=op.name, tag=op.tag)
+        response = await self.client.send(request, idempotent=op.idempotent)
+        return self.shape(op, request, response)
+
+    @staticmethod
+    def validate(op: Operation, arguments: Any) -> Any:
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, dict):
+            raise InvalidArguments(op.name, [("", f"arguments must be an object, got {type(arguments).__name__}")])
+        try:
+            return op.params.model_validate(arguments)
+        except ValidationError as exc:
+            raise InvalidArguments(op.name, _field_errors(exc)) from None
+
+    # -- shaping ----------------------------------------------------------------------------------
+
+    def shape(self, op: Operation, request: PreparedRequest, response: httpx.Response) -> Result:
+        data = _decode(response)
+        if op.secret_fields and not self.policy.allow_secrets:
+            data = _redact_fields(data, op.secret_fields)
+        cursor = _next_cursor(op, request, data)
+        if isinstance(data, dict) and op.paging is Paging.URLS:
+            data = {k: v for k, v in data.items() if k != "paging"}
+        result = Result(op.name, data, status=response.status_code, next_cursor=cursor, sandbox=self.sandbox)
+        return self._budget(result)
+
+    def _budget(self, result: Result) -> Result:
+        text = json.dumps(result.data, ensure_ascii=False, default=str)
+        if len(text) <= self.budget:
+            return result
+        result_id = secrets.token_hex(6)
+        self._results[result_id] = text
+        while len(self._results) > 32:
+            self._results.popitem(last=False)
+        data = result.data
+        items_key = next((k for k in ("items", "members", "routes") if isinstance(data, dict)
+                          and isinstance(data.get(k), list)), None)
+        if items_key:
+            items, kept = data[items_key], []
+            size = len(json.dumps({**data, items_key: []}, ensure_ascii=False, default=str))
+            for item in items:
+                size += len(json.dumps(item, ensure_ascii=False, default=str)) + 2
+                if size > self.budget:
+                    break
+                kept.append(item)
+            result.data = {**data, items_key: kept}
+            result.truncated = {
+                "items_returned": len(kept),
+                "items_omitted": len(items) - len(kept),
+                "result_id": result_id,
+                "hint": f"ask for a smaller page (limit={max(1, len(kept))}) or read the full JSON "
+                        "with read_result(result_id, offset)",
+            }
+        else:
+            result.data = None
+            result.truncated = {
+                "result_id": result_id,
+                "total_chars": len(text),
+                "hint": "the result is larger than the budget: read it in chunks with read_result(result_id, offset)",
+            }
+        return result
+
+    def read_result(self, result_id: str, offset: int = 0, length: int | None = None) -> dict[str, Any]:
+        """A chunk of a result that was trimmed to the budget, as JSON text."""
+        text = self._results.get(result_id)
+        if text is None:
+            raise InvalidArguments("read_result", [("result_id", "unknown or expired; repeat the original call")])
+        length = min(length or self.budget, self.budget)
+        chunk = text[offset: offset + length]
+        end = offset + len(chunk)
+        return {"chunk": chunk, "offset": offset, "next_offset": end if end < len(text) else None,
+                "total_chars": len(text)}
+
+    def _confirmation(self, op: Operation, request: PreparedRequest) -> str:
+        digest = hashlib.sha256(
+            json.dumps([op.name, request.describe(""), [f[1][0] for f in request.files]], sort_keys=True,
+                       default=str).encode()
+        ).digest()
+        return hmac.new(self._confirm_key, digest, hashlib.sha256).hexdigest()[:24]
+
+
+def _field_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"] if p not in {"function-after", "function-before"})
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required"
+        out.append((loc, msg))
+    return out
+
+
+def _decode(response: httpx.Response) -> Any:
+    ctype = response.headers.get("content-type", "")
+    if "json" in ctype:
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    if not response.content:
+        return {}
+    return {"content_type": ctype.split(";")[0], "text": response.text}
+
+
+def _redact_fields(data: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(data, dict):
+        return {k: ("*** (secret: grant it with MG_TOOLS_ALLOW_SECRETS)" if k in keys and v else
+                    _redact_fields(v, keys)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_redact_fields(v, keys) for v in data]
+    return data
+
+
+def _next_cursor(op: Operation, request: PreparedRequest, data: Any) -> str | None:
+    if not op.paging or not isinstance(data, dict):
+        return None
+    items = data.get(op.items_key)
+    count = len(items) if isinstance(items, list) else 0
+    query = dict(request.query)
+    if op.paging is Paging.URLS:
+        paging = data.get("paging") or {}
+        nxt = paging.get("next") or paging.get("Next")
+        limit = int(query.get("limit", 0) or 0)
+        if not nxt or count == 0 or (limit and count < limit) or nxt == request.path:
+            return None
+        parts = urlsplit(nxt)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    if op.paging in (Paging.SKIP, Paging.PAGE):
+        if count == 0:
+            return None
+        if op.paging is Paging.PAGE:
+            return str(int(query.get("page", 1) or 1) + 1) if count >= int(query.get("limit", count) or count) else None
+        skip = int(query.get("skip", 0) or 0) + count
+        total = data.get("total_count", data.get("total"))
+        if isinstance(total, int):
+            return str(skip) if skip < total else None
+        limit = int(query.get("limit", 0) or 0)
+        return str(skip) if limit and count >= limit else None
+    pagination = data.get("pagination") or {}
+    if op.paging is Paging.TOKEN:
+        token = pagination.get("next")
+        return token if token and count else None
+    if op.paging is Paging.BODY_SKIP:
+        skip = int(pagination.get("skip", 0) or 0) + count
+        total = pagination.get("total")
+        return str(skip) if count and isinstance(total, int) and skip < total else None
+    return None

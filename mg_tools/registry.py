@@ -1,0 +1,134 @@
+"""The registry: every operation from every plugin, collected and checked once at start-up."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+
+import pluggy
+from pydantic import BaseModel
+
+from mg_tools.errors import RegistryError, UnknownOperation
+from mg_tools.operation import METHODS, NAME_PATTERN, Access, Operation
+from mg_tools.types import CURSOR
+
+__all__ = ["ENTRY_POINT_GROUP", "Registry", "make_plugin_manager"]
+
+ENTRY_POINT_GROUP = "mg_tools"
+
+
+def make_plugin_manager(
+    *, blocked: Iterable[str] = (), plugins: Iterable[object] = (), entry_points: bool = True
+) -> pluggy.PluginManager:
+    """A plugin manager with the installed plugins (built-ins included) loaded from entry points.
+
+    ``blocked`` names plugins (entry-point names such as ``"messages"``) to skip; ``plugins`` are
+    extra plugin objects or modules registered directly, as tests and embedding code do.
+    """
+    from mg_tools import hookspecs
+
+    pm = pluggy.PluginManager("mg_tools")
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    if entry_points:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for plugin in plugins:
+        pm.register(plugin, name=getattr(plugin, "__name__", None))
+    pm.check_pending()
+    return pm
+
+
+class Registry:
+    """The operations, by name. Construction validates every declaration and fails loudly."""
+
+    def __init__(self, operations: Iterable[Operation] = ()) -> None:
+        self._ops: dict[str, Operation] = {}
+        for op in operations:
+            self.add(op)
+
+    @classmethod
+    def from_plugins(cls, pm: pluggy.PluginManager) -> Registry:
+        registry = cls()
+        for impl in pm.hook.register_operations.get_hookimpls():
+            plugin = impl.plugin_name
+
+            def register(op: Operation, _plugin: str = plugin) -> None:
+                registry.add(op, plugin=_plugin)
+
+            impl.function(register=register)
+        if not registry._ops:
+            raise RegistryError(
+                "no operations registered: is mg-tools installed (pip install -e .) with its plugins?"
+            )
+        return registry
+
+    def add(self, op: Operation, *, plugin: str = "") -> None:
+        """Validate and add one operation, stamping it with its plugin and (by default) its area."""
+        plugin = plugin or op.plugin
+        if not isinstance(op, Operation):
+            raise RegistryError(f"register() takes an Operation, got {type(op).__name__}", plugin=plugin)
+        op = op.stamped(plugin=plugin, area=op.area or _area_of(plugin))
+        problems = _problems(op)
+        if problems:
+            raise RegistryError(f"operation {op.name!r}: {'; '.join(problems)}", plugin=plugin)
+        if op.name in self._ops:
+            other = self._ops[op.name].plugin
+            raise RegistryError(
+                f"duplicate operation {op.name!r}, already registered by plugin {other!r}; "
+                "block one of the plugins or rename the operation",
+                plugin=plugin,
+            )
+        self._ops[op.name] = op
+
+    def get(self, name: str) -> Operation:
+        try:
+            return self._ops[name]
+        except KeyError:
+            close = difflib.get_close_matches(str(name), self._ops, n=3, cutoff=0.6)
+            raise UnknownOperation(str(name), suggestions=tuple(close)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._ops
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(sorted(self._ops.values(), key=lambda op: (op.area, op.name)))
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        return tuple(sorted({op.area for op in self._ops.values()}))
+
+
+def _area_of(plugin: str) -> str:
+    # Third-party plugins are often registered under a module path; the area is its last part.
+    return plugin.rsplit(".", 1)[-1].removeprefix("mg_tools_") or "custom"
+
+
+def _problems(op: Operation) -> list[str]:
+    problems = []
+    if not NAME_PATTERN.match(op.name or ""):
+        problems.append("name must match ^[a-z][a-z0-9_]{0,63}$")
+    if op.method not in METHODS:
+        problems.append(f"unknown method {op.method!r}")
+    if not isinstance(op.access, Access):
+        problems.append(f"unknown access {op.access!r}; use Access.READ, WRITE, DELETE or SEND")
+    if not op.path.startswith("/"):
+        problems.append("path must start with '/'")
+    if not (isinstance(op.params, type) and issubclass(op.params, BaseModel)):
+        problems.append("params must be a pydantic model class")
+        return problems
+    fields = op.params.model_fields
+    missing = [p for p in op.path_params if p not in fields]
+    if missing:
+        problems.append(f"path parameter(s) {', '.join(missing)} missing from {op.params.__name__}")
+    if not op.description:
+        problems.append(f"{op.params.__name__} needs a docstring: it is the tool description")
+    has_cursor = any(CURSOR in f.metadata for f in fields.values())
+    if op.paging and not has_cursor:
+        problems.append("a paged operation needs a `cursor: Cursor = None` field")
+    if not NAME_PATTERN.match(op.area):
+        problems.append(f"area {op.area!r} must be snake_case")
+    return problems

@@ -1,0 +1,202 @@
+"""Turning an operation and its validated arguments into the exact HTTP request to send."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from pydantic import BaseModel
+
+from mg_tools.errors import InvalidArguments
+from mg_tools.operation import Operation, Paging
+from mg_tools.types import Attachment, _Marker
+
+__all__ = ["PreparedRequest", "build_request", "encode_segment"]
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+@dataclass
+class PreparedRequest:
+    """Everything the client needs to send one request; also what `--dry-run` prints."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    form: list[tuple[str, str]] = field(default_factory=list)
+    files: list[tuple[str, tuple[str, bytes, str]]] = field(default_factory=list)
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    origin: str | None = None  # scheme://host replacing the base URL (storage hosts)
+
+    @property
+    def has_body(self) -> bool:
+        return bool(self.form or self.files) or self.json is not None
+
+    def describe(self, base_url: str) -> dict[str, Any]:
+        """The request as JSON-ready data; file contents are summarised, never dumped."""
+        out: dict[str, Any] = {
+            "method": self.method,
+            "url": (self.origin or base_url).rstrip("/") + self.path,
+            "query": [list(kv) for kv in self.query],
+        }
+        if self.headers:
+            out["headers"] = dict(self.headers)
+        if self.json is not None:
+            out["json"] = self.json
+        if self.form or self.files:
+            out["encoding"] = "multipart/form-data" if self.files else "application/x-www-form-urlencoded"
+            out["form"] = [list(kv) for kv in self.form]
+        if self.files:
+            out["files"] = [
+                {"field": name, "filename": fname, "content_type": ctype, "size": len(data)}
+                for name, (fname, data, ctype) in self.files
+            ]
+        return out
+
+
+def encode_segment(value: object) -> str:
+    """Percent-encode a value as exactly one path segment (``/``, ``?``, ``#``, ``%`` and dot
+    segments included), so no argument can change the path, the query or the host."""
+    text = str(value)
+    encoded = quote(text, safe="")
+    if encoded in {".", ".."}:
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def _markers(info) -> dict[str, _Marker]:
+    return {m.kind: m for m in info.metadata if isinstance(m, _Marker)}
+
+
+def build_request(
+    op: Operation,
+    args: BaseModel,
+    *,
+    file_roots: tuple[Path, ...] = (),
+) -> PreparedRequest:
+    """Build the request for ``op`` from validated ``args``.
+
+    Path parameters are encoded as one segment each; every other field goes where its markers (or the
+    method's default) say. Attachment paths must lie inside ``file_roots``.
+    """
+    wire = args.model_dump(mode="json", by_alias=True, exclude_none=True)
+    req = PreparedRequest(method=op.method, path="")
+    path_values: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    cursor: str | None = None
+    default_to_body = op.method in _BODY_METHODS
+
+    for name, info in type(args).model_fields.items():
+        key = info.serialization_alias or info.alias or name
+        raw = getattr(args, name)
+        if raw is None:
+            continue
+        value = wire.get(key, raw)
+        marks = _markers(info)
+        if name in op.path_params:
+            if str(value) == "":
+                raise InvalidArguments(op.name, [(name, "must not be empty")])
+            path_values[name] = encode_segment(value)
+        elif "local" in marks:
+            continue
+        elif "cursor" in marks:
+            cursor = raw
+        elif "origin" in marks:
+            req.origin = _origin(op, name, raw)
+        elif "header" in marks:
+            req.headers[marks["header"].arg] = _scalar(value)
+        elif "files" in marks:
+            items = raw if isinstance(raw, list) else [raw]
+            for index, item in enumerate(items):
+                req.files.append((key, _file_part(op, name, index, item, file_roots)))
+        elif "whole_body" in marks:
+            req.json = value
+        elif "prefixed" in marks:
+            prefix = marks["prefixed"].arg
+            target = req.query if "query" in marks else req.form
+            for sub, sub_value in (value or {}).items():
+                target.append((f"{prefix}{sub}", _scalar(sub_value)))
+        else:
+            if "json_text" in marks:
+                value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            in_query = "query" in marks or (not default_to_body and "body" not in marks)
+            if not in_query and op.encoding == "json":
+                body[key] = value
+                continue
+            target = req.query if in_query else req.form
+            if isinstance(value, list) and "json_text" not in marks:
+                target.extend((key, _scalar(v)) for v in value)
+            else:
+                target.append((key, _scalar(value)))
+
+    if body:
+        req.json = body if req.json is None else req.json
+    req.path = op.path.format(**path_values)
+    if cursor is not None:
+        _apply_cursor(op, req, cursor)
+    return req
+
+
+def _origin(op: Operation, name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidArguments(op.name, [(name, "must be an absolute http(s) URL")])
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _file_part(
+    op: Operation, name: str, index: int, item: Attachment, roots: tuple[Path, ...]
+) -> tuple[str, bytes, str]:
+    where = f"{name}[{index}]"
+    if item.path is not None:
+        path = Path(item.path).expanduser()
+        resolved = path.resolve()
+        if not any(resolved.is_relative_to(root.resolve()) for root in roots):
+            allowed = ", ".join(str(r) for r in roots) or "none configured"
+            raise InvalidArguments(
+                op.name,
+                [(f"{where}.path", f"{item.path} is outside the allowed file directories ({allowed}); "
+                  "set MG_TOOLS_FILES_DIR or pass content as base64")],
+            )
+        if not resolved.is_file():
+            raise InvalidArguments(op.name, [(f"{where}.path", f"no such file: {item.path}")])
+    data = item.read()
+    ctype = item.content_type or mimetypes.guess_type(item.name)[0] or "application/octet-stream"
+    return (item.name, data, ctype)
+
+
+def _apply_cursor(op: Operation, req: PreparedRequest, cursor: str) -> None:
+    if op.paging is Paging.URLS:
+        parts = urlsplit(cursor)
+        if not parts.path.startswith(req.path):
+            raise InvalidArguments(op.name, [("cursor", "does not belong to this operation and its arguments")])
+        req.path = parts.path
+        req.query = parse_qsl(parts.query, keep_blank_values=True)
+    elif op.paging in (Paging.SKIP, Paging.PAGE):
+        key = "skip" if op.paging is Paging.SKIP else "page"
+        if not cursor.isdigit():
+            raise InvalidArguments(op.name, [("cursor", "must be the next_cursor of a previous page")])
+        req.query = [kv for kv in req.query if kv[0] != key] + [(key, cursor)]
+    elif op.paging in (Paging.TOKEN, Paging.BODY_SKIP):
+        body = req.json if isinstance(req.json, dict) else {}
+        pagination = dict(body.get("pagination") or {})
+        if op.paging is Paging.TOKEN:
+            pagination["token"] = cursor
+        else:
+            if not cursor.isdigit():
+                raise InvalidArguments(op.name, [("cursor", "must be the next_cursor of a previous page")])
+            pagination["skip"] = int(cursor)
+        req.json = {**body, "pagination": pagination}

@@ -1,0 +1,231 @@
+"""The sandbox application: Basic auth, the sandbox marker header, fault injection, admin endpoints,
+and the routes of every area module in ``mg_tools.sandbox.areas``."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import pkgutil
+import re
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mg_tools.sandbox import areas
+from mg_tools.sandbox.core import ApiError, Sandbox, basic_auth_ok
+from mg_tools.sandbox.state import State
+
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_DOMAIN", "DEFAULT_SIGNING_KEY", "SANDBOX_HEADER", "create_app"]
+
+#: The key the sandbox accepts when none is given (documented; not a secret).
+DEFAULT_API_KEY = "sandbox-key"
+DEFAULT_SIGNING_KEY = "sandbox-signing-key"
+#: A domain that exists from the start, so a first send works with no set-up.
+DEFAULT_DOMAIN = "mg.example.com"
+SANDBOX_HEADER = "X-Mailgun-Sandbox"
+FAULT_HEADER = "x-sandbox-fault"
+
+
+def create_app(
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    state_path: str | None = None,
+    signing_key: str = DEFAULT_SIGNING_KEY,
+    seed: bool = True,
+) -> Starlette:
+    """A Mailgun-compatible ASGI app with its own state (in memory, or SQLite at ``state_path``).
+
+    ``app.state.sandbox`` is the :class:`Sandbox` (state, keys, clock, faults) for tests.
+    """
+    sb = Sandbox(state=State(state_path), api_key=api_key, signing_key=signing_key)
+    routes: list[Route] = [
+        Route("/_sandbox/health", _health, methods=["GET"]),
+        Route("/_sandbox/reset", _admin(sb, _reset), methods=["POST"]),
+        Route("/_sandbox/faults", _admin(sb, _faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/messages", _admin(sb, _messages), methods=["GET"]),
+        Route("/_sandbox/webhook-deliveries", _admin(sb, _deliveries), methods=["GET"]),
+    ]
+    for module in _area_modules():
+        routes += module.router.starlette_routes(sb)
+    app = Starlette(routes=routes)
+    app.state.sandbox = sb
+    if seed:
+        _seed(sb)
+    return _Middleware(app, sb)
+
+
+def _area_modules() -> list[Any]:
+    found = []
+    for info in sorted(pkgutil.iter_modules(areas.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{areas.__name__}.{info.name}")
+        if hasattr(module, "router"):
+            found.append(module)
+    return found
+
+
+def _seed(sb: Sandbox) -> None:
+    from mg_tools.sandbox.areas.domains import new_domain
+
+    if sb.state.get("domain", DEFAULT_DOMAIN) is None:
+        doc = new_domain(sb, DEFAULT_DOMAIN)
+        doc["state"] = "active"
+        sb.state.put("domain", DEFAULT_DOMAIN, doc)
+
+
+async def _health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok", "sandbox": True})
+
+
+def _admin(sb: Sandbox, fn):
+    async def endpoint(request: Request) -> JSONResponse:
+        try:
+            return JSONResponse(await fn(sb, request))
+        except ApiError as exc:
+            return exc.response()
+
+    return endpoint
+
+
+async def _reset(sb: Sandbox, request: Request) -> dict:
+    sb.state.reset()
+    sb.faults.clear()
+    sb.webhook_deliveries.clear()
+    _seed(sb)
+    return {"message": "sandbox reset"}
+
+
+async def _faults(sb: Sandbox, request: Request) -> Any:
+    if request.method == "DELETE":
+        sb.faults.clear()
+        return {"message": "faults cleared"}
+    if request.method == "POST":
+        try:
+            rule = json.loads(await request.body() or b"{}")
+            re.compile(rule.get("path", ".*"))
+        except (ValueError, re.error) as exc:
+            raise ApiError(400, f"invalid fault rule: {exc}") from None
+        if not isinstance(rule, dict):
+            raise ApiError(400, "a fault rule is a JSON object")
+        rule.setdefault("method", "*")
+        rule.setdefault("path", ".*")
+        rule.setdefault("times", 1)
+        sb.faults.append(rule)
+        return {"message": "fault added", "fault": rule}
+    return {"items": sb.faults}
+
+
+async def _messages(sb: Sandbox, request: Request) -> dict:
+    items = sb.state.list("message", request.query_params.get("domain", ""))
+    return {"total_count": len(items), "items": items}
+
+
+async def _deliveries(sb: Sandbox, request: Request) -> dict:
+    return {"items": sb.webhook_deliveries}
+
+
+def _parse_fault(text: str) -> dict[str, Any]:
+    rule: dict[str, Any] = {}
+    for part in text.split(";"):
+        key, _, value = part.strip().partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if not key:
+            continue
+        if key == "drop":
+            rule["drop"] = value.strip() or "before"
+        elif key in {"status", "times"}:
+            rule[key] = int(value)
+        elif key in {"delay", "retry_after"}:
+            rule[key] = float(value)
+        else:
+            rule[key] = value.strip()
+    return rule
+
+
+class _Middleware:
+    """Raw-path routing, auth, the sandbox header and fault injection, as plain ASGI."""
+
+    def __init__(self, app: Starlette, sb: Sandbox) -> None:
+        self.app = app
+        self.sb = sb
+        self.state = app.state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path")
+        if raw:
+            # Route on the still-encoded path: an encoded "/" must not split a segment.
+            scope = dict(scope, path=raw.decode("latin-1").split("?", 1)[0])
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+        async def send_marked(message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []), (SANDBOX_HEADER.encode(), b"true")])
+            await send(message)
+
+        if scope["path"] != "/_sandbox/health" and not basic_auth_ok(headers.get("authorization", ""), self.sb.api_key):
+            await JSONResponse({"message": "Invalid private key"}, status_code=401,
+                               headers={"WWW-Authenticate": 'Basic realm="MG API"'})(scope, receive, send_marked)
+            return
+        fault = self._fault(scope, headers)
+        if fault:
+            if fault.get("delay"):
+                await asyncio.sleep(min(float(fault["delay"]), 30.0))
+            if fault.get("drop") == "before":
+                await _drop(send)
+                return
+            if fault.get("status"):
+                extra = {}
+                if fault.get("retry_after") is not None:
+                    extra["Retry-After"] = str(int(fault["retry_after"]) if float(fault["retry_after"]).is_integer()
+                                               else fault["retry_after"])
+                message = fault.get("message") or _STATUS_TEXT.get(int(fault["status"]), "Injected fault")
+                await JSONResponse({"message": message}, status_code=int(fault["status"]),
+                                   headers=extra)(scope, receive, send_marked)
+                return
+            if fault.get("drop") == "after":
+                await self.app(scope, receive, _swallow)
+                await _drop(send)
+                return
+        await self.app(scope, receive, send_marked)
+
+    def _fault(self, scope, headers: dict[str, str]) -> dict[str, Any] | None:
+        if scope["path"].startswith("/_sandbox/"):
+            return None
+        if FAULT_HEADER in headers:
+            try:
+                return _parse_fault(headers[FAULT_HEADER])
+            except ValueError:
+                return None
+        for rule in self.sb.faults:
+            if rule["method"] not in {"*", scope["method"]}:
+                continue
+            if not re.search(rule["path"], scope["path"]):
+                continue
+            rule["times"] -= 1
+            if rule["times"] <= 0:
+                self.sb.faults.remove(rule)
+            return rule
+        return None
+
+
+_STATUS_TEXT = {429: "Too many requests, try again later", 500: "Internal server error",
+                502: "Bad gateway", 503: "Service unavailable", 504: "Gateway timeout"}
+
+
+async def _swallow(message) -> None:
+    return None
+
+
+async def _drop(send) -> None:
+    # Promise a body, send part of it, then fail: the server closes the connection mid-response,
+    # which a client sees exactly like a dropped connection.
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+    await send({"type": "http.response.body", "body": b"{", "more_body": True})
+    raise ConnectionAbortedError("sandbox fault: connection dropped")

@@ -1,0 +1,318 @@
+"""The sandbox's building blocks: the Sandbox object, request context, router, errors and paging.
+
+Area modules live in ``mg_tools.sandbox.areas``; each defines ``router = Router()`` and decorates
+async handlers ``async def handler(ctx: Ctx) -> dict | list | Response``. A dict or list becomes a
+JSON 200 answer; ``raise ApiError(status, message)`` gives Mailgun's error shape.
+
+State kinds and keys shared between areas (documents are stored in Mailgun's own response shape,
+private fields start with ``_``):
+
+=============  ===============================  =================================================
+kind           key                              document
+=============  ===============================  =================================================
+domain         ``name``                         v4 domain object (``name``, ``state``, ...)
+message        ``domain/storage_key``           stored message (see areas.messages)
+event          ``domain/000000000042``          event-data, as the events API returns it
+bounce         ``domain/address``               ``address, code, error, created_at``
+unsubscribe    ``domain/address``               ``address, tags, created_at``
+complaint      ``domain/address``               ``address, created_at``
+allowlist      ``domain/value``                 ``value, type (address|domain), reason, createdAt``
+webhook        ``domain/event_id``              ``{"urls": [...]}``
+template       ``domain/name``                  template with ``versions`` keyed by tag
+list           ``list_address``                 mailing list
+member         ``list_address/member_address``  list member
+route          ``id``                           route
+tag            ``domain/tag``                   tag with description, first-seen, last-seen
+=============  ===============================  =================================================
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from starlette.datastructures import MultiDict, UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mg_tools.sandbox.state import State
+
+__all__ = [
+    "ApiError",
+    "Ctx",
+    "Router",
+    "Sandbox",
+    "page_by_skip",
+    "page_by_urls",
+    "rfc2822",
+]
+
+Handler = Callable[["Ctx"], Awaitable[Any]]
+
+
+class ApiError(Exception):
+    """An error answer in Mailgun's shape: ``{"message": ...}`` unless ``body`` is given."""
+
+    def __init__(self, status: int, message: str, *, body: Any = None, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.body = body
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        body = self.body if self.body is not None else {"message": self.message}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+def rfc2822(ts: float | None = None) -> str:
+    """Mailgun's date format: ``Thu, 13 Oct 2011 18:02:00 UTC``."""
+    dt = datetime.fromtimestamp(ts if ts is not None else time.time(), tz=UTC)
+    return format_datetime(dt, usegmt=False).replace("+0000", "UTC")
+
+
+@dataclass
+class Sandbox:
+    """Everything a handler may need: the state, the keys and the clock."""
+
+    state: State
+    api_key: str
+    signing_key: str
+    clock: Callable[[], float] = time.time
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    webhook_deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+    def now(self) -> float:
+        return self.clock()
+
+    def new_id(self, nbytes: int = 12) -> str:
+        return secrets.token_hex(nbytes)
+
+    def sign(self, timestamp: str, token: str) -> str:
+        """Mailgun's webhook signature: hex HMAC-SHA256 of ``timestamp + token`` with the signing key."""
+        return hmac.new(self.signing_key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
+
+    def domain(self, name: str) -> dict[str, Any]:
+        """The domain document, or Mailgun's 404."""
+        doc = self.state.get("domain", name)
+        if doc is None:
+            raise ApiError(404, "Domain not found")
+        return doc
+
+
+class Ctx:
+    """One request: decoded path params, query, form/multipart fields, uploaded files and JSON."""
+
+    def __init__(self, request: Request, sb: Sandbox, path: dict[str, str]) -> None:
+        self.request = request
+        self.sb = sb
+        self.state = sb.state
+        self.path = path
+        self.query: MultiDict = MultiDict(request.query_params.multi_items())
+        self.form: MultiDict = MultiDict()
+        self.files: dict[str, list[tuple[str, bytes, str]]] = {}
+        self.json: Any = None
+        self.body: bytes = b""
+
+    async def load(self) -> None:
+        ctype = self.request.headers.get("content-type", "")
+        if "multipart/form-data" in ctype or "application/x-www-form-urlencoded" in ctype:
+            form = await self.request.form(max_files=1000, max_fields=5000)
+            items = []
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    data = await value.read()
+                    self.files.setdefault(key, []).append(
+                        (value.filename or key, data, value.content_type or "application/octet-stream")
+                    )
+                else:
+                    items.append((key, value))
+            self.form = MultiDict(items)
+        else:
+            self.body = await self.request.body()
+            if self.body and ("json" in ctype or self.body[:1] in (b"{", b"[")):
+                try:
+                    self.json = json.loads(self.body)
+                except ValueError:
+                    raise ApiError(400, "Invalid JSON body") from None
+
+    # -- arguments (form first, then query, as Mailgun reads them) --------------------------------
+
+    def arg(self, name: str, default: Any = None) -> Any:
+        if name in self.form:
+            return self.form[name]
+        if isinstance(self.json, dict) and name in self.json:
+            return self.json[name]
+        return self.query.get(name, default)
+
+    def args(self, name: str) -> list[str]:
+        """Every value of a repeatable field (repeated keys, or comma-separated in one value)."""
+        values = self.form.getlist(name) + self.query.getlist(name)
+        if isinstance(self.json, dict) and name in self.json:
+            value = self.json[name]
+            values += value if isinstance(value, list) else [value]
+        return values
+
+    def has(self, name: str) -> bool:
+        return name in self.form or name in self.query or (isinstance(self.json, dict) and name in self.json)
+
+    def url(self, path: str, query: dict[str, Any] | list[tuple[str, Any]] | None = None) -> str:
+        """An absolute URL on the host this request came to (paging links, storage URLs)."""
+        q = f"?{urlencode(query)}" if query else ""
+        return f"{str(self.request.base_url).rstrip('/')}{path}{q}"
+
+    def require(self, name: str) -> str:
+        value = self.arg(name)
+        if value in (None, ""):
+            raise ApiError(400, f"'{name}' parameter is missing")
+        return value
+
+    def int_arg(self, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
+        raw = self.arg(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ApiError(400, f"Invalid '{name}' parameter: expected an integer") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ApiError(400, f"Invalid '{name}' parameter: must be between {low} and {high}")
+        return value
+
+    def bool_arg(self, name: str, default: bool | None = None) -> bool | None:
+        raw = self.arg(name)
+        if raw is None or raw == "":
+            return default
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).lower()
+        if text in {"yes", "true", "1", "on"}:
+            return True
+        if text in {"no", "false", "0", "off"}:
+            return False
+        raise ApiError(400, f"Invalid '{name}' parameter: expected yes/no or true/false")
+
+
+class Router:
+    """Collects an area's routes: ``@router.get("/v3/{domain_name}/bounces")``."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, Handler]] = []
+
+    def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self.entries.append((method, path, handler))
+            return handler
+
+        return decorate
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route("GET", path)
+
+    def post(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route("POST", path)
+
+    def put(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path)
+
+    def delete(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path)
+
+    def starlette_routes(self, sb: Sandbox) -> list[Route]:
+        return [Route(path, _endpoint(handler, sb), methods=[method]) for method, path, handler in self.entries]
+
+
+def _endpoint(handler: Handler, sb: Sandbox) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        # Routing runs on the raw path, so an encoded "/" stays inside its segment; decode here.
+        params = {k: unquote(v) for k, v in request.path_params.items()}
+        ctx = Ctx(request, sb, params)
+        try:
+            await ctx.load()
+            result = await handler(ctx)
+        except ApiError as exc:
+            return exc.response()
+        if isinstance(result, Response):
+            return result
+        return JSONResponse(result)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+# -- pagination in Mailgun's styles ---------------------------------------------------------------
+
+
+def page_by_skip(items: list[Any], ctx: Ctx, *, default_limit: int = 100, max_limit: int = 1000,
+                 total_key: str = "total_count") -> dict[str, Any]:
+    """skip/limit paging: ``{"total_count": N, "items": [...]}``."""
+    skip = ctx.int_arg("skip", 0, low=0)
+    limit = ctx.int_arg("limit", default_limit, low=1, high=max_limit)
+    return {total_key: len(items), "items": items[skip: skip + limit]}
+
+
+def page_by_urls(
+    items: list[dict[str, Any]],
+    ctx: Ctx,
+    *,
+    pivot: str,
+    key: Callable[[dict[str, Any]], str],
+    default_limit: int = 100,
+    max_limit: int = 1000,
+) -> dict[str, Any]:
+    """v3 URL paging: ``{"items": [...], "paging": {"first", "next", "previous", "last"}}``.
+
+    ``items`` must be sorted by ``key``; the query's ``page`` (first|last|next|prev) and the pivot
+    parameter (``address`` for suppressions, ``p`` for templates, ...) select the page.
+    """
+    limit = ctx.int_arg("limit", default_limit, low=1, high=max_limit)
+    page = ctx.arg("page") or "first"
+    value = ctx.arg(pivot) or ""
+    if page in {"next"} and value:
+        selected = [it for it in items if key(it) > value][:limit]
+    elif page in {"prev", "previous"} and value:
+        selected = [it for it in items if key(it) < value][-limit:]
+    elif page == "last":
+        selected = items[-limit:]
+    else:
+        selected = items[:limit]
+    path = ctx.request.url.path
+    base = [(k, v) for k, v in ctx.query.multi_items() if k not in {"page", pivot, "limit"}]
+
+    def link(which: str, at: str | None) -> str:
+        q = base + [("page", which)] + ([(pivot, at)] if at is not None else []) + [("limit", limit)]
+        return ctx.url(path, q)
+
+    last_key = key(selected[-1]) if selected else value
+    first_key = key(selected[0]) if selected else value
+    return {
+        "items": selected,
+        "paging": {
+            "first": link("first", None),
+            "last": link("last", None),
+            "next": link("next", last_key),
+            "previous": link("prev", first_key),
+        },
+    }
+
+
+def basic_auth_ok(header: str, api_key: str) -> bool:
+    if not header.lower().startswith("basic "):
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    user, _, password = decoded.partition(":")
+    return hmac.compare_digest(user.encode(), b"api") and hmac.compare_digest(password.encode(), api_key.encode())

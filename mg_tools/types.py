@@ -1,0 +1,149 @@
+"""Shared parameter types and the markers that say where a field travels on the wire.
+
+Plugins declare parameters with these ``Annotated`` types so constraints live in one place. A field
+goes, by default, to the path when the path template names it, else to the query for GET/DELETE and
+to the body otherwise. Markers override that:
+
+- ``Query`` / ``Body``: force the query string or the body;
+- ``Header(name)``: an HTTP request header;
+- ``Prefixed("h:")``: a dict whose keys are sent as ``h:<key>`` fields;
+- ``JsonText``: the value is JSON-encoded into one string field;
+- ``Files``: multipart file parts (``Attachment`` values);
+- ``WholeBody``: the value is the entire JSON body (for endpoints that take an array);
+- ``Local``: used only to build the request (never sent as itself);
+- ``Origin``: a URL whose scheme and host replace the base URL (storage hosts), checked against
+  the hosts the client trusts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+__all__ = [
+    "Address",
+    "Attachment",
+    "Body",
+    "CURSOR",
+    "Cursor",
+    "Domain",
+    "Files",
+    "Header",
+    "JsonText",
+    "Limit",
+    "Local",
+    "Origin",
+    "Params",
+    "Prefixed",
+    "Query",
+    "Skip",
+    "WholeBody",
+    "YesNo",
+    "YesNoHtml",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _Marker:
+    kind: str
+    arg: str = ""
+
+
+Query = _Marker("query")
+Body = _Marker("body")
+JsonText = _Marker("json_text")
+Files = _Marker("files")
+WholeBody = _Marker("whole_body")
+Local = _Marker("local")
+CURSOR = _Marker("cursor")
+Origin = _Marker("origin")
+
+
+def Header(name: str) -> _Marker:  # noqa: N802 - reads like the other markers
+    return _Marker("header", name)
+
+
+def Prefixed(prefix: str) -> _Marker:  # noqa: N802
+    return _Marker("prefixed", prefix)
+
+
+class Params(BaseModel):
+    """Base of every params model: unknown fields are errors, names are the agent-facing names."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=False)
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+YesNo = Annotated[bool, PlainSerializer(_yes_no, return_type=str)]
+YesNoHtml = Annotated[
+    bool | Literal["htmlonly"],
+    PlainSerializer(lambda v: v if isinstance(v, str) else _yes_no(v), return_type=str),
+]
+
+Domain = Annotated[
+    str,
+    Field(min_length=1, max_length=253, pattern=r"^[\w.-]+$", description="Domain name, e.g. mg.example.com"),
+]
+Address = Annotated[str, Field(min_length=3, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$")]
+Limit = Annotated[int, Field(ge=1, le=1000, description="Page size")]
+Skip = Annotated[int, Field(ge=0, description="Items to skip")]
+Cursor = Annotated[
+    str | None,
+    CURSOR,
+    Field(description="Opaque next_cursor from the previous page; omit for the first page"),
+]
+
+
+class Attachment(Params):
+    """A file to attach: a local ``path`` (inside an allowed directory) or base64 ``content``."""
+
+    path: str | None = Field(None, description="Local file path")
+    content: str | SkipJsonSchema[bytes] | None = Field(None, description="Base64 content; needs filename")
+    filename: str | None = None
+    content_type: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Attachment:
+        if (self.path is None) == (self.content is None):
+            raise ValueError("give exactly one of path or content")
+        if self.content is not None:
+            if not self.filename:
+                raise ValueError("filename is required with content")
+            if isinstance(self.content, bytes):
+                return self
+            try:
+                base64.b64decode(self.content, validate=True)
+            except binascii.Error:
+                raise ValueError("content is not valid base64") from None
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.filename or Path(self.path or "file").name
+
+    def read(self) -> bytes:
+        """The file's bytes (the caller checks ``path`` against the allowed directories first)."""
+        if isinstance(self.content, bytes):
+            return self.content
+        if self.content is not None:
+            return base64.b64decode(self.content)
+        return Path(self.path).read_bytes()  # type: ignore[arg-type]
+
+    def size_hint(self) -> int:
+        if isinstance(self.content, bytes):
+            return len(self.content)
+        if self.content is not None:
+            return len(self.content) * 3 // 4
+        try:
+            return Path(self.path).stat().st_size  # type: ignore[arg-type]
+        except OSError:
+            return 0

@@ -1,0 +1,230 @@
+"""Messages: sending, stored messages, the sending queue and scheduled mail."""
+
+from __future__ import annotations
+
+import json
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import AfterValidator, Field, model_validator
+
+from mg_tools import Access, Operation, hookimpl
+from mg_tools.types import (
+    Attachment,
+    Domain,
+    Files,
+    Header,
+    JsonText,
+    Local,
+    Origin,
+    Params,
+    Prefixed,
+    YesNo,
+    YesNoHtml,
+)
+
+MAX_RECIPIENTS = 1000
+MAX_OPTIONS_BYTES = 16 * 1024
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+
+
+def _rfc2822(value: str) -> str:
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be an RFC 2822 date, e.g. 'Thu, 13 Oct 2011 18:02:00 +0000'") from None
+    return value
+
+
+Recipients = Annotated[
+    list[Annotated[str, Field(min_length=3, max_length=1024)]],
+    Field(min_length=1, description="Addresses, 'Name <addr>' allowed"),
+]
+Rfc2822 = Annotated[str, AfterValidator(_rfc2822)]
+HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,100}$")]
+
+
+class _Options(Params):
+    template: str | None = Field(None, max_length=255, description="Stored template name")
+    template_version: str | None = Field(None, serialization_alias="t:version")
+    template_text: YesNo | None = Field(None, serialization_alias="t:text", description="Also render a text part")
+    template_variables: Annotated[dict[str, Any] | None, JsonText] = Field(
+        None, serialization_alias="t:variables", description="Values for {{placeholders}} in the template"
+    )
+    tags: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
+        None, serialization_alias="o:tag", max_length=10
+    )
+    delivery_time: Rfc2822 | None = Field(
+        None, serialization_alias="o:deliverytime", description="Schedule: RFC 2822 date, up to 3-7 days ahead"
+    )
+    deliver_within: str | None = Field(None, serialization_alias="o:deliver-within", pattern=r"^\d+[hm]$",
+                                       description="Give up after, e.g. 24h")
+    delivery_optimize_period: str | None = Field(
+        None, serialization_alias="o:deliverytime-optimize-period", pattern=r"^\d+h$",
+        description="Send-time optimization window, 24h-72h",
+    )
+    time_zone_localize: str | None = Field(None, serialization_alias="o:time-zone-localize",
+                                           description="Local send time, e.g. 09:00AM")
+    test_mode: YesNo | None = Field(None, serialization_alias="o:testmode",
+                                    description="Accepted but never delivered")
+    tracking: YesNoHtml | None = Field(None, serialization_alias="o:tracking")
+    tracking_clicks: YesNoHtml | None = Field(None, serialization_alias="o:tracking-clicks")
+    tracking_opens: YesNo | None = Field(None, serialization_alias="o:tracking-opens")
+    tracking_pixel_location_top: YesNoHtml | None = Field(None, serialization_alias="o:tracking-pixel-location-top")
+    dkim: YesNo | None = Field(None, serialization_alias="o:dkim")
+    secondary_dkim: str | None = Field(None, serialization_alias="o:secondary-dkim",
+                                       description="Second signature: domain/selector")
+    secondary_dkim_public: str | None = Field(None, serialization_alias="o:secondary-dkim-public")
+    require_tls: YesNo | None = Field(None, serialization_alias="o:require-tls")
+    skip_verification: YesNo | None = Field(None, serialization_alias="o:skip-verification")
+    sending_ip: str | None = Field(None, serialization_alias="o:sending-ip")
+    sending_ip_pool: str | None = Field(None, serialization_alias="o:sending-ip-pool")
+    archive_to: str | None = Field(None, serialization_alias="o:archive-to")
+    suppress_headers: str | None = Field(None, serialization_alias="o:suppress-headers",
+                                         description="Comma-separated headers to drop")
+    headers: Annotated[dict[HeaderName, str] | None, Prefixed("h:")] = Field(
+        None, description="Custom MIME headers, e.g. {'Reply-To': 'a@b.c'}"
+    )
+    variables: Annotated[dict[str, Any] | None, Prefixed("v:")] = Field(
+        None, description="Custom data echoed in events and webhooks"
+    )
+    recipient_variables: Annotated[dict[str, dict[str, Any]] | None, JsonText] = Field(
+        None, serialization_alias="recipient-variables",
+        description="Batch send: per-address values used as %recipient.name%",
+    )
+
+    @model_validator(mode="after")
+    def _limits(self):
+        count = sum(len([a for part in addrs for a in part.split(",") if a.strip()])
+                    for addrs in (self.to, getattr(self, "cc", None), getattr(self, "bcc", None)) if addrs)
+        if count > MAX_RECIPIENTS:
+            raise ValueError(f"{count} recipients; Mailgun allows at most {MAX_RECIPIENTS} per message")
+        if self.recipient_variables and len(self.recipient_variables) > MAX_RECIPIENTS:
+            raise ValueError(f"recipient_variables has more than {MAX_RECIPIENTS} recipients")
+        options = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        size = sum(len(k) + len(v if isinstance(v, str) else json.dumps(v)) for k, v in options.items()
+                   if k[:2] in {"o:", "t:"})
+        size += sum(len(k) + 2 + len(v) for k, v in (self.headers or {}).items())
+        size += sum(len(k) + 2 + len(v if isinstance(v, str) else json.dumps(v))
+                    for k, v in (self.variables or {}).items())
+        if size > MAX_OPTIONS_BYTES:
+            raise ValueError(f"options, headers and variables total {size} bytes; Mailgun allows 16 KB")
+        if self.test_mode is False:
+            self.test_mode = None  # Mailgun only knows o:testmode=yes
+        return self
+
+
+class SendMessage(_Options):
+    """Send an email to up to 1000 recipients: give text, html, amp_html or a stored template.
+    Returns the message id; track it with the events or logs tools."""
+
+    domain: Domain
+    sender: str = Field(serialization_alias="from", min_length=3, max_length=1024,
+                        description="From, e.g. 'Ann <ann@mg.example.com>'")
+    to: Recipients
+    cc: list[str] | None = None
+    bcc: list[str] | None = None
+    subject: str | None = Field(None, max_length=998)
+    text: str | None = None
+    html: str | None = None
+    amp_html: str | None = Field(None, serialization_alias="amp-html")
+    attachments: Annotated[list[Attachment] | None, Files] = Field(None, serialization_alias="attachment")
+    inline: Annotated[list[Attachment] | None, Files] = Field(
+        None, description="Images referenced in html as cid:filename"
+    )
+
+    @model_validator(mode="after")
+    def _content(self):
+        if not (self.text or self.html or self.amp_html or self.template):
+            raise ValueError("give at least one of text, html, amp_html or template")
+        if self.html and self.template:
+            raise ValueError("html and template cannot be sent together")
+        if not self.subject and not self.template:
+            raise ValueError("subject is required (unless a template provides it)")
+        size = sum(len((v or "").encode()) for v in (self.text, self.html, self.amp_html))
+        size += sum(a.size_hint() for a in (self.attachments or []) + (self.inline or []))
+        if size > MAX_MESSAGE_BYTES:
+            raise ValueError(f"message is {size} bytes; Mailgun accepts at most 25 MB")
+        return self
+
+
+class SendMimeMessage(_Options):
+    """Send a ready-made MIME message (RFC 2822) as is, to the given recipients."""
+
+    domain: Domain
+    to: Recipients
+    mime: Annotated[str | None, Local] = Field(None, description="The raw MIME message as text")
+    message: Annotated[Attachment | None, Files] = Field(None, description="The MIME message as a file")
+
+    @model_validator(mode="after")
+    def _source(self):
+        if (self.mime is None) == (self.message is None):
+            raise ValueError("give exactly one of mime or message")
+        if self.mime is not None:
+            self.message = Attachment(content=self.mime.encode(), filename="message.mime",
+                                      content_type="message/rfc2822")
+        if self.message.size_hint() > MAX_MESSAGE_BYTES:
+            raise ValueError("message is larger than Mailgun's 25 MB")
+        return self
+
+
+def _storage_parts(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    segments = parts.path.split("/")
+    # /v3/domains/{domain}/messages/{key}
+    if len(segments) != 6 or segments[1:3] != ["v3", "domains"] or segments[4] != "messages":
+        raise ValueError("must be a storage URL like https://storage-us-east4.api.mailgun.net/v3/domains/D/messages/KEY")
+    return unquote(segments[3]), unquote(segments[5])
+
+
+class GetStoredMessage(Params):
+    """Read a stored (sent or received) message, kept about 3 days. Give storage_url from an event,
+    or domain and storage_key."""
+
+    storage_url: Annotated[str | None, Origin] = Field(None, max_length=2048, description="storage.url of an event")
+    domain: Domain | None = None
+    storage_key: str | None = Field(None, min_length=1, max_length=512)
+    accept: Annotated[Literal["message/rfc2822"] | None, Header("Accept")] = Field(
+        None, description="message/rfc2822 returns the raw MIME in body-mime"
+    )
+
+    @model_validator(mode="after")
+    def _locate(self):
+        if self.storage_url:
+            self.domain, self.storage_key = _storage_parts(self.storage_url)
+        elif not (self.domain and self.storage_key):
+            raise ValueError("give storage_url, or both domain and storage_key")
+        return self
+
+
+class GetSendingQueues(Params):
+    """Show whether a domain's regular and scheduled sending queues are running or paused."""
+
+    domain: Domain
+
+
+class DeleteScheduledMessages(Params):
+    """Cancel a domain's scheduled and queued, not yet delivered mail on one storage host."""
+
+    domain: Domain
+    storage_url: Annotated[str | None, Origin] = Field(
+        None, max_length=2048, description="A storage URL (or its host) of the scheduled mail"
+    )
+
+
+OPERATIONS = (
+    Operation("send_message", "POST", "/v3/{domain}/messages", SendMessage, Access.SEND),
+    Operation("send_mime_message", "POST", "/v3/{domain}/messages.mime", SendMimeMessage, Access.SEND),
+    Operation("get_stored_message", "GET", "/v3/domains/{domain}/messages/{storage_key}", GetStoredMessage,
+              Access.READ),
+    Operation("get_sending_queues", "GET", "/v3/domains/{domain}/sending_queues", GetSendingQueues, Access.READ),
+    Operation("delete_scheduled_messages", "DELETE", "/v3/{domain}/envelopes", DeleteScheduledMessages,
+              Access.DELETE),
+)
+
+
+@hookimpl
+def register_operations(register):
+    for operation in OPERATIONS:
+        register(operation)
