@@ -88,13 +88,18 @@ class Executor:
 
     def prepare(
         self, name: str, arguments: dict[str, Any] | None, *, confirm_token: str | None = None
-    ) -> tuple[Operation, PreparedRequest]:
-        """Validate, ask the policy and build the request, without sending anything."""
+    ) -> tuple[Operation, PreparedRequest | Any]:
+        """Validate, ask the policy and build the request, without sending anything.
+
+        For a composite operation the second item is the validated arguments, not a request.
+        """
         op = self.registry.get(name)
         args = self.validate(op, arguments)
         decision = self.policy.decide(op)
         if not decision.allowed:
             raise PolicyDenied(f"{decision.reason}; nothing was sent")
+        if op.handler is not None:
+            return op, args
         request = build_request(op, args, file_roots=self.file_roots)
         if decision.confirm:
             expected = self._confirmation(op, request)
@@ -115,6 +120,8 @@ class Executor:
         confirm_token: str | None = None,
     ) -> Result:
         op, request = self.prepare(name, arguments, confirm_token=confirm_token)
+        if op.handler is not None:
+            return await self._composite(op, request, dry_run=dry_run)
         if dry_run:
             described = log.redact(request.describe(self.base_url or "https://api.mailgun.net"))
             return Result(op.name, described, dry_run=True, sandbox=self.sandbox)
@@ -123,6 +130,18 @@ class Executor:
         self._log.info("call", operation=op.name, tag=op.tag)
         response = await self.client.send(request, idempotent=op.idempotent)
         return self.shape(op, request, response)
+
+    async def _composite(self, op: Operation, args: Any, *, dry_run: bool) -> Result:
+        if dry_run:
+            return Result(op.name, {"composite": op.name, "arguments": args.model_dump(mode="json", exclude_none=True),
+                                    "note": "runs several read operations; nothing is sent in a dry run"},
+                          dry_run=True, sandbox=self.sandbox)
+
+        async def call(name: str, arguments: dict[str, Any] | None = None) -> Any:
+            return (await self.execute(name, arguments)).data
+
+        data = await op.handler(args, call)
+        return self._budget(Result(op.name, data, sandbox=self.sandbox))
 
     @staticmethod
     def validate(op: Operation, arguments: Any) -> Any:

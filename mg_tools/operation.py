@@ -6,6 +6,7 @@ import re
 import string
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -53,6 +54,10 @@ class Operation:
     ``encoding`` says how body fields travel for POST/PUT/PATCH (GET and DELETE put every non-path
     field in the query unless a field says otherwise). ``area`` defaults to the registering plugin's
     name. ``secret_fields`` names result keys holding secrets, redacted unless the policy grants them.
+
+    A composite operation (one answer built from several calls) has ``path=""`` and a ``handler``:
+    ``async def handler(args, call) -> data``, where ``await call(name, arguments)`` runs another
+    operation through the executor (validation and policy included) and returns its result data.
     """
 
     name: str
@@ -66,7 +71,7 @@ class Operation:
     deprecated: bool = False
     secret_fields: tuple[str, ...] = ()
     items_key: str = "items"
-    accept: str | None = None
+    handler: Callable[..., Awaitable[Any]] | None = field(default=None, compare=False)
     plugin: str = field(default="", compare=False)
 
     @property

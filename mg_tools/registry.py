@@ -115,8 +115,10 @@ def _problems(op: Operation) -> list[str]:
         problems.append(f"unknown method {op.method!r}")
     if not isinstance(op.access, Access):
         problems.append(f"unknown access {op.access!r}; use Access.READ, WRITE, DELETE or SEND")
-    if not op.path.startswith("/"):
+    if op.handler is None and not op.path.startswith("/"):
         problems.append("path must start with '/'")
+    if op.handler is not None and op.path:
+        problems.append("a composite operation (with a handler) has path=''")
     if not (isinstance(op.params, type) and issubclass(op.params, BaseModel)):
         problems.append("params must be a pydantic model class")
         return problems
