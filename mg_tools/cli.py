@@ -1,0 +1,224 @@
+"""The `mg-tools` command: list tools, call one, serve them over MCP, run the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from mg_tools.errors import (
+    ConfigurationError,
+    ConfirmationRequired,
+    InvalidArguments,
+    MailgunError,
+    MgToolsError,
+    PolicyDenied,
+    TransportError,
+    UnknownOperation,
+)
+
+__all__ = ["main"]
+
+EXIT_CODES: tuple[tuple[type[MgToolsError], int], ...] = (
+    (InvalidArguments, 2),
+    (UnknownOperation, 2),
+    (ConfigurationError, 2),
+    (PolicyDenied, 3),
+    (ConfirmationRequired, 3),
+    (MailgunError, 4),
+    (TransportError, 5),
+)
+
+
+def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("policy (also MG_TOOLS_GRANTS, MG_TOOLS_DENY, MG_TOOLS_READ_ONLY, ...)")
+    group.add_argument("--read-only", action="store_true", help="only read operations (wins over everything)")
+    group.add_argument("--grants", help="comma-separated patterns, e.g. '*:read,templates:*,send_message'")
+    group.add_argument("--deny", help="comma-separated patterns to refuse")
+    group.add_argument("--toolsets", help="only these areas, e.g. messages,suppressions")
+    group.add_argument("--tools", help="only these tool names (with --toolsets: also these)")
+    group.add_argument("--exclude-tools", help="never these tool names or patterns")
+    group.add_argument("--confirm", help="patterns needing a confirmation token, e.g. '*:send,*:delete'")
+    group.add_argument("--allow-secrets", action="store_true", help="return secrets unredacted")
+
+
+def _add_target_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sandbox", action="store_true", help="use the embedded sandbox (no Mailgun account)")
+    parser.add_argument(
+        "--sandbox-state",
+        metavar="FILE",
+        help="sandbox state file (default: a file under $XDG_STATE_HOME/mg-tools for `call`, memory for `serve`; "
+        "':memory:' for none)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mg-tools", description="Mailgun's whole API as tools for agents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    tools = sub.add_parser("tools", help="list the operations the policy exposes")
+    fmt = tools.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="JSON: name, method, path, area, access, ...")
+    fmt.add_argument("--markdown", action="store_true", help="the docs/tools.md reference")
+    _add_policy_flags(tools)
+
+    describe = sub.add_parser("describe", help="show one operation: description, access and input schema")
+    describe.add_argument("name")
+
+    call = sub.add_parser("call", help="run one operation and print its result as JSON")
+    call.add_argument("name")
+    call.add_argument("--args", default=None, help="arguments as JSON, @file.json, or - for stdin")
+    call.add_argument("--dry-run", action="store_true", help="print the exact request; send nothing")
+    call.add_argument("--confirm-token", help="token from a confirmation_required answer")
+    _add_target_flags(call)
+    _add_policy_flags(call)
+
+    serve = sub.add_parser("serve", help="serve the tools over MCP (stdio or streamable HTTP)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--mode", choices=["all", "discover"], default="all",
+                       help="all: one MCP tool per operation; discover: a few meta-tools reaching every operation")
+    _add_target_flags(serve)
+    _add_policy_flags(serve)
+
+    sandbox = sub.add_parser("sandbox", help="run the Mailgun-compatible sandbox server")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8025)
+    sandbox.add_argument("--state", metavar="FILE", help="SQLite file to keep state in (default: memory)")
+    sandbox.add_argument("--api-key", help="the key clients must use (default: sandbox-key)")
+    return parser
+
+
+def _policy(args: argparse.Namespace):
+    from mg_tools.policy import Policy
+
+    return Policy.from_env(
+        grants=args.grants,
+        deny=args.deny,
+        read_only=args.read_only,
+        toolsets=args.toolsets,
+        tools=args.tools,
+        exclude_tools=args.exclude_tools,
+        confirm=args.confirm,
+        allow_secrets=args.allow_secrets or None,
+    )
+
+
+def default_sandbox_state() -> str:
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "mg-tools"
+    base.mkdir(parents=True, exist_ok=True)
+    return str(base / "sandbox.sqlite")
+
+
+def _toolkit(args: argparse.Namespace, *, persistent_sandbox: bool):
+    from mg_tools.toolkit import Toolkit
+
+    policy = _policy(args) if hasattr(args, "grants") else None
+    overrides: dict[str, Any] = {"policy": policy} if policy is not None else {}
+    if getattr(args, "sandbox", False):
+        state = args.sandbox_state or (default_sandbox_state() if persistent_sandbox else None)
+        overrides.update(sandbox=True, sandbox_state=None if state == ":memory:" else state)
+    return Toolkit.from_env(**overrides)
+
+
+def _read_arguments(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if raw == "-":
+        raw = sys.stdin.read()
+    elif raw.startswith("@"):
+        raw = Path(raw[1:]).read_text()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidArguments("--args", [("", f"not valid JSON ({exc.msg} at character {exc.pos})")]) from None
+    if not isinstance(value, dict):
+        raise InvalidArguments("--args", [("", "must be a JSON object")])
+    return value
+
+
+def _print(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _cmd_tools(args: argparse.Namespace) -> int:
+    toolkit = _toolkit(args, persistent_sandbox=False)
+    ops = toolkit.operations()
+    if args.json:
+        _print([op.summary() for op in ops])
+    elif args.markdown:
+        from mg_tools.docs import tools_markdown
+
+        sys.stdout.write(tools_markdown(ops))
+    else:
+        width = max((len(op.name) for op in ops), default=10)
+        for op in ops:
+            flag = " (deprecated)" if op.deprecated else ""
+            sys.stdout.write(f"{op.name:<{width}}  {op.tag:<22} {op.method:<6} {op.path or '(composite)'}{flag}\n")
+    return 0
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    from mg_tools.schema import input_schema
+
+    toolkit = _toolkit(args, persistent_sandbox=False)
+    op = toolkit.operation(args.name)
+    _print({**op.summary(), "input_schema": input_schema(op.params)})
+    return 0
+
+
+def _cmd_call(args: argparse.Namespace) -> int:
+    arguments = _read_arguments(args.args)
+    toolkit = _toolkit(args, persistent_sandbox=not args.dry_run)
+    try:
+        result = toolkit.run(
+            toolkit.execute(args.name, arguments, dry_run=args.dry_run, confirm_token=args.confirm_token)
+        )
+    finally:
+        toolkit.close()
+    _print(result.data if args.dry_run else result.to_dict())
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from mg_tools.mcp_server import serve
+
+    toolkit = _toolkit(args, persistent_sandbox=False)
+    serve(toolkit, transport=args.transport, host=args.host, port=args.port, mode=args.mode)
+    return 0
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from mg_tools.sandbox import DEFAULT_API_KEY
+    from mg_tools.sandbox.server import serve
+
+    serve(host=args.host, port=args.port, state_path=args.state, api_key=args.api_key or DEFAULT_API_KEY)
+    return 0
+
+
+COMMANDS = {
+    "tools": _cmd_tools,
+    "describe": _cmd_describe,
+    "call": _cmd_call,
+    "serve": _cmd_serve,
+    "sandbox": _cmd_sandbox,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from mg_tools import log
+
+    log.configure()
+    try:
+        return COMMANDS[args.command](args)
+    except MgToolsError as exc:
+        extra = f" (confirm_token: {exc.token})" if isinstance(exc, ConfirmationRequired) else ""
+        sys.stderr.write(f"mg-tools: {log.redact_text(exc.message)}{extra}\n")
+        return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 1)
+    except KeyboardInterrupt:
+        return 130
