@@ -127,7 +127,7 @@ class Policy:
             if op.area not in self.toolsets and op.name not in self.tools:
                 return Decision(False, f"{op.name} is outside the enabled toolsets and tools")
         if not any(_matches(p, op, strict_sensitive=True) for p in self.grants):
-            why = f"no grant covers {op.tag}"
+            why = f"no grant covers {op.name} ({op.tag})"
             if op.sensitive and op.access is not Access.READ:
                 why += f" ({op.area} is a sensitive area: grant it by name, e.g. '{op.tag}')"
             return Decision(False, why)

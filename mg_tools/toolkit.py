@@ -120,7 +120,7 @@ class Toolkit:
     ) -> Result:
         """Run one operation through the executor and return the shaped :class:`Result`."""
         return await self.executor.execute(
-            name, dict(arguments) if arguments is not None else None, dry_run=dry_run,
+            name, dict(arguments) if isinstance(arguments, Mapping) else arguments, dry_run=dry_run,
             confirm_token=confirm_token,
         )
 

@@ -38,7 +38,7 @@ def _rfc2822(value: str) -> str:
 
 
 Recipients = Annotated[
-    list[Annotated[str, Field(min_length=3, max_length=1024)]],
+    list[Annotated[str, Field(min_length=3)]],
     Field(min_length=1, description="Addresses, 'Name <addr>' allowed"),
 ]
 Rfc2822 = Annotated[str, AfterValidator(_rfc2822)]

@@ -23,7 +23,24 @@ list           ``list_address``                 mailing list
 member         ``list_address/member_address``  list member
 route          ``id``                           route
 tag            ``domain/tag``                   tag with description, first-seen, last-seen
+credential     ``domain/login``                 SMTP credential (``login, mailbox, created_at``)
+dkim_key       ``signing_domain/selector``      DKIM key (``signing_domain, selector, active``)
+ip             ``address``                      account IP (``ip, dedicated, rdns``)
+ip_pool        ``pool_id``                      dedicated IP pool (DIPP)
+dynamic_pool   ``pool name``                    dynamic IP pool (``dynamic_good`` ...)
+dynamic_event  ``000000000042``                 dynamic IP pool history record
+warmup         ``address``                      IP warmup plan
+api_key        ``id``                           API key (``/v1/keys``)
+ip_allowlist   ``address``                      account IP allowlist entry
+account        ``main``                         the account's settings and sending limit
+subaccount     ``id``                           subaccount
+user           ``id``                           account user
+auth_recipient ``email``                        authorized recipient of sandbox domains
 =============  ===============================  =================================================
+
+Domain documents also carry private (``_``) fields owned by other areas: ``_tracking``, ``_x509``,
+``_dkim_rotation``, ``_dkim_authority`` (areas.tracking, areas.domain_keys), ``_ips``,
+``_pool_id``, ``_dynamic`` (areas.ips).
 """
 
 from __future__ import annotations
@@ -54,6 +71,7 @@ __all__ = [
     "Router",
     "Sandbox",
     "page_by_skip",
+    "page_by_token",
     "page_by_urls",
     "rfc2822",
 ]
@@ -305,6 +323,60 @@ def page_by_urls(
             "previous": link("prev", first_key),
         },
     }
+
+
+def page_by_token(
+    items: list[dict[str, Any]],
+    ctx: Ctx,
+    *,
+    key: Callable[[dict[str, Any]], str],
+    default_limit: int = 10,
+    max_limit: int = 100,
+    limit_name: str = "limit",
+    names: tuple[str, str, str, str] = ("first", "last", "next", "previous"),
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Opaque-cursor paging (``?page=<token>``): the selected items and their paging links.
+
+    ``items`` must be sorted by ``key``; ``names`` spells the link keys (first, last, next,
+    previous), e.g. capitalised for the dynamic IP pools API.
+    """
+    limit = ctx.int_arg(limit_name, default_limit, low=1, high=max_limit)
+    direction, value = _decode_page(ctx.arg("page"))
+    if direction == "next":
+        selected = [it for it in items if key(it) > value][:limit]
+    elif direction == "prev":
+        selected = [it for it in items if key(it) < value][-limit:]
+    elif direction == "last":
+        selected = items[-limit:]
+    else:
+        selected = items[:limit]
+    path = ctx.request.url.path
+    base = [(k, v) for k, v in ctx.query.multi_items() if k not in {"page", limit_name}]
+
+    def link(direction: str | None, at: str = "") -> str:
+        page = [("page", _encode_page(direction, at))] if direction else []
+        return ctx.url(path, base + page + [(limit_name, limit)])
+
+    first_key = key(selected[0]) if selected else value
+    last_key = key(selected[-1]) if selected else value
+    links = (link(None), link("last"), link("next", last_key), link("prev", first_key))
+    return selected, dict(zip(names, links))
+
+
+def _encode_page(direction: str, at: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([direction, at]).encode()).decode().rstrip("=")
+
+
+def _decode_page(token: str | None) -> tuple[str, str]:
+    if not token:
+        return "first", ""
+    try:
+        direction, at = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError):
+        raise ApiError(400, "Invalid 'page' parameter") from None
+    if direction not in {"first", "last", "next", "prev"} or not isinstance(at, str):
+        raise ApiError(400, "Invalid 'page' parameter")
+    return direction, at
 
 
 def basic_auth_ok(header: str, api_key: str) -> bool:

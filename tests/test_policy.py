@@ -1,0 +1,73 @@
+import pytest
+
+from mg_tools import Access, Operation, Policy
+from mg_tools.types import Params
+
+
+class P(Params):
+    """x."""
+
+
+def op(name, area, access, method="GET"):
+    return Operation(name, method, "/x", P, access, area=area)
+
+
+SEND = op("send_message", "messages", Access.SEND, "POST")
+LIST = op("list_bounces", "suppressions", Access.READ)
+DELETE = op("delete_bounce", "suppressions", Access.DELETE, "DELETE")
+KEY_CREATE = op("create_key", "keys", Access.WRITE, "POST")
+KEY_LIST = op("list_keys", "keys", Access.READ)
+
+
+def test_default_grants_everything_but_sensitive_writes():
+    policy = Policy()
+    assert all(policy.exposes(o) for o in (SEND, LIST, DELETE, KEY_LIST))
+    decision = policy.decide(KEY_CREATE)
+    assert not decision.allowed
+    assert "sensitive area" in decision.reason and "keys:write" in decision.reason
+
+
+@pytest.mark.parametrize("grant", ["keys:write", "keys:*", "keys", "create_key"])
+def test_sensitive_writes_must_be_named(grant):
+    assert Policy.build(grants=f"*:*,{grant}").exposes(KEY_CREATE)
+
+
+def test_read_only_wins_over_every_grant():
+    policy = Policy.build(grants="*:*,keys:*,send_message", tools="send_message", read_only=True)
+    assert not policy.exposes(SEND)
+    assert "read-only" in policy.decide(SEND).reason
+    assert policy.exposes(LIST) is False  # narrowed by tools=send_message
+
+
+def test_patterns_grant_by_area_access_and_name():
+    policy = Policy.build(grants="*:read,send_message")
+    assert policy.exposes(LIST) and policy.exposes(SEND)
+    assert not policy.exposes(DELETE)
+    assert "no grant covers delete_bounce (suppressions:delete)" in policy.decide(DELETE).reason
+
+
+def test_deny_and_exclude_beat_grants():
+    policy = Policy.build(grants="*:*", deny="*:delete", exclude_tools="send_message")
+    assert not policy.exposes(DELETE) and not policy.exposes(SEND)
+    assert policy.exposes(LIST)
+    assert "denied by the rule" in policy.decide(SEND).reason
+
+
+def test_toolsets_and_tools_narrow_exposure():
+    policy = Policy.build(toolsets="suppressions", tools="send_message")
+    assert policy.exposes(LIST) and policy.exposes(SEND)
+    assert not policy.exposes(KEY_LIST)
+
+
+def test_confirm_patterns_mark_calls():
+    policy = Policy.build(confirm="*:send,*:delete")
+    assert policy.decide(SEND).confirm and policy.decide(DELETE).confirm
+    assert not policy.decide(LIST).confirm
+
+
+def test_from_env_reads_variables_and_flags_win():
+    env = {"MG_TOOLS_GRANTS": "*:read", "MG_TOOLS_READ_ONLY": "", "MG_TOOLS_ALLOW_SECRETS": "yes"}
+    policy = Policy.from_env(env)
+    assert policy.grants == ("*:read",) and policy.allow_secrets
+    assert Policy.from_env(env, read_only=True).read_only
+    assert Policy.from_env(env, grants="send_message").grants == ("send_message",)
