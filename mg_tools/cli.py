@@ -153,7 +153,7 @@ def _cmd_tools(args: argparse.Namespace) -> int:
     elif args.markdown:
         from mg_tools.docs import tools_markdown
 
-        sys.stdout.write(tools_markdown(ops))
+        sys.stdout.write(tools_markdown(toolkit.registry))  # the reference lists every operation
     else:
         width = max((len(op.name) for op in ops), default=10)
         for op in ops:
