@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -49,26 +50,32 @@ class RetryPolicy:
     max_retry_after: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
+        if retry_after is not None and math.isfinite(retry_after):
             return min(max(retry_after, 0.0), self.max_retry_after)
         cap = min(self.max_backoff, self.backoff * 2**attempt)
         return random.uniform(cap / 2, cap)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or ``X-RateLimit-Reset`` (epoch
+    seconds); None when absent or unreadable (a garbled header must not turn a 429 into a crash)."""
     value = response.headers.get("retry-after")
     if value:
         try:
-            return float(value)
+            seconds = float(value)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value)
-            return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+            try:
+                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError, OverflowError, IndexError):
+                return None
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     reset = response.headers.get("x-ratelimit-reset")
     if reset:
         try:
-            return max(0.0, float(reset) - time.time())
+            seconds = float(reset) - time.time()
         except ValueError:
             return None
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     return None
 
 

@@ -100,6 +100,8 @@ class InvalidArguments(MgToolsError):
     code = "invalid_arguments"
 
     def __init__(self, operation: str, errors: list[tuple[str, str]]) -> None:
+        # Field names and problems can quote the caller's input: keep them one short line each.
+        errors = [(_one_line(field, 100), _one_line(problem, 300)) for field, problem in errors]
         detail = "; ".join(f"{field}: {problem}" if field else problem for field, problem in errors)
         super().__init__(f"invalid arguments for {operation}: {detail}")
         self.operation = operation
@@ -110,6 +112,13 @@ class InvalidArguments(MgToolsError):
             **super().to_dict(),
             "fields": [{"field": field, "problem": problem} for field, problem in self.errors],
         }
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text`` safe to quote in a one-line message: control and invisible characters escaped
+    (``\\n``, ``\\u202e``), at most ``limit`` characters."""
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class PolicyDenied(MgToolsError):

@@ -14,11 +14,11 @@ import os
 import re
 import sys
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import structlog
 
-__all__ = ["add_secret", "configure", "get_logger", "redact", "redact_text"]
+__all__ = ["add_secret", "configure", "get_logger", "redact", "redact_text", "register_secrets"]
 
 REDACTED = "***"
 _SECRET_KEYS = re.compile(
@@ -31,19 +31,41 @@ _SECRET_VALUES = re.compile(
     re.S,
 )
 _known: set[str] = set()
+#: Secrets seen in call arguments, most recent last; bounded so a long-running server does not grow.
+_seen: dict[str, None] = {}
+_MAX_SEEN = 512
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    return (secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(f"api:{secret}".encode()).decode())
 
 
 def add_secret(secret: str | None) -> None:
     """Register a secret so it is redacted wherever it appears, in any of its encodings."""
     if not secret or len(secret) < 4:
         return
-    _known.add(secret)
-    _known.add(quote(secret, safe=""))
-    _known.add(base64.b64encode(f"api:{secret}".encode()).decode())
+    _known.update(_forms(secret))
+
+
+def register_secrets(value: Any, key: str = "") -> None:
+    """Register every value held under a secret-looking key (``password``, ``signing_key``...) in
+    ``value`` (call arguments), so an error or log line echoing one is redacted too."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            register_secrets(v, str(k))
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            register_secrets(v, key)
+    elif key and isinstance(value, str) and len(value) >= 4 and _SECRET_KEYS.search(key):
+        for form in _forms(value):
+            _seen.pop(form, None)
+            _seen[form] = None
+        while len(_seen) > _MAX_SEEN:
+            del _seen[next(iter(_seen))]
 
 
 def redact_text(text: str) -> str:
-    for secret in sorted(_known, key=len, reverse=True):
+    for secret in sorted(_known.union(_seen), key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
     return _SECRET_VALUES.sub(REDACTED, text)

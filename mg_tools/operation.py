@@ -54,6 +54,9 @@ class Operation:
     ``encoding`` says how body fields travel for POST/PUT/PATCH (GET and DELETE put every non-path
     field in the query unless a field says otherwise). ``area`` defaults to the registering plugin's
     name. ``secret_fields`` names result keys holding secrets, redacted unless the policy grants them.
+    ``untrusted`` marks results carrying text written by email senders (subjects, bodies, headers,
+    names): the executor strips invisible and control characters from them and labels the result as
+    data that must never be followed as instructions.
 
     A composite operation (one answer built from several calls) has ``path=""`` and a ``handler``:
     ``async def handler(args, call) -> data``, where ``await call(name, arguments)`` runs another
@@ -71,6 +74,7 @@ class Operation:
     deprecated: bool = False
     secret_fields: tuple[str, ...] = ()
     items_key: str = "items"
+    untrusted: bool = False
     handler: Callable[..., Awaitable[Any]] | None = field(default=None, compare=False)
     plugin: str = field(default="", compare=False)
 
@@ -96,8 +100,9 @@ class Operation:
 
     @property
     def idempotent(self) -> bool:
-        """Safe to repeat: reads, and PUT/DELETE, which set or remove a state rather than add one."""
-        return self.method in {"GET", "PUT", "DELETE"}
+        """Safe to repeat: reads, and PUT/DELETE, which set or remove a state rather than add one.
+        A send never is, whatever its method: repeating it can deliver the mail twice."""
+        return self.method in {"GET", "PUT", "DELETE"} and self.access is not Access.SEND
 
     @property
     def tag(self) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pydantic import BaseModel
 
@@ -92,7 +93,6 @@ def build_request(
     Path parameters are encoded as one segment each; every other field goes where its markers (or the
     method's default) say. Attachment paths must lie inside ``file_roots``.
     """
-    wire = args.model_dump(mode="json", by_alias=True, exclude_none=True)
     req = PreparedRequest(method=op.method, path="")
     path_values: dict[str, str] = {}
     body: dict[str, Any] = {}
@@ -104,12 +104,11 @@ def build_request(
         raw = getattr(args, name)
         if raw is None:
             continue
-        value = wire.get(key, raw)
+        # One field at a time: two fields may share a wire name (a path `domain` and a body `domain`).
+        value = args.model_dump(mode="json", by_alias=True, exclude_none=True, include={name}).get(key, raw)
         marks = _markers(info)
         if name in op.path_params:
-            if str(value) == "":
-                raise InvalidArguments(op.name, [(name, "must not be empty")])
-            path_values[name] = encode_segment(value)
+            path_values[name] = _path_value(op, name, value)
         elif "local" in marks:
             continue
         elif "cursor" in marks:
@@ -117,7 +116,7 @@ def build_request(
         elif "origin" in marks:
             req.origin = _origin(op, name, raw)
         elif "header" in marks:
-            req.headers[marks["header"].arg] = _scalar(value)
+            req.headers[marks["header"].arg] = _header_value(op, name, _scalar(value))
         elif "files" in marks:
             items = raw if isinstance(raw, list) else [raw]
             for index, item in enumerate(items):
@@ -150,11 +149,41 @@ def build_request(
     return req
 
 
+def _path_value(op: Operation, name: str, value: object) -> str:
+    text = str(value)
+    if text in {"", ".", ".."}:
+        # A dot segment is resolved away by URL normalisation (ours or a proxy's), changing the path.
+        raise InvalidArguments(op.name, [(name, "must not be empty, '.' or '..'")])
+    try:
+        return encode_segment(text)
+    except UnicodeEncodeError:
+        raise InvalidArguments(op.name, [(name, "is not valid Unicode text")]) from None
+
+
+def _header_value(op: Operation, name: str, value: str) -> str:
+    # HTTP header values are ASCII without control characters; anything else would be refused
+    # (or split into another header) by the HTTP layer after the call was already accepted.
+    if not value.isascii() or not value.isprintable():
+        raise InvalidArguments(op.name, [(name, "must be printable ASCII text")])
+    return value
+
+
+_NETLOC = re.compile(r"^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
 def _origin(op: Operation, name: str, url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InvalidArguments(op.name, [(name, "must be an absolute http(s) URL")])
-    return f"{parts.scheme}://{parts.netloc}"
+    """``scheme://host[:port]`` of ``url``. Only a plain host (letters, digits, dots, dashes; IDN
+    hosts in punycode) and port are accepted: no user info, percent-escapes or exotic characters
+    that URL parsers disagree about, so the host checked against the trusted hosts is the host the
+    request goes to."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError:  # also an unclosed "["
+        parts = urlsplit("")
+    if parts.scheme not in {"http", "https"} or not _NETLOC.match(parts.netloc):
+        raise InvalidArguments(op.name, [(name, "must be an absolute http(s) URL on a plain host name")])
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def _file_part(
@@ -162,8 +191,10 @@ def _file_part(
 ) -> tuple[str, bytes, str]:
     where = f"{name}[{index}]"
     if item.path is not None:
-        path = Path(item.path).expanduser()
-        resolved = path.resolve()
+        try:
+            resolved = Path(item.path).expanduser().resolve()
+        except (OSError, ValueError, RuntimeError):  # NUL bytes, unknown ~user, symlink loops
+            raise InvalidArguments(op.name, [(f"{where}.path", f"not a usable file path: {item.path!r}")]) from None
         if not any(resolved.is_relative_to(root.resolve()) for root in roots):
             allowed = ", ".join(str(r) for r in roots) or "none configured"
             raise InvalidArguments(
@@ -178,16 +209,35 @@ def _file_part(
     return (item.name, data, ctype)
 
 
+def _is_number(text: str) -> bool:
+    # str.isdigit() alone accepts superscripts and other digits int() refuses.
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+_PATH_CHARS = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=:@/-]*$")
+
+
+def _path_extends(path: str, base: str) -> bool:
+    """Whether ``path`` is ``base`` or ``base`` followed by whole, non-dot segments (a next-page
+    URL such as the events API's ``/v3/D/events/<token>``), in plain URL characters."""
+    if path == base:
+        return True
+    if not path.startswith(base + "/") or not _PATH_CHARS.match(path):
+        return False
+    extra = path[len(base) + 1:].split("/")
+    return all(seg and unquote(seg) not in {".", ".."} and "/" not in unquote(seg) for seg in extra)
+
+
 def _apply_cursor(op: Operation, req: PreparedRequest, cursor: str) -> None:
     if op.paging is Paging.URLS:
         parts = urlsplit(cursor)
-        if not parts.path.startswith(req.path):
+        if not _path_extends(parts.path, req.path):
             raise InvalidArguments(op.name, [("cursor", "does not belong to this operation and its arguments")])
         req.path = parts.path
         req.query = parse_qsl(parts.query, keep_blank_values=True)
     elif op.paging in (Paging.SKIP, Paging.PAGE):
         key = "skip" if op.paging is Paging.SKIP else "page"
-        if not cursor.isdigit():
+        if not _is_number(cursor):
             raise InvalidArguments(op.name, [("cursor", "must be the next_cursor of a previous page")])
         req.query = [kv for kv in req.query if kv[0] != key] + [(key, cursor)]
     elif op.paging in (Paging.TOKEN, Paging.BODY_SKIP):
@@ -196,7 +246,7 @@ def _apply_cursor(op: Operation, req: PreparedRequest, cursor: str) -> None:
         if op.paging is Paging.TOKEN:
             pagination["token"] = cursor
         else:
-            if not cursor.isdigit():
+            if not _is_number(cursor):
                 raise InvalidArguments(op.name, [("cursor", "must be the next_cursor of a previous page")])
             pagination["skip"] = int(cursor)
         req.json = {**body, "pagination": pagination}

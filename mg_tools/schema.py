@@ -1,8 +1,12 @@
 """Compact JSON schemas for tools: what every provider accepts, at the fewest tokens.
 
 From the pydantic schema: no titles, ``anyOf [X, null]`` folded to ``X`` (leaving a field out is
-how an agent says "none"), ``default: null`` dropped, nested models inlined when used once, and
-nothing else lost: types, enums, constraints and descriptions stay.
+how an agent says "none"), ``default: null`` and ``additionalProperties: true`` dropped, nested
+models inlined, required fields listed first. Types, enums, numeric bounds, array sizes, formats and
+descriptions stay. String length bounds and regex patterns are left out: they cost tokens on almost
+every tool, say little to a model, and validation still enforces them, naming the field and the
+problem when a call breaks one. ``patternProperties`` (which some providers reject) becomes
+``additionalProperties`` with the same value schema.
 """
 
 from __future__ import annotations
@@ -15,16 +19,22 @@ from pydantic import BaseModel
 __all__ = ["compact", "input_schema"]
 
 _DROP = {"title", "examples"}
+_STRING_BOUNDS = {"minLength", "maxLength", "pattern"}
 
 
 @cache
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The compact input schema of a params model (built once per model)."""
+    """The compact input schema of a params model (built once per model; do not mutate it)."""
     schema = model.model_json_schema(mode="validation", by_alias=False)
     defs = schema.pop("$defs", {})
     out = compact(schema, defs)
     out.pop("description", None)  # the tool description already says it
     out["type"] = "object"
+    required = out.get("required", [])
+    if required and "properties" in out:
+        props = out["properties"]
+        out["properties"] = {**{k: props[k] for k in required if k in props},
+                             **{k: v for k, v in props.items() if k not in required}}
     return out
 
 
@@ -41,7 +51,7 @@ def compact(node: Any, defs: dict[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     node = _deref(node, defs)
-    node = {k: v for k, v in node.items() if k not in _DROP}
+    node = {k: v for k, v in node.items() if k not in _DROP and k not in _STRING_BOUNDS}
     if node.get("default", 0) is None:
         del node["default"]
     any_of = node.get("anyOf")
@@ -52,12 +62,20 @@ def compact(node: Any, defs: dict[str, Any]) -> Any:
         else:
             node["anyOf"] = kept
     node = _deref(node, defs)
+    node = {k: v for k, v in node.items() if k not in _DROP and k not in _STRING_BOUNDS}
+    patterns = node.pop("patternProperties", None)
+    if isinstance(patterns, dict) and "additionalProperties" not in node:
+        values = list(patterns.values())
+        if len(values) == 1:
+            node["additionalProperties"] = values[0]
     out = {}
     for key, value in node.items():
         if key == "properties":
             out[key] = {name: compact(prop, defs) for name, prop in value.items()}
         else:
             out[key] = compact(value, defs)
+    if out.get("additionalProperties") is True:
+        del out["additionalProperties"]  # the default
     if out.get("additionalProperties") is False and out.get("type") == "object" and "properties" in out:
         # Unknown fields are rejected by validation anyway; saying so costs tokens on every tool.
         del out["additionalProperties"]

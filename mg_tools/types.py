@@ -76,7 +76,10 @@ def Prefixed(prefix: str) -> _Marker:  # noqa: N802
 class Params(BaseModel):
     """Base of every params model: unknown fields are errors, names are the agent-facing names."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=False)
+    # defer_build: validators are built on first use, so start-up does not pay for 200 models.
+    # allow_inf_nan=False: NaN and infinity are not JSON; httpx refuses to encode them after the
+    # call was accepted, and Mailgun has no use for them.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True, allow_inf_nan=False)
 
 
 def _yes_no(value: bool) -> str:
@@ -91,7 +94,8 @@ YesNoHtml = Annotated[
 
 Domain = Annotated[
     str,
-    Field(min_length=1, max_length=253, pattern=r"^[\w.-]+$", description="Domain name, e.g. mg.example.com"),
+    # Not "." or ".." (or any leading dot): a dot segment would be resolved away in a URL path.
+    Field(min_length=1, max_length=253, pattern=r"^[\w-][\w.-]*$", description="Domain name, e.g. mg.example.com"),
 ]
 Address = Annotated[str, Field(min_length=3, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$")]
 Limit = Annotated[int, Field(ge=1, le=1000, description="Page size")]

@@ -1,8 +1,184 @@
-"""Lists: declarations in progress."""
+"""Mailing lists: lists of the account and their members."""
 
-from mg_tools import hookimpl
+from __future__ import annotations
 
-OPERATIONS = ()
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from mg_tools import Access, Operation, Paging, hookimpl
+from mg_tools.types import Address, Attachment, Cursor, Files, JsonText, Local, Params, Skip, YesNo
+
+MAX_BULK = 1000
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+AccessLevel = Literal["readonly", "members", "everyone"]
+ReplyPreference = Literal["list", "sender"]
+NewAddress = Annotated[str, Field(min_length=3, max_length=512, description="Address; 'Name <addr>' allowed")]
+ListAddress = Annotated[Address, Field(description="The list's address, e.g. devs@mg.example.com")]
+MemberAddress = Annotated[Address, Field(description="The member's address")]
+MemberLimit = Annotated[int, Field(ge=1, le=100, description="Page size")]
+ListLimit = Annotated[int, Field(ge=1, le=1000, description="Page size")]
+Vars = Annotated[dict[str, Any] | None, JsonText, Field(description="Custom data, used as %recipient.key%")]
+
+
+class _ListSettings(Params):
+    name: str | None = Field(None, max_length=255)
+    description: str | None = Field(None, max_length=1024)
+    access_level: AccessLevel | None = Field(None, description="Who may post: readonly (API only), members, everyone")
+    reply_preference: ReplyPreference | None = Field(None, description="Where replies go")
+
+
+class CreateMailingList(_ListSettings):
+    """Create a mailing list: mail sent to its address goes to every subscribed member."""
+
+    address: NewAddress
+
+
+class ListMailingLists(Params):
+    """List the account's mailing lists with member counts."""
+
+    limit: ListLimit = 100
+    skip: Skip | None = None
+    address: Address | None = Field(None, description="Only the list with this address")
+    cursor: Cursor = None
+
+
+class PageMailingLists(Params):
+    """Page through the account's mailing lists in address order."""
+
+    limit: ListLimit = 100
+    cursor: Cursor = None
+
+
+class GetMailingList(Params):
+    """Show a mailing list's settings and member count."""
+
+    list_address: ListAddress
+
+
+class UpdateMailingList(_ListSettings):
+    """Change a mailing list's address, name, description, access level or reply preference."""
+
+    list_address: ListAddress
+    address: NewAddress | None = Field(None, description="New address (renames the list)")
+
+
+class DeleteMailingList(GetMailingList):
+    """Delete a mailing list and all its members. Irreversible."""
+
+
+class ListListMembers(Params):
+    """List the members of a mailing list (address, name, vars, subscribed)."""
+
+    list_address: ListAddress
+    subscribed: YesNo | None = Field(None, description="Only subscribed (true) or unsubscribed (false)")
+    address: Address | None = Field(None, description="Only this member")
+    limit: MemberLimit = 100
+    skip: Skip | None = None
+    cursor: Cursor = None
+
+
+class PageListMembers(Params):
+    """Page through the members of a mailing list in address order."""
+
+    list_address: ListAddress
+    subscribed: YesNo | None = Field(None, description="Only subscribed (true) or unsubscribed (false)")
+    limit: MemberLimit = 100
+    cursor: Cursor = None
+
+
+class AddListMember(Params):
+    """Add one member to a mailing list; upsert=true updates the member if already there."""
+
+    list_address: ListAddress
+    address: NewAddress
+    name: str | None = Field(None, max_length=255)
+    vars: Vars = None
+    subscribed: YesNo | None = None
+    upsert: YesNo | None = None
+
+
+class Member(Params):
+    address: NewAddress
+    name: str | None = Field(None, max_length=255)
+    vars: dict[str, Any] | None = None
+    subscribed: bool | None = None
+
+
+class AddListMembers(Params):
+    """Add up to 1000 members to a mailing list in one call; upsert=true updates existing ones."""
+
+    list_address: ListAddress
+    members: Annotated[list[NewAddress | Member], JsonText] = Field(
+        min_length=1, max_length=MAX_BULK, description="Addresses or member objects"
+    )
+    upsert: YesNo | None = None
+
+
+class ImportListMembers(Params):
+    """Add members to a mailing list from CSV with an address column (name and vars optional)."""
+
+    list_address: ListAddress
+    csv: Annotated[str | None, Local] = Field(None, description="The CSV as text, header row first")
+    file: Annotated[Attachment | None, Files] = Field(None, serialization_alias="members",
+                                                      description="The CSV as a file")
+    subscribed: YesNo | None = Field(None, description="Subscription state of every imported member")
+    upsert: YesNo | None = None
+
+    @model_validator(mode="after")
+    def _source(self):
+        if (self.csv is None) == (self.file is None):
+            raise ValueError("give exactly one of csv or file")
+        if self.csv is not None:
+            self.file = Attachment(content=self.csv.encode(), filename="members.csv", content_type="text/csv")
+        if self.file.size_hint() > MAX_CSV_BYTES:
+            raise ValueError("the CSV is larger than Mailgun's 5 MB")
+        return self
+
+
+class GetListMember(Params):
+    """Show one member of a mailing list."""
+
+    list_address: ListAddress
+    member_address: MemberAddress
+
+
+class UpdateListMember(GetListMember):
+    """Change a list member's address, name, vars or subscription (subscribed=false unsubscribes)."""
+
+    address: NewAddress | None = Field(None, description="New address of the member")
+    name: str | None = Field(None, max_length=255)
+    vars: Vars = None
+    subscribed: YesNo | None = None
+
+
+class DeleteListMember(GetListMember):
+    """Remove a member from a mailing list."""
+
+
+OPERATIONS = (
+    Operation("create_mailing_list", "POST", "/v3/lists", CreateMailingList, Access.WRITE),
+    Operation("list_mailing_lists", "GET", "/v3/lists", ListMailingLists, Access.READ, paging=Paging.SKIP),
+    Operation("page_mailing_lists", "GET", "/v3/lists/pages", PageMailingLists, Access.READ, paging=Paging.URLS),
+    Operation("get_mailing_list", "GET", "/v3/lists/{list_address}", GetMailingList, Access.READ),
+    Operation("update_mailing_list", "PUT", "/v3/lists/{list_address}", UpdateMailingList, Access.WRITE),
+    Operation("delete_mailing_list", "DELETE", "/v3/lists/{list_address}", DeleteMailingList, Access.DELETE),
+    Operation("list_list_members", "GET", "/v3/lists/{list_address}/members", ListListMembers, Access.READ,
+              paging=Paging.SKIP),
+    Operation("page_list_members", "GET", "/v3/lists/{list_address}/members/pages", PageListMembers, Access.READ,
+              paging=Paging.URLS),
+    Operation("add_list_member", "POST", "/v3/lists/{list_address}/members", AddListMember, Access.WRITE),
+    Operation("add_list_members", "POST", "/v3/lists/{list_address}/members.json", AddListMembers, Access.WRITE),
+    Operation("import_list_members", "POST", "/v3/lists/{list_address}/members.csv", ImportListMembers,
+              Access.WRITE),
+    Operation("get_list_member", "GET", "/v3/lists/{list_address}/members/{member_address}", GetListMember,
+              Access.READ),
+    Operation("update_list_member", "PUT", "/v3/lists/{list_address}/members/{member_address}", UpdateListMember,
+              Access.WRITE),
+    Operation("delete_list_member", "DELETE", "/v3/lists/{list_address}/members/{member_address}",
+              DeleteListMember, Access.DELETE),
+)
 
 
 @hookimpl

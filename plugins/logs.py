@@ -1,8 +1,75 @@
-"""Logs: declarations in progress."""
+"""Logs: the account's event logs (the successor of the events API), queried with a JSON body."""
 
-from mg_tools import hookimpl
+from __future__ import annotations
 
-OPERATIONS = ()
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from mg_tools import Access, Operation, Paging, hookimpl
+from mg_tools.types import Cursor, Params
+
+
+def _rfc2822(value: str) -> str:
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be an RFC 2822 date, e.g. 'Thu, 13 Oct 2011 18:02:00 +0000'") from None
+    return value
+
+
+Rfc2822 = Annotated[str, AfterValidator(_rfc2822)]
+LogEvent = Literal[
+    "accepted", "delivered", "failed", "opened", "unique_opened", "clicked", "unique_clicked", "unsubscribed",
+    "complained", "rejected", "stored", "email_validation", "list_uploaded", "list_member_uploaded",
+    "list_member_upload_error", "trapped",
+]
+
+
+class FilterValue(Params):
+    label: str = Field(min_length=1, max_length=512)
+    value: str = Field(min_length=1, max_length=512)
+
+
+class Condition(Params):
+    attribute: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_.-]+$",
+                           description="e.g. domain, recipient, tag, subaccount")
+    comparator: Literal["=", "!=", "contains", "not contains"]
+    values: list[FilterValue] = Field(min_length=1, max_length=100)
+
+
+class LogsFilter(Params):
+    # Mailgun's own key: only AND is supported.
+    AND: list[Condition] = Field(min_length=1, max_length=20)
+
+
+class LogsPage(Params):
+    sort: Literal["timestamp:asc", "timestamp:desc"] | None = None
+    limit: int | None = Field(None, ge=1, le=100, description="Page size")
+
+
+class ListLogs(Params):
+    """Search the account's event logs (accepted, delivered, failed, opened...) by time, event and
+    filters such as domain or recipient. Defaults to the last day."""
+
+    start: Rfc2822 | None = Field(None, description="RFC 2822 date; default 1 day ago")
+    end: Rfc2822 | None = Field(None, description="RFC 2822 date; default now")
+    events: list[LogEvent] | None = Field(None, min_length=1)
+    filter: LogsFilter | None = Field(
+        None, description="e.g. {'AND': [{'attribute': 'domain', 'comparator': '=', "
+                          "'values': [{'label': 'mg.example.com', 'value': 'mg.example.com'}]}]}",
+    )
+    include_subaccounts: bool | None = None
+    include_totals: bool | None = Field(None, description="Also return the total number of entries")
+    pagination: LogsPage | None = None
+    cursor: Cursor = None
+
+
+OPERATIONS = (
+    Operation("list_logs", "POST", "/v1/analytics/logs", ListLogs, Access.READ, encoding="json",
+              paging=Paging.TOKEN, untrusted=True),
+)
 
 
 @hookimpl

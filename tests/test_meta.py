@@ -44,3 +44,11 @@ def test_cassettes_hold_no_credentials():
         text = path.read_text().lower()
         assert "authorization" not in text, path
         assert "basic " not in text, path
+
+
+def test_every_package_is_shipped():
+    import tomllib
+
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "mg_tools").rglob("__init__.py")}
+    assert found <= declared

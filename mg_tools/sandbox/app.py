@@ -49,16 +49,21 @@ def create_app(
         Route("/_sandbox/messages", _admin(sb, _messages), methods=["GET"]),
         Route("/_sandbox/webhook-deliveries", _admin(sb, _deliveries), methods=["GET"]),
     ]
+    hooks = []
     for module in _area_modules():
         routes += module.router.starlette_routes(sb)
+        if hasattr(module, "before_request"):
+            hooks.append(module.before_request)
     app = Starlette(routes=routes)
     app.state.sandbox = sb
     if seed:
         _seed(sb)
-    return _Middleware(app, sb)
+    return _Middleware(app, sb, hooks)
 
 
 def _area_modules() -> list[Any]:
+    """Area modules with a ``router``; one may also define ``async def before_request(sb)``, awaited
+    before every authenticated request (e.g. to deliver scheduled mail whose time has come)."""
     found = []
     for info in sorted(pkgutil.iter_modules(areas.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{areas.__name__}.{info.name}")
@@ -148,10 +153,11 @@ def _parse_fault(text: str) -> dict[str, Any]:
 class _Middleware:
     """Raw-path routing, auth, the sandbox header and fault injection, as plain ASGI."""
 
-    def __init__(self, app: Starlette, sb: Sandbox) -> None:
+    def __init__(self, app: Starlette, sb: Sandbox, hooks: list[Any] | None = None) -> None:
         self.app = app
         self.sb = sb
         self.state = app.state
+        self.hooks = hooks or []
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -189,10 +195,16 @@ class _Middleware:
                                    headers=extra)(scope, receive, send_marked)
                 return
             if fault.get("drop") == "after":
+                await self._before_request()
                 await self.app(scope, receive, _swallow)
                 await _drop(send)
                 return
+        await self._before_request()
         await self.app(scope, receive, send_marked)
+
+    async def _before_request(self) -> None:
+        for hook in self.hooks:
+            await hook(self.sb)
 
     def _fault(self, scope, headers: dict[str, str]) -> dict[str, Any] | None:
         if scope["path"].startswith("/_sandbox/"):

@@ -146,16 +146,17 @@ class Ctx:
     async def load(self) -> None:
         ctype = self.request.headers.get("content-type", "")
         if "multipart/form-data" in ctype or "application/x-www-form-urlencoded" in ctype:
-            form = await self.request.form(max_files=1000, max_fields=5000)
             items = []
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    data = await value.read()
-                    self.files.setdefault(key, []).append(
-                        (value.filename or key, data, value.content_type or "application/octet-stream")
-                    )
-                else:
-                    items.append((key, value))
+            # The context manager closes uploaded files' temporary spools.
+            async with self.request.form(max_files=1000, max_fields=5000) as form:
+                for key, value in form.multi_items():
+                    if isinstance(value, UploadFile):
+                        data = await value.read()
+                        self.files.setdefault(key, []).append(
+                            (value.filename or key, data, value.content_type or "application/octet-stream")
+                        )
+                    else:
+                        items.append((key, value))
             self.form = MultiDict(items)
         else:
             self.body = await self.request.body()
@@ -205,7 +206,9 @@ class Ctx:
         except (TypeError, ValueError):
             raise ApiError(400, f"Invalid '{name}' parameter: expected an integer") from None
         if (low is not None and value < low) or (high is not None and value > high):
-            raise ApiError(400, f"Invalid '{name}' parameter: must be between {low} and {high}")
+            bounds = (f"between {low} and {high}" if low is not None and high is not None
+                      else f"at least {low}" if low is not None else f"at most {high}")
+            raise ApiError(400, f"Invalid '{name}' parameter: must be {bounds}")
         return value
 
     def bool_arg(self, name: str, default: bool | None = None) -> bool | None:

@@ -114,3 +114,57 @@ def test_a_25_mb_message_is_refused(dry):
 def test_sender_is_serialised_as_from(dry):
     out = dry.dry_run("send_message", **SEND)
     assert json.dumps(out).count('"from"') == 1
+
+
+# -- against the API (recorded from the sandbox) -------------------------------------------------------
+
+def _stored_url(mg, recipient):
+    events = mg.call("list_events", domain="mg.example.com", recipient=recipient, event="accepted")
+    return events["items"][0]["storage"]["url"]
+
+
+@pytest.mark.vcr
+def test_send_message(mg):
+    sent = mg.call("send_message", **{**SEND, "to": ["bob@example.com"], "tags": ["welcome"],
+                                      "variables": {"uid": "42"}, "headers": {"X-Campaign": "c1"}})
+    assert sent["message"] == "Queued. Thank you." and sent["id"].endswith("@mg.example.com>")
+    stored = mg.call("get_stored_message", storage_url=_stored_url(mg, "bob@example.com"))
+    assert stored["Subject"] == "Hi" and stored["body-plain"].strip() == "Hello"
+    assert ["X-Campaign", "c1"] in stored["message-headers"]
+
+
+@pytest.mark.vcr
+def test_send_mime_message(mg):
+    mime = "From: ann@mg.example.com\r\nTo: carl@example.com\r\nSubject: Raw\r\n\r\nraw body\r\n"
+    sent = mg.call("send_mime_message", domain="mg.example.com", to=["carl@example.com"], mime=mime)
+    assert sent["message"] == "Queued. Thank you."
+    stored = mg.call("get_stored_message", storage_url=_stored_url(mg, "carl@example.com"))
+    assert stored["Subject"] == "Raw" and "raw body" in stored["body-plain"]
+
+
+@pytest.mark.vcr
+def test_get_stored_message(mg):
+    mg.call("send_message", **{**SEND, "to": ["dora@example.com"], "html": "<p>Hello</p>"})
+    url = _stored_url(mg, "dora@example.com")
+    key = url.rsplit("/", 1)[1]
+    by_key = mg.run(mg.execute("get_stored_message", {"domain": "mg.example.com", "storage_key": key}))
+    assert by_key.untrusted and by_key.data["body-html"] == "<p>Hello</p>"
+    raw = mg.call("get_stored_message", storage_url=url, accept="message/rfc2822")
+    assert "Subject: Hi" in raw["body-mime"]
+
+
+@pytest.mark.vcr
+def test_get_sending_queues(mg):
+    queues = mg.call("get_sending_queues", domain="mg.example.com")
+    assert set(queues) == {"regular", "scheduled"} and queues["regular"]["is_disabled"] is False
+
+
+@pytest.mark.vcr
+def test_delete_scheduled_messages(mg):
+    mg.call("send_message", **{**SEND, "to": ["eve@example.com"], "delivery_time": "Fri, 01 Jan 2100 10:00:00 +0000"})
+    url = _stored_url(mg, "eve@example.com")
+    out = mg.call("delete_scheduled_messages", domain="mg.example.com", storage_url=url)
+    assert "message" in out
+    from mg_tools.errors import NotFound
+    with pytest.raises(NotFound):
+        mg.call("get_stored_message", storage_url=url)

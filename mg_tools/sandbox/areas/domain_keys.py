@@ -15,6 +15,7 @@ import hashlib
 import re
 from typing import Any
 
+from mg_tools.sandbox.areas.account import account_id
 from mg_tools.sandbox.areas.domains import dns_records
 from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_token, rfc2822
 
@@ -303,7 +304,7 @@ def _asd_view(ctx: Ctx, domain: dict[str, Any]) -> dict[str, Any]:
     sid = domain["id"][-7:]
     return {
         "id": domain["id"],
-        "account_id": ctx.sb.api_key and hashlib.sha256(ctx.sb.api_key.encode()).hexdigest()[:24],
+        "account_id": account_id(ctx.sb),
         "sid": sid,
         "name": domain["name"],
         "state": "enabled" if domain["state"] == "active" else "wait_verify",

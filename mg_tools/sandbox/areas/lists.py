@@ -88,7 +88,8 @@ def _set_list_fields(ctx: Ctx, doc: dict[str, Any]) -> None:
     access = ctx.arg("access_level")
     if access not in (None, ""):
         if access not in _ACCESS:
-            raise ApiError(400, f"Invalid access level '{access}'. It can be any of: 'readonly', 'members', 'everyone'.")
+            raise ApiError(400, f"Invalid access level '{access}'. "
+                                "It can be any of: 'readonly', 'members', 'everyone'.")
         doc["access_level"] = access
     # The spec spells the update field "reply_reference"; Mailgun's clients send "reply_preference".
     reply = ctx.arg("reply_preference") or ctx.arg("reply_reference")

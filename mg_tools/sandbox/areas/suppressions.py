@@ -2,9 +2,8 @@
 
 Records live under the kinds ``bounce``, ``unsubscribe``, ``complaint`` and ``allowlist`` with the
 keys of the table in ``mg_tools.sandbox.core``: ``domain/address`` (``domain/value`` for the
-allowlist), the address or value lower-cased, since Mailgun treats addresses case-insensitively.
-The message pipeline may read them directly or through :func:`blocking_record` and
-:func:`is_allowlisted`.
+allowlist), the address or value lower-cased, since Mailgun treats addresses case-insensitively;
+the message pipeline reads them to decide delivery.
 
 Each list takes one record as form fields or up to 1000 as a JSON array, and a CSV ``file`` on
 ``/import`` (applied at once here, where Mailgun processes it in the background).
@@ -15,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -25,7 +24,7 @@ from starlette.responses import JSONResponse
 from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, page_by_urls, rfc2822
 from mg_tools.sandbox.state import State
 
-__all__ = ["blocking_record", "is_allowlisted", "router"]
+__all__ = ["router"]
 
 router = Router()
 
@@ -424,28 +423,3 @@ async def delete_allowlist_entry(ctx: Ctx) -> dict:
 @router.delete("/v3/{domain}/whitelists")
 async def clear_allowlist(ctx: Ctx) -> dict:
     return _clear(ctx, ALLOWLIST)
-
-
-# -- for the message pipeline ----------------------------------------------------------------------
-
-
-def blocking_record(state: State, domain: str, address: str, tags: Iterable[str] = ()) -> dict[str, Any] | None:
-    """The record that stops mail (tagged ``tags``) to ``address`` on ``domain``, with its ``kind``
-    (``bounce``, ``complaint`` or ``unsubscribe``), or None when the mail may go."""
-    key = f"{domain}/{address.strip().lower()}"
-    for kind in ("bounce", "complaint"):
-        doc = state.get(kind, key)
-        if doc is not None:
-            return {"kind": kind, **doc}
-    doc = state.get("unsubscribe", key)
-    if doc is not None and (ALL_TAGS in doc["tags"] or set(doc["tags"]) & set(tags)):
-        return {"kind": "unsubscribe", **doc}
-    return None
-
-
-def is_allowlisted(state: State, domain: str, address: str) -> bool:
-    """True when ``address`` or its domain is on ``domain``'s allowlist (it is then never added to
-    the bounce list)."""
-    address = address.strip().lower()
-    values = (address, address.rpartition("@")[2])
-    return any(state.get("allowlist", f"{domain}/{value}") is not None for value in values)

@@ -1,7 +1,7 @@
 """Sandbox: a domain's webhooks, one per event id, each with up to three URLs.
 
 Stored as kind ``webhook``, key ``domain/event_id``, document ``{"urls": [...]}``; the message
-pipeline reads them (see :func:`webhook_urls`) to post signed events.
+pipeline reads them to post signed events.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from mg_tools.sandbox.core import ApiError, Ctx, Router
 from mg_tools.sandbox.state import State
 
-__all__ = ["EVENT_IDS", "MAX_URLS", "router", "webhook_urls", "webhooks_of"]
+__all__ = ["EVENT_IDS", "MAX_URLS", "router", "webhooks_of"]
 
 router = Router()
 
@@ -36,8 +36,12 @@ def _urls(ctx: Ctx) -> list[str]:
     if len(urls) > MAX_URLS:
         raise ApiError(400, f"Too many URLs: a webhook takes at most {MAX_URLS}")
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if not valid:
             raise ApiError(400, f"{url} is not a valid url")
     return list(dict.fromkeys(urls))
 
@@ -102,9 +106,3 @@ def webhooks_of(state: State, domain: str) -> dict[str, dict[str, Any]]:
     prefix = f"{domain}/"
     found = {key.removeprefix(prefix): state.get("webhook", key) for key in state.keys("webhook", prefix)}
     return {event_id: doc for event_id, doc in found.items() if doc is not None}
-
-
-def webhook_urls(state: State, domain: str, event_id: str) -> list[str]:
-    """The URLs to post ``event_id`` events of ``domain`` to (none when no webhook is set)."""
-    doc = state.get("webhook", f"{domain}/{event_id}")
-    return list(doc["urls"]) if doc else []

@@ -1,0 +1,530 @@
+"""The MCP front end: the exposed operations as MCP tools, over stdio or streamable HTTP.
+
+This is the only module that imports ``mcp``; the CLI imports it only to serve, so `mg-tools call`
+and `mg-tools tools` never pay for it.
+
+- ``mode="all"``: one tool per operation the policy exposes, plus ``read_result``.
+- ``mode="discover"``: ``search_operations``, ``describe_operation``, ``call_operation`` and
+  ``read_result`` reach every exposed operation, for a small fixed cost in tokens.
+
+Every call goes through :meth:`Toolkit.execute` (validation, policy, confirmation, the request, the
+result budget). Errors a model can act on (invalid arguments, policy, Mailgun's answers, transport,
+configuration) come back as error results carrying the error's own message and ``to_dict()``; a tool
+that is unknown or not exposed is a protocol error (``INVALID_PARAMS``), the same for both, so hidden
+tools cannot be probed; anything unexpected is logged on stderr and masked.
+
+HTTP serves MCP at ``/mcp`` (stateless, JSON responses) and ``/healthz``. It binds to loopback by
+default, refuses other addresses unless ``MG_TOOLS_HTTP_TOKEN`` is set, and whenever it is set asks
+every request except ``/healthz`` for ``Authorization: Bearer <token>``. Host and Origin are checked
+by the SDK's DNS-rebinding protection, and request bodies are capped at 4 MiB (413).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hmac
+import ipaddress
+import json
+import os
+import socket
+import sys
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import mcp_types as types
+from mcp.server import Server
+from mcp.shared.exceptions import MCPError
+from pydantic import Field
+
+from mg_tools import __version__, log
+from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, UnknownOperation
+from mg_tools.executor import Executor, Result
+from mg_tools.operation import Access, Operation
+from mg_tools.schema import input_schema
+from mg_tools.search import OperationIndex
+from mg_tools.types import Params
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from mg_tools.toolkit import Toolkit
+
+__all__ = ["MAX_BODY", "MODES", "TOKEN_ENV", "McpTools", "build_server", "http_app", "serve"]
+
+MODES = ("all", "discover")
+TOKEN_ENV = "MG_TOOLS_HTTP_TOKEN"
+ALLOWED_HOSTS_ENV = "MG_TOOLS_HTTP_ALLOWED_HOSTS"
+MAX_BODY = 4 * 1024 * 1024
+INTERNAL_ERROR = "internal error; see the server log"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+#: The success shape of every operation tool, ``Result.to_dict()``: ``result``, and ``next_cursor``,
+#: ``truncated`` and ``sandbox`` when they apply. Only ``result`` is declared: the schema is repeated
+#: on every tool, and the rest is explained once, in the server instructions.
+RESULT_SCHEMA: dict[str, Any] = {"type": "object", "required": ["result"]}
+CONFIRM_PROPERTY: dict[str, Any] = {
+    "type": "string",
+    "description": "From a confirmation_required answer, once the user approved this exact call",
+}
+_ACRONYMS = {w.lower(): w for w in ("API", "CSV", "DKIM", "DNS", "ID", "IP", "IPs", "MIME", "SMTP", "SPF", "URL",
+                                    "URLs")}
+
+
+# -- the meta-tools' parameters (their docstrings are their descriptions) ---------------------------
+
+class ReadResult(Params):
+    """Read a result that was trimmed to the size budget, as JSON text in chunks: pass the
+    result_id from its `truncated` marker, then each next_offset until it is null."""
+
+    result_id: str = Field(max_length=64)
+    offset: int = Field(0, ge=0)
+
+
+class SearchOperations(Params):
+    """Find Mailgun operations for a task in plain words, e.g. "stop emailing bob@example.com" or
+    "why did my newsletter bounce". Returns the best matches; then describe_operation for the
+    arguments, and call_operation to run one."""
+
+    query: str = Field(max_length=500)
+    limit: int = Field(5, ge=1, le=20)
+
+
+class DescribeOperation(Params):
+    """Show one operation's description, access and input schema (the arguments of call_operation)."""
+
+    name: str = Field(max_length=64)
+
+
+class CallOperation(Params):
+    """Run one Mailgun operation by name with its arguments (see describe_operation)."""
+
+    name: str = Field(max_length=64)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    confirm_token: str | None = Field(None, max_length=128)
+
+
+# -- building the tools -----------------------------------------------------------------------------
+
+Handler = Callable[[dict[str, Any]], Awaitable["types.CallToolResult"]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Tool:
+    tool: types.Tool
+    run: Handler
+
+
+@dataclass(frozen=True, slots=True)
+class _Meta:
+    """A meta-tool's name and params model, shaped like an Operation for ``Executor.validate``."""
+
+    name: str
+    params: type[Params]
+
+
+def title_of(name: str) -> str:
+    """A short title from a tool name: ``send_mime_message`` -> ``Send MIME message``."""
+    text = " ".join(_ACRONYMS.get(w, w) for w in name.split("_"))
+    return text[:1].upper() + text[1:]
+
+
+def annotations_of(op: Operation) -> types.ToolAnnotations:
+    """MCP hints from the access: hints for clients only, the policy enforces."""
+    if op.access is Access.READ:
+        return types.ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    return types.ToolAnnotations(
+        destructive_hint=op.access is Access.DELETE,
+        idempotent_hint=op.idempotent or None,  # false is the default
+        open_world_hint=op.access is Access.SEND,
+    )
+
+
+def operation_schema(op: Operation, *, confirm: bool) -> dict[str, Any]:
+    """The tool input schema of an operation, with ``confirm_token`` when the policy asks for it."""
+    schema = input_schema(op.params)
+    if confirm:
+        schema = {**schema, "properties": {**schema.get("properties", {}), "confirm_token": CONFIRM_PROPERTY}}
+    return schema
+
+
+class McpTools:
+    """The tools of one server: built once from the toolkit's policy, then listed and called."""
+
+    def __init__(self, toolkit: Toolkit, mode: str = "all") -> None:
+        if mode not in MODES:
+            raise ConfigurationError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        self.toolkit = toolkit
+        self.mode = mode
+        self.exposed: dict[str, Operation] = {op.name: op for op in toolkit.operations()}
+        self._log = log.get_logger("mg_tools.mcp")
+        self._index: OperationIndex | None = None
+        tools = self._operation_tools() if mode == "all" else self._discover_tools()
+        tools.append(self._meta_tool(ReadResult, self._read_result, output=["chunk", "next_offset"]))
+        self.tools: dict[str, _Tool] = {t.tool.name: t for t in tools}
+        self.listing = types.ListToolsResult(tools=[t.tool for t in tools])
+
+    @property
+    def index(self) -> OperationIndex:
+        if self._index is None:
+            self._index = OperationIndex(self.exposed.values())
+        return self._index
+
+    def needs_confirmation(self, op: Operation) -> bool:
+        return self.toolkit.policy.decide(op).confirm
+
+    # -- tool definitions ---------------------------------------------------------------------------
+
+    def _operation_tools(self) -> list[_Tool]:
+        tools = []
+        for op in self.exposed.values():
+            description = ("[DEPRECATED] " if op.deprecated else "") + op.description
+            tool = types.Tool(
+                name=op.name,
+                title=title_of(op.name),
+                description=description,
+                input_schema=operation_schema(op, confirm=self.needs_confirmation(op)),
+                output_schema=RESULT_SCHEMA,
+                annotations=annotations_of(op),
+                meta={"area": op.area, "access": str(op.access)},
+            )
+            tools.append(_Tool(tool, self._runner(op)))
+        return tools
+
+    def _discover_tools(self) -> list[_Tool]:
+        ops = self.exposed.values()
+        areas = sorted({op.area for op in ops})
+        accesses = {op.access for op in ops}
+        call_schema = input_schema(CallOperation)
+        props = {k: v for k, v in call_schema["properties"].items() if k != "confirm_token"}
+        if any(self.needs_confirmation(op) for op in ops):
+            props["confirm_token"] = CONFIRM_PROPERTY
+        read_only = accesses <= {Access.READ}
+        return [
+            self._meta_tool(SearchOperations, self._search, output=["operations"],
+                            suffix=f" Areas: {', '.join(areas)}." if areas else ""),
+            self._meta_tool(DescribeOperation, self._describe, output=["name", "input_schema"]),
+            self._meta_tool(
+                CallOperation, self._call_operation, output=["result"],
+                schema={**call_schema, "properties": props},
+                annotations=types.ToolAnnotations(
+                    read_only_hint=read_only or None,
+                    destructive_hint=None if read_only else Access.DELETE in accesses,
+                    open_world_hint=Access.SEND in accesses,
+                ),
+            ),
+        ]
+
+    def _meta_tool(self, params: type[Params], handler: Callable[[Any], Awaitable[types.CallToolResult]], *,
+                   output: list[str], suffix: str = "", schema: dict[str, Any] | None = None,
+                   annotations: types.ToolAnnotations | None = None) -> _Tool:
+        name = _snake(params.__name__)
+        meta = _Meta(name, params)
+
+        async def run(arguments: dict[str, Any]) -> types.CallToolResult:
+            return await handler(Executor.validate(meta, arguments))  # type: ignore[arg-type]
+
+        tool = types.Tool(
+            name=name,
+            title=title_of(name),
+            description=" ".join((params.__doc__ or "").split()) + suffix,
+            input_schema=schema or input_schema(params),
+            output_schema={"type": "object", "required": output},
+            annotations=annotations or types.ToolAnnotations(read_only_hint=True, open_world_hint=False),
+        )
+        return _Tool(tool, run)
+
+    # -- handlers -------------------------------------------------------------------------------------
+
+    def _runner(self, op: Operation) -> Handler:
+        confirm = self.needs_confirmation(op)
+
+        async def run(arguments: dict[str, Any]) -> types.CallToolResult:
+            token = arguments.pop("confirm_token", None) if confirm else None
+            return self._result(await self.toolkit.execute(op.name, arguments, confirm_token=token))
+
+        return run
+
+    async def _call_operation(self, args: CallOperation) -> types.CallToolResult:
+        op = self._exposed(args.name)
+        confirm = args.confirm_token if self.needs_confirmation(op) else None
+        return self._result(await self.toolkit.execute(op.name, args.arguments, confirm_token=confirm))
+
+    async def _describe(self, args: DescribeOperation) -> types.CallToolResult:
+        op = self._exposed(args.name)
+        confirm = self.needs_confirmation(op)
+        data: dict[str, Any] = {"name": op.name, "access": str(op.access), "area": op.area,
+                                "description": op.description}
+        if op.deprecated:
+            data["deprecated"] = True
+        if confirm:
+            data["needs_confirmation"] = True
+        data["input_schema"] = input_schema(op.params)
+        return _json_result(data)
+
+    async def _search(self, args: SearchOperations) -> types.CallToolResult:
+        hits = self.index.search(args.query, limit=args.limit)
+        data: dict[str, Any] = {"operations": [
+            {"name": h.operation.name, "access": str(h.operation.access), "description": h.operation.description}
+            for h in hits
+        ]}
+        if not hits:
+            data["hint"] = "nothing matched; try other words, or an area name: " + ", ".join(self.index.areas)
+        return _json_result(data)
+
+    async def _read_result(self, args: ReadResult) -> types.CallToolResult:
+        chunk = self.toolkit.executor.read_result(args.result_id, args.offset)
+        end = chunk["next_offset"]
+        note = (f"[characters {chunk['offset']}-{chunk['offset'] + len(chunk['chunk'])} of {chunk['total_chars']}; "
+                + (f"next: read_result(result_id={args.result_id!r}, offset={end})]" if end is not None else "end]"))
+        if chunk.get("untrusted"):
+            note += f"\n[{chunk['untrusted']}]"
+        return types.CallToolResult(
+            content=[types.TextContent(text=chunk["chunk"] + "\n" + note)], structured_content=chunk
+        )
+
+    def _exposed(self, name: str) -> Operation:
+        op = self.exposed.get(name)
+        if op is None:
+            close = difflib.get_close_matches(name, self.exposed, n=3, cutoff=0.6)
+            raise UnknownOperation(name, suggestions=tuple(close))
+        return op
+
+    @staticmethod
+    def _result(result: Result) -> types.CallToolResult:
+        return _json_result(result.to_dict())
+
+    # -- the protocol handlers --------------------------------------------------------------------------
+
+    async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return self.listing
+
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        entry = self.tools.get(params.name)
+        if entry is None:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
+        try:
+            return await entry.run(dict(params.arguments or {}))
+        except MgToolsError as exc:
+            return self._error(exc)
+        except Exception as exc:
+            self._log.error("tool_failed", tool=params.name, error=repr(exc), traceback=traceback.format_exc())
+            return types.CallToolResult(content=[types.TextContent(text=INTERNAL_ERROR)], is_error=True)
+
+    def _error(self, exc: MgToolsError) -> types.CallToolResult:
+        text = log.redact_text(exc.message)
+        if isinstance(exc, UnknownOperation) and self.mode == "discover":
+            text += " Find operations with search_operations."
+        if isinstance(exc, ConfirmationRequired):
+            text += (f"\nconfirm_token: {exc.token}\nAsk the user to approve this exact call before repeating it "
+                     "with this confirm_token; never confirm on their behalf.")
+        detail = log.redact(exc.to_dict())
+        if isinstance(exc, ConfirmationRequired):
+            detail["confirm_token"] = exc.token
+        return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=detail, is_error=True)
+
+    def input_schema_of(self, name: str) -> dict[str, Any] | None:
+        entry = self.tools.get(name)
+        return entry.tool.input_schema if entry else None
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _json_result(data: dict[str, Any]) -> types.CallToolResult:
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=json.loads(text))
+
+
+def instructions(toolkit: Toolkit, mode: str) -> str:
+    """What the client is told once about this server (not repeated per tool)."""
+    parts = ["Mailgun's HTTP API as tools (mg-tools)."]
+    if mode == "discover":
+        parts.append("Find an operation with search_operations, read its arguments with describe_operation, "
+                     "run it with call_operation.")
+    parts.append("Results are trimmed to a size budget: a `truncated` marker says how to read the rest with "
+                 "read_result; lists return next_cursor for the next page.")
+    if toolkit.executor.sandbox:
+        parts.append("This server runs on a local sandbox: no real mail is sent.")
+    return " ".join(parts)
+
+
+def build_server(toolkit: Toolkit, mode: str = "all") -> Server:
+    """A low-level MCP server for ``toolkit``: its tool list is built once, here."""
+    return _server(McpTools(toolkit, mode))
+
+
+def _server(tools: McpTools) -> Server:
+    return Server(
+        "mg-tools",
+        version=__version__,
+        title="Mailgun tools",
+        instructions=instructions(tools.toolkit, tools.mode),
+        on_list_tools=tools.list_tools,
+        on_call_tool=tools.call_tool,
+        get_tool_input_schema=tools.input_schema_of,
+    )
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host.strip("[]") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _local_names() -> list[str]:
+    """This machine's name and addresses, as clients reaching a wildcard bind may call it."""
+    name = socket.gethostname()
+    names = [name]
+    try:
+        infos = socket.getaddrinfo(name, None)
+    except OSError:
+        infos = []
+    for *_, sockaddr in infos:
+        address = str(sockaddr[0])
+        names.append(f"[{address}]" if ":" in address else address)
+    return names
+
+
+def allowed_hosts(host: str, extra: Iterable[str] = ()) -> list[str]:
+    """Host header values accepted for a bind address (each as ``name`` and ``name:*``).
+
+    Loopback names always; the bind address itself; for a wildcard bind (``0.0.0.0``, ``::``) this
+    machine's name and addresses; and ``extra`` (``MG_TOOLS_HTTP_ALLOWED_HOSTS``), e.g. the name a
+    reverse proxy forwards.
+    """
+    names = list(LOOPBACK_NAMES)
+    bare = host.strip("[]")
+    if not is_loopback(host):
+        if bare in {"0.0.0.0", "::"}:
+            names += _local_names()
+        else:
+            names.append(f"[{bare}]" if ":" in bare else bare)
+    names += [h.strip() for h in extra if h.strip()]
+    out: list[str] = []
+    for name in dict.fromkeys(names):
+        out += [name, f"{name}:*"]
+    return out
+
+
+class BearerAuth:
+    """Asks every HTTP request, except the open paths, for ``Authorization: Bearer <token>`` (401)."""
+
+    def __init__(self, app: ASGIApp, token: str, open_paths: Iterable[str] = ("/healthz",)) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+        self.open_paths = frozenset(open_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in self.open_paths:
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, self.expected):
+                from starlette.responses import JSONResponse
+
+                response = JSONResponse(
+                    {"error": "unauthorized", "message": f"send Authorization: Bearer <{TOKEN_ENV}>"},
+                    status_code=401, headers={"WWW-Authenticate": 'Bearer realm="mg-tools"'},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def http_app(toolkit: Toolkit, *, mode: str = "all", host: str = "127.0.0.1", token: str | None = None,
+             extra_hosts: Iterable[str] = ()) -> ASGIApp:
+    """The ASGI app of the HTTP transport: MCP at ``/mcp``, ``/healthz``, the checks above."""
+    from mcp.server.transport_security import TransportSecuritySettings
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    if not is_loopback(host) and not token:
+        raise ConfigurationError(
+            f"refusing to serve HTTP on {host} without a token: set {TOKEN_ENV} (clients then send it as a "
+            "bearer token), or bind to 127.0.0.1"
+        )
+    tools = McpTools(toolkit, mode)
+    server = _server(tools)
+    extra = [h.strip() for h in extra_hosts if h.strip()]
+    hosts = allowed_hosts(host, [h for h in extra if h != "*"])
+    origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    # "*" turns the Host and Origin checks off, for proxies that rewrite them; the token still holds.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection="*" not in extra, allowed_hosts=hosts,
+                                         allowed_origins=origins)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "mode": mode, "tools": len(tools.tools),
+                             "sandbox": toolkit.executor.sandbox})
+
+    app = server.streamable_http_app(
+        stateless_http=True,
+        json_response=True,
+        transport_security=security,
+        host=host,
+        max_request_body_size=MAX_BODY,
+        custom_starlette_routes=[Route("/healthz", healthz, methods=["GET"])],
+    )
+    if token:
+        log.add_secret(token)
+        return BearerAuth(app, token)
+    return app
+
+
+#: uvicorn's own logs, all on stderr (its default sends access logs to stdout).
+UVICORN_LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+                "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False}},
+}
+
+
+def _notice(text: str) -> None:
+    sys.stderr.write(f"mg-tools: {text}\n")
+    sys.stderr.flush()
+
+
+def serve(toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", port: int = 8000,
+          mode: str = "all") -> None:
+    """Serve ``toolkit`` over MCP until interrupted: ``stdio`` or ``http`` (streamable HTTP)."""
+    if transport not in ("stdio", "http"):
+        raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
+    count = len(toolkit.operations())
+    what = f"{count} operations" + (" as tools" if mode == "all" else " through discover meta-tools")
+    if toolkit.executor.sandbox:
+        _notice("sandbox mode: requests go to the embedded local sandbox, no real mail is sent")
+    if transport == "stdio":
+        import anyio
+        from mcp.server.stdio import stdio_server
+
+        server = build_server(toolkit, mode)
+
+        async def run() -> None:
+            async with stdio_server() as (read, write):
+                await server.run(read, write, server.create_initialization_options())
+
+        _notice(f"serving {what} over stdio")
+        anyio.run(run)
+        return
+
+    import uvicorn
+
+    token = os.environ.get(TOKEN_ENV, "").strip() or None
+    extra = (os.environ.get(ALLOWED_HOSTS_ENV) or "").split(",")
+    app = http_app(toolkit, mode=mode, host=host, token=token, extra_hosts=extra)
+    shown = f"[{host}]" if ":" in host else host
+    _notice(f"serving {what} at http://{shown}:{port}/mcp (health: /healthz); "
+            + ("bearer token required" if token else "no token: loopback only"))
+    config = uvicorn.Config(app, host=host, port=port, log_config=UVICORN_LOG_CONFIG, access_log=False,
+                            server_header=False, lifespan="on")
+    uvicorn.Server(config).run()

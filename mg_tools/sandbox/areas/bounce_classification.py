@@ -1,0 +1,176 @@
+"""Sandbox: bounce classification statistics (the deprecated ``/v1/bounce-classification`` API).
+
+Simulated: the statistics are computed from the domains' bounce lists (kind ``bounce``). Each bounce
+is classified by the first of ``RULES`` whose pattern matches its code and error text, and belongs
+to an entity (mailbox provider or blocklist) by its recipient domain or error text. The bounce log
+endpoint answers 410, as Mailgun's does since it moved to ``POST /v1/analytics/logs``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any, NamedTuple
+
+from mg_tools.sandbox.core import ApiError, Ctx, Router
+
+router = Router()
+
+
+class Rule(NamedTuple):
+    id: str
+    entity: str  # "*" for any entity
+    category: str
+    severity: str
+    pattern: str
+    sample: str
+    explanation: str
+    short: str
+
+
+ENTITIES = {
+    "gmail": ("Gmail", ("gmail.com", "googlemail.com")),
+    "hotmail": ("Microsoft (Hotmail)", ("hotmail.com", "outlook.com", "live.com", "msn.com")),
+    "yahoo": ("Yahoo", ("yahoo.com", "ymail.com", "aol.com")),
+    "spamhaus": ("Spamhaus", ()),
+    "other": ("Other", ()),
+}
+
+RULES = (
+    Rule("5b01", "spamhaus", "BLOCKLIST", "PERMANENT", r"spamhaus",
+         "554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org",
+         "The sending IP is listed on a Spamhaus blocklist", "You're listed on Spamhaus!"),
+    Rule("5b02", "*", "BOUNCE", "PERMANENT",
+         r"user unknown|no such user|does not exist|unknown user|5\.1\.1|mailbox unavailable",
+         "550 5.1.1 The email account that you tried to reach does not exist",
+         "The recipient address does not exist", "Unknown recipient"),
+    Rule("5b03", "*", "MAILBOX_FULL", "TEMPORARY",
+         r"mailbox full|over quota|quota exceeded|5\.2\.2|insufficient storage",
+         "552 5.2.2 The recipient's mailbox is full", "The recipient's mailbox is full", "Mailbox full"),
+    Rule("5b04", "*", "GREYLISTED", "TEMPORARY", r"greylist|try again later|4\.7\.1|temporarily deferred",
+         "450 4.7.1 Greylisted, please try again later", "The receiving server asked to retry later",
+         "Greylisted"),
+    Rule("55ff", "*", "ESPBLOCK", "PERMANENT", r"access denied|blocked|rejected|policy|spam",
+         "5.4.1 recipient address rejected: access denied.", "Access denied", "Blocked by the mailbox provider"),
+    Rule("5bff", "*", "GENERIC", "PERMANENT", r"",
+         "550 Message rejected", "The message was rejected for an unclassified reason", "Unclassified bounce"),
+)
+_GROUPS = ("subaccount.id", "domain.name", "entity-id", "rule-id")
+
+
+class Classified(NamedTuple):
+    domain: str
+    entity: str
+    rule: Rule
+
+
+def _classify(domain: str, bounce: dict[str, Any]) -> Classified:
+    text = f"{bounce.get('code', '')} {bounce.get('error', '')}".lower()
+    rule = next(r for r in RULES if re.search(r.pattern, text))
+    recipient_domain = str(bounce.get("address", "")).rpartition("@")[2].lower()
+    if rule.entity != "*":
+        entity = rule.entity
+    else:
+        entity = next((e for e, (_, hosts) in ENTITIES.items() if recipient_domain in hosts), "other")
+    return Classified(domain, entity, rule)
+
+
+def classified(ctx: Ctx, domain: str | None = None) -> list[Classified]:
+    """Every bounce of the account (or of one domain), classified."""
+    names = [domain] if domain else [d["name"] for d in ctx.state.list("domain")]
+    return [_classify(name, b) for name in names for b in ctx.state.list("bounce", f"{name}/")]
+
+
+def _bounced(total: int) -> dict[str, int]:
+    return {"bounced": {"total": total}}
+
+
+def _ranked(counts: Counter) -> list[tuple[Any, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+
+
+@router.get("/v1/bounce-classification/stats")
+async def list_stats(ctx: Ctx) -> dict:
+    """Bounce totals grouped by ``group`` fields (domain.name, entity-id, rule-id), largest first."""
+    group = [g.strip() for g in (ctx.arg("group") or "domain.name,entity-id,rule-id").split(",") if g.strip()]
+    unknown = [g for g in group if g not in _GROUPS]
+    if unknown:
+        raise ApiError(400, f"invalid group field '{unknown[0]}': expected {', '.join(_GROUPS)}")
+    ctx.bool_arg("include_subaccounts")  # sandbox subaccounts have no domains
+    limit = ctx.int_arg("limit", 10, low=1, high=1000)
+    counts = Counter(
+        ("domain.name" in group and c.domain, "entity-id" in group and c.entity, "rule-id" in group and c.rule)
+        for c in classified(ctx)
+    )
+    items = []
+    for (domain, entity, rule), total in _ranked(counts)[:limit]:
+        item: dict[str, Any] = {"subaccount": None} if "subaccount.id" in group else {}
+        if domain:
+            item["domain"] = {"name": domain}
+        if entity:
+            item["entity-id"] = entity
+        if rule:
+            item.update({"rule-id": rule.id, "short-explanation": rule.short})
+        items.append({**item, **_bounced(total)})
+    return {"items": items, "_duration": "0s"}
+
+
+def _query_filter(ctx: Ctx) -> str | None:
+    query = ctx.arg("query")
+    if not query:
+        return None
+    field, sep, value = query.partition(":")
+    if field.strip() != "domain.name" or not sep or not value.strip():
+        raise ApiError(400, "query must look like 'domain.name:example.com'")
+    return value.strip().lower()
+
+
+@router.get("/v1/bounce-classification/domains")
+async def list_domain_stats(ctx: Ctx) -> dict:
+    """Bounce totals per sending domain, largest first, ``skip``/``limit`` paged."""
+    wanted = _query_filter(ctx)
+    ctx.bool_arg("include_subaccounts")
+    counts = Counter(c.domain for c in classified(ctx) if not wanted or c.domain == wanted)
+    rows = [{"domain": {"name": name}, **_bounced(total)} for name, total in _ranked(counts)]
+    skip = ctx.int_arg("skip", 0, low=0)
+    limit = ctx.int_arg("limit", 10, low=1, high=1000)
+    return {"items": rows[skip: skip + limit], "total": len(rows)}
+
+
+@router.get("/v1/bounce-classification/domains/{domain}/entities")
+async def list_entity_stats(ctx: Ctx) -> dict:
+    """Bounce totals of one domain per mailbox provider or blocklist."""
+    domain = ctx.sb.domain(ctx.path["domain"])["name"]
+    counts = Counter(c.entity for c in classified(ctx, domain))
+    return {"items": [{"entity-id": e, "entity-name": ENTITIES[e][0], **_bounced(n)} for e, n in _ranked(counts)]}
+
+
+@router.get("/v1/bounce-classification/domains/{domain}/entities/{entity_id}/rules")
+async def list_rule_stats(ctx: Ctx) -> dict:
+    """Bounce totals of one domain and entity per classification rule."""
+    domain = ctx.sb.domain(ctx.path["domain"])["name"]
+    entity = ctx.path["entity_id"]
+    if entity not in ENTITIES:
+        raise ApiError(404, f"Entity not found: {entity}")
+    counts = Counter(c.rule for c in classified(ctx, domain) if c.entity == entity)
+    return {"items": [{"rule-id": r.id, "category": r.category, "severity": r.severity, "sample-text": r.sample,
+                       "explanation": r.explanation, **_bounced(n)} for r, n in _ranked(counts)]}
+
+
+@router.get("/v1/bounce-classification/config/entities")
+async def list_entities(ctx: Ctx) -> dict:
+    """The mailbox providers and blocklists bounces are attributed to."""
+    return {entity: {"name": name} for entity, (name, _) in ENTITIES.items()}
+
+
+@router.get("/v1/bounce-classification/config/rules")
+async def list_rules(ctx: Ctx) -> dict:
+    """The classification rules, by rule id."""
+    return {r.id: {"entity_id": r.entity, "class": r.category, "sample-text": r.sample,
+                   "explanation": r.explanation, "short-explanation": r.short} for r in RULES}
+
+
+@router.get("/v1/bounce-classification/domains/{domain}/events")
+async def list_bounce_logs(ctx: Ctx) -> dict:
+    """Gone: bounce logs are read with ``POST /v1/analytics/logs`` now."""
+    raise ApiError(410, "This endpoint has been removed; use POST /v1/analytics/logs for bounce logs")

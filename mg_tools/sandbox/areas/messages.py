@@ -1,0 +1,204 @@
+"""Sandbox: messages (send, send MIME, stored messages, sending queues, scheduled mail).
+
+Requests are validated here with Mailgun's error messages and turned into a
+:class:`~mg_tools.sandbox.pipeline.Submission`; what a send then does lives in ``pipeline``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from typing import Any
+
+from mg_tools.sandbox import pipeline
+from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox
+from mg_tools.sandbox.pipeline import QUEUED, Submission
+
+router = Router()
+
+MAX_RECIPIENTS = 1000
+MAX_OPTIONS_BYTES = 16 * 1024
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_OPTION_PREFIXES = ("o:", "h:", "v:")
+
+
+async def before_request(sb: Sandbox) -> None:
+    """Run before every API request: deliver scheduled mail whose time has come."""
+    await pipeline.deliver_due(sb)
+
+
+def _sending_domain(ctx: Ctx) -> str:
+    name = ctx.path["domain_name"]
+    doc = ctx.sb.domain(name)
+    if doc.get("is_disabled") or doc.get("state") == "disabled":
+        raise ApiError(403, f"Domain {name} is disabled")
+    return name
+
+
+def _recipients(ctx: Ctx, name: str) -> list[str]:
+    values = [v for v in ctx.args(name) if isinstance(v, str) and v.strip()]
+    for _display, addr in getaddresses(values):
+        if not _ADDRESS.match(addr):
+            raise ApiError(400, f"'{name}' parameter is not a valid address. please check documentation")
+    return values
+
+
+def _count(values: list[str]) -> int:
+    return sum(1 for _n, addr in getaddresses(values) if addr)
+
+
+def _json_object(ctx: Ctx, name: str) -> dict[str, Any]:
+    raw = ctx.arg(name)
+    if raw in (None, ""):
+        return {}
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise ApiError(400, f"'{name}' parameter is not a valid JSON") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, f"'{name}' parameter must be a JSON object")
+    return value
+
+
+def _options(ctx: Ctx) -> tuple[dict[str, str], dict[str, Any]]:
+    """The ``h:`` headers and ``v:`` variables, checking that all ``o:``/``h:``/``v:`` options stay
+    within Mailgun's 16 KB."""
+    headers: dict[str, str] = {}
+    variables: dict[str, Any] = {}
+    size = 0
+    for key, value in ctx.form.multi_items():
+        if not key.startswith(_OPTION_PREFIXES):
+            continue
+        size += len(key.encode()) + len(str(value).encode())
+        name = key[2:]
+        if key.startswith("h:"):
+            if not name.isascii() or not name:
+                raise ApiError(400, f"Header name must be pure ASCII: {name}")
+            if "\r" in value or "\n" in value:
+                raise ApiError(400, f"Header value of {name} must not contain line breaks")
+            headers[name] = value
+        elif key.startswith("v:"):
+            variables[name] = _maybe_json(value)
+    if size > MAX_OPTIONS_BYTES:
+        raise ApiError(400, "Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total")
+    return headers, variables
+
+
+def _maybe_json(value: str) -> Any:
+    if value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _delivery_time(ctx: Ctx) -> float | None:
+    raw = ctx.arg("o:deliverytime")
+    if raw in (None, ""):
+        return None
+    try:
+        return parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError):
+        raise ApiError(400, "'o:deliverytime' parameter is not a valid RFC 2822 date") from None
+
+
+def _common(ctx: Ctx, domain: str, sender: str, to: list[str]) -> Submission:
+    cc, bcc = _recipients(ctx, "cc"), _recipients(ctx, "bcc")
+    if _count(to) + _count(cc) + _count(bcc) > MAX_RECIPIENTS:
+        raise ApiError(400, f"Too many recipients, max is {MAX_RECIPIENTS}")
+    headers, variables = _options(ctx)
+    recipient_variables = _json_object(ctx, "recipient-variables")
+    if any(not isinstance(v, dict) for v in recipient_variables.values()):
+        raise ApiError(400, "'recipient-variables' parameter must map each address to a JSON object")
+    return Submission(
+        domain=domain, sender=sender, to=to, cc=cc, bcc=bcc,
+        template=ctx.arg("template") or None,
+        template_version=ctx.arg("t:version") or None,
+        template_text=bool(ctx.bool_arg("t:text", False)),
+        template_variables=_json_object(ctx, "t:variables"),
+        tags=[t for t in ctx.args("o:tag") if isinstance(t, str)],
+        headers=headers, variables=variables, recipient_variables=recipient_variables,
+        deliver_at=_delivery_time(ctx),
+        test_mode=bool(ctx.bool_arg("o:testmode", False)),
+    )
+
+
+@router.post("/v3/{domain_name}/messages")
+async def send_message(ctx: Ctx) -> dict:
+    domain = _sending_domain(ctx)
+    sender = ctx.require("from")
+    if not _ADDRESS.match(parseaddr(sender)[1]):
+        raise ApiError(400, "'from' parameter is not a valid address. please check documentation")
+    to = _recipients(ctx, "to")
+    if not to:
+        raise ApiError(400, "'to' parameter is missing")
+    template = ctx.arg("template")
+    if not ctx.arg("subject") and not template:
+        raise ApiError(400, "'subject' parameter is missing")
+    if not any(ctx.arg(f) for f in ("text", "html", "amp-html", "template")):
+        raise ApiError(400, "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified")
+    if ctx.arg("html") and template:
+        raise ApiError(400, "Only one parameters 'html' or 'template' is allowed")
+    sub = _common(ctx, domain, sender, to)
+    sub.subject = ctx.arg("subject")
+    sub.text = ctx.arg("text") or None
+    sub.html = ctx.arg("html") or None
+    sub.amp_html = ctx.arg("amp-html") or None
+    sub.attachments = list(ctx.files.get("attachment", []))
+    sub.inline = list(ctx.files.get("inline", []))
+    return {"id": await pipeline.submit(ctx, sub), "message": QUEUED}
+
+
+@router.post("/v3/{domain_name}/messages.mime")
+async def send_mime_message(ctx: Ctx) -> dict:
+    domain = _sending_domain(ctx)
+    to = _recipients(ctx, "to")
+    if not to:
+        raise ApiError(400, "'to' parameter is missing")
+    files = ctx.files.get("message")
+    if not files:
+        if ctx.has("message"):
+            raise ApiError(400, "'message' parameter is not a file")
+        raise ApiError(400, "'message' parameter is missing")
+    mime = files[0][1]
+    sender = _mime_header(mime, "from") or f"postmaster@{domain}"
+    sub = _common(ctx, domain, sender, to)
+    sub.mime = mime
+    sub.subject = _mime_header(mime, "subject")
+    return {"id": await pipeline.submit(ctx, sub), "message": QUEUED}
+
+
+def _mime_header(mime: bytes, name: str) -> str | None:
+    value = BytesHeaderParser(policy=policy.default).parsebytes(mime).get(name)
+    return str(value) if value is not None else None
+
+
+@router.get("/v3/domains/{domain_name}/messages/{storage_key}")
+async def get_stored_message(ctx: Ctx) -> dict:
+    domain = ctx.path["domain_name"]
+    doc = ctx.state.get("message", f"{domain}/{ctx.path['storage_key']}")
+    if doc is None:
+        raise ApiError(404, "Message not found")
+    body = pipeline.public(doc)
+    if "message/rfc2822" in ctx.request.headers.get("accept", ""):
+        body["body-mime"] = pipeline.mime_text(doc)
+    return body
+
+
+@router.get("/v3/domains/{name}/sending_queues")
+async def get_sending_queues(ctx: Ctx) -> dict:
+    ctx.sb.domain(ctx.path["name"])
+    running = {"is_disabled": False, "disabled": {"until": "", "reason": ""}}
+    return {"regular": dict(running), "scheduled": dict(running)}
+
+
+@router.delete("/v3/{domain_name}/envelopes")
+async def delete_scheduled_messages(ctx: Ctx) -> dict:
+    domain = ctx.path["domain_name"]
+    ctx.sb.domain(domain)
+    pipeline.cancel_scheduled(ctx.sb, domain)
+    return {"message": "done"}

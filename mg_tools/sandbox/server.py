@@ -1,0 +1,140 @@
+"""The sandbox as a standalone HTTP server, for ``mg-tools sandbox`` and for tests.
+
+:func:`serve` runs it in the foreground (uvicorn, logs on stderr); :class:`BackgroundSandbox` runs
+it on a free loopback port in a thread, for tests and notebooks::
+
+    with BackgroundSandbox() as sandbox:
+        httpx.get(f"{sandbox.url}/v4/domains", auth=("api", sandbox.api_key))
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from mg_tools.sandbox.app import DEFAULT_API_KEY, DEFAULT_SIGNING_KEY, create_app
+
+__all__ = ["BackgroundSandbox", "banner", "serve"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8025
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        # Listening at once queues early connections, so the sandbox is reachable as soon as
+        # its URL is printed, before uvicorn has finished starting.
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def banner(url: str, api_key: str, signing_key: str, state_path: str | None) -> str:
+    """The one line printed at start-up: where the sandbox listens and how to point a client at it."""
+    state = f"state in {state_path}" if state_path else "state in memory"
+    return (f"mg-tools sandbox on {url} (API key {api_key!r}, webhook signing key {signing_key!r}, {state}); "
+            f"point a client at it with MAILGUN_API_BASE_URL={url} and Basic auth api:{api_key}, e.g. "
+            f"mailgun.client.Client(auth=('api', {api_key!r}), api_url={url!r})")
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    state_path: str | None = None,
+    api_key: str = DEFAULT_API_KEY,
+    signing_key: str = DEFAULT_SIGNING_KEY,
+    *,
+    log_level: str = "info",
+) -> None:
+    """Run the sandbox in the foreground until interrupted (Ctrl-C).
+
+    ``serve(host="127.0.0.1", port=8025, state_path=None, api_key="sandbox-key",
+    signing_key="sandbox-signing-key", *, log_level="info")``
+
+    - ``host``/``port``: where to listen (``port=0`` picks a free port; the banner shows it).
+    - ``state_path``: a SQLite file that keeps the state across restarts; ``None`` keeps it in memory.
+    - ``api_key``: the password clients send with Basic auth (user ``api``).
+    - ``signing_key``: the key webhook signatures are made with (HMAC-SHA256 of timestamp + token).
+
+    Logs go to stderr, and so does one line with the URL, the keys and how to point an SDK at it.
+    Raises ``OSError`` when the address is taken.
+    """
+    sock = _bind(host, port)
+    url = _url(host, sock.getsockname()[1])
+    app = create_app(api_key=api_key, state_path=state_path, signing_key=signing_key)
+    print(banner(url, api_key, signing_key, state_path), file=sys.stderr, flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="off"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.ready.set()
+
+
+class BackgroundSandbox:
+    """A sandbox served by uvicorn from a background thread, on ``host`` and a free port.
+
+    Use it as a context manager (or call :meth:`start` / :meth:`stop`). ``url`` is its base URL,
+    ``app`` the ASGI app and ``sandbox`` the :class:`~mg_tools.sandbox.core.Sandbox` (state, clock).
+    """
+
+    def __init__(self, *, host: str = DEFAULT_HOST, port: int = 0, state_path: str | None = None,
+                 api_key: str = DEFAULT_API_KEY, signing_key: str = DEFAULT_SIGNING_KEY,
+                 log_level: str = "warning") -> None:
+        self.api_key = api_key
+        self.app = create_app(api_key=api_key, state_path=state_path, signing_key=signing_key)
+        self.sandbox: Any = self.app.state.sandbox
+        self._sock = _bind(host, port)
+        self.url = _url(host, self._sock.getsockname()[1])
+        self._server = _Server(uvicorn.Config(self.app, log_level=log_level, lifespan="off"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        name="mg-tools-sandbox", daemon=True)
+
+    def start(self, timeout: float = 10.0) -> BackgroundSandbox:
+        """Start serving; returns once the server accepts connections."""
+        self._thread.start()
+        if not self._server.ready.wait(timeout) or not self._server.started:
+            self.stop()
+            raise RuntimeError(f"the sandbox did not start on {self.url}")
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and release the port and the state file."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._sock.close()
+        self.sandbox.state.close()
+
+    def __enter__(self) -> BackgroundSandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,81 @@
+"""Helpers shared by the MCP tests: connecting the SDK's client, reading results, running uvicorn."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from mcp import Client
+
+from mg_tools import Toolkit
+from mg_tools.mcp_server import UVICORN_LOG_CONFIG, build_server
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Both protocol eras the server must speak: 2026-07-28 (the client's default) and 2025-11-25.
+PROTOCOLS = ("auto", "legacy")
+
+
+@asynccontextmanager
+async def connect(toolkit: Toolkit, *, mode: str = "all", protocol: str = "auto") -> AsyncIterator[Client]:
+    """The SDK's client connected in memory to a fresh server for ``toolkit``."""
+    async with Client(build_server(toolkit, mode), mode=protocol) as client:
+        yield client
+
+
+def wire(tools: Any) -> list[dict[str, Any]]:
+    """The tools of a tools/list answer as they travel (camelCase, unset fields left out)."""
+    return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools.tools]
+
+
+def payload(result: Any) -> dict[str, Any]:
+    """The JSON a tool result carries in its text content."""
+    return json.loads(result.content[0].text)
+
+
+@dataclass
+class HttpServer:
+    """A running HTTP transport: its base URL, bearer token (or None) and toolkit."""
+
+    url: str
+    token: str | None
+    toolkit: Toolkit
+
+    @property
+    def mcp(self) -> str:
+        return f"{self.url}/mcp"
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **extra} if self.token else dict(extra)
+
+
+@contextmanager
+def run_http(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=UVICORN_LOG_CONFIG, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the HTTP server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+

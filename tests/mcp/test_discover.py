@@ -1,0 +1,92 @@
+"""``--mode discover``: a few meta-tools reach every exposed operation through the same executor."""
+
+from __future__ import annotations
+
+import pytest
+from mcp.shared.exceptions import MCPError
+from mcp_support import connect, payload, wire
+
+from mg_tools import Policy, Toolkit
+from mg_tools.schema import input_schema
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_discover_lists_the_meta_tools(toolkit, protocol):
+    async with connect(toolkit, mode="discover", protocol=protocol) as client:
+        tools = {t["name"]: t for t in wire(await client.list_tools())}
+    assert set(tools) == {"search_operations", "describe_operation", "call_operation", "read_result"}
+    assert all(t["inputSchema"]["type"] == "object" for t in tools.values())
+    assert "domains" in tools["search_operations"]["description"]  # the areas there are
+    assert tools["search_operations"]["annotations"]["readOnlyHint"] is True
+    # Nothing needs confirmation here, so call_operation does not offer a token.
+    assert set(tools["call_operation"]["inputSchema"]["properties"]) == {"name", "arguments"}
+    assert tools["call_operation"]["annotations"]["openWorldHint"] is True  # it can send mail
+
+
+async def test_search_describe_call(toolkit, protocol):
+    async with connect(toolkit, mode="discover", protocol=protocol) as client:
+        found = await client.call_tool("search_operations", {"query": "show a domain's DNS records", "limit": 3})
+        described = await client.call_tool("describe_operation", {"name": "get_domain"})
+        called = await client.call_tool("call_operation",
+                                        {"name": "get_domain", "arguments": {"name": "mg.example.com"}})
+    names = [o["name"] for o in found.structured_content["operations"]]
+    assert "get_domain" in names and len(names) <= 3
+    assert described.structured_content["input_schema"] == input_schema(toolkit.operation("get_domain").params)
+    assert described.structured_content["access"] == "read"
+    assert not called.is_error
+    assert called.structured_content["result"]["domain"]["name"] == "mg.example.com"
+    assert payload(called) == called.structured_content
+
+
+async def test_call_operation_errors_are_results(toolkit):
+    async with connect(toolkit, mode="discover") as client:
+        unknown = await client.call_tool("call_operation", {"name": "get_domian", "arguments": {}})
+        invalid = await client.call_tool("call_operation", {"name": "get_domain", "arguments": {"nme": "x"}})
+        missing = await client.call_tool("call_operation", {})
+        with pytest.raises(MCPError):
+            await client.call_tool("get_domain", {"name": "mg.example.com"})  # not a tool in this mode
+    assert unknown.is_error and "Did you mean: get_domain" in unknown.content[0].text
+    assert "search_operations" in unknown.content[0].text
+    assert invalid.is_error and "nme: unknown field" in invalid.content[0].text
+    assert missing.is_error and "name: required" in missing.content[0].text
+
+
+async def test_nothing_matched_lists_the_areas(toolkit):
+    async with connect(toolkit, mode="discover") as client:
+        result = await client.call_tool("search_operations", {"query": "zzzz qqqq"})
+    assert result.structured_content["operations"] == []
+    assert "domains" in result.structured_content["hint"]
+
+
+async def test_discover_keeps_the_policy(tmp_path, protocol):
+    toolkit = Toolkit(sandbox=True, policy=Policy.build(read_only=True), file_roots=[tmp_path])
+    async with connect(toolkit, mode="discover", protocol=protocol) as client:
+        tools = {t["name"]: t for t in wire(await client.list_tools())}
+        found = await client.call_tool("search_operations", {"query": "delete a domain", "limit": 20})
+        described = await client.call_tool("describe_operation", {"name": "delete_domain"})
+        called = await client.call_tool("call_operation", {"name": "delete_domain",
+                                                           "arguments": {"name": "mg.example.com"}})
+    assert all(o["access"] == "read" for o in found.structured_content["operations"])
+    # Hidden operations are unknown, exactly like operations that do not exist.
+    assert described.is_error and described.structured_content["error"] == "unknown_operation"
+    assert called.is_error and "unknown operation 'delete_domain'" in called.content[0].text
+    assert tools["call_operation"]["annotations"]["readOnlyHint"] is True
+    await toolkit.aclose()
+
+
+async def test_discover_confirmation(tmp_path):
+    toolkit = Toolkit(sandbox=True, policy=Policy.build(confirm="domains:delete"), file_roots=[tmp_path])
+    await toolkit.execute("create_domain", {"name": "old.example.com"})
+    call = {"name": "delete_domain", "arguments": {"name": "old.example.com"}}
+    async with connect(toolkit, mode="discover") as client:
+        tools = {t["name"]: t for t in wire(await client.list_tools())}
+        described = await client.call_tool("describe_operation", {"name": "delete_domain"})
+        asked = await client.call_tool("call_operation", call)
+        done = await client.call_tool("call_operation",
+                                      {**call, "confirm_token": asked.structured_content["confirm_token"]})
+    assert "confirm_token" in tools["call_operation"]["inputSchema"]["properties"]
+    assert described.structured_content["needs_confirmation"] is True
+    assert asked.is_error and asked.structured_content["error"] == "confirmation_required"
+    assert not done.is_error, done.content[0].text
+    await toolkit.aclose()

@@ -1,0 +1,317 @@
+"""The MCP server in memory, with the SDK's real client, in both protocol eras."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+from mcp.shared.exceptions import MCPError
+from mcp_support import ROOT, connect, payload, wire
+from mcp_types import INVALID_PARAMS
+from pydantic import Field
+from structlog.testing import capture_logs
+
+from mg_tools import Access, Operation, Policy, Registry, Toolkit
+from mg_tools.client import RetryPolicy
+from mg_tools.mcp_server import INTERNAL_ERROR, McpTools, title_of
+from mg_tools.schema import input_schema
+from mg_tools.types import Params
+
+pytestmark = pytest.mark.anyio
+
+
+# -- listing ------------------------------------------------------------------------------------------
+
+async def test_every_exposed_operation_is_a_tool(toolkit, protocol):
+    async with connect(toolkit, protocol=protocol) as client:
+        tools = {t["name"]: t for t in wire(await client.list_tools())}
+    assert set(tools) == {op.name for op in toolkit.operations()} | {"read_result"}
+    for op in toolkit.operations():
+        tool = tools[op.name]
+        assert tool["title"] == title_of(op.name)
+        assert tool["description"] == op.description
+        assert tool["inputSchema"]["type"] == "object"
+        assert tool["inputSchema"] == input_schema(op.params)
+        assert tool["_meta"] == {"area": op.area, "access": str(op.access)}
+        assert tool["outputSchema"] == {"type": "object", "required": ["result"]}
+
+
+async def test_annotations_follow_access(toolkit):
+    async with connect(toolkit) as client:
+        tools = {t["name"]: t["annotations"] for t in wire(await client.list_tools())}
+    assert tools["get_domain"] == {"readOnlyHint": True, "openWorldHint": False}
+    assert tools["delete_domain"] == {"destructiveHint": True, "idempotentHint": True, "openWorldHint": False}
+    assert tools["update_domain"] == {"destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
+    assert tools["create_domain"] == {"destructiveHint": False, "openWorldHint": False}
+    assert tools["send_message"] == {"destructiveHint": False, "openWorldHint": True}
+
+
+def test_titles():
+    assert title_of("send_mime_message") == "Send MIME message"
+    assert title_of("get_domain") == "Get domain"
+    assert title_of("list_ips") == "List IPs"
+
+
+class _Ping(Params):
+    """Answer pong."""
+
+    word: str = Field("ping", description="What to say")
+
+
+class _Boom(Params):
+    """Fail on purpose."""
+
+
+class _Name(Params):
+    """Show a domain."""
+
+    name: str
+
+
+async def _pong(args, call):
+    return {"said": args.word}
+
+
+async def _boom(args, call):
+    raise RuntimeError("kaboom with a secret sk-0123456789")
+
+
+async def _via_denied(args, call):
+    return await call("get_domain", {"name": "mg.example.com"})
+
+
+def _custom_toolkit(policy: Policy | None = None, *extra: Operation) -> Toolkit:
+    """A toolkit on the sandbox with a registry of test-only composite operations."""
+    ops = [
+        Operation("ping_test", "GET", "", _Ping, Access.READ, area="custom", handler=_pong, deprecated=True),
+        Operation("boom_test", "GET", "", _Boom, Access.READ, area="custom", handler=_boom),
+        *extra,
+    ]
+    return Toolkit(sandbox=True, registry=Registry(ops), policy=policy)
+
+
+async def test_deprecated_operations_say_so():
+    toolkit = _custom_toolkit()
+    async with connect(toolkit) as client:
+        tools = {t["name"]: t for t in wire(await client.list_tools())}
+        result = await client.call_tool("ping_test", {"word": "hi"})
+    assert tools["ping_test"]["description"] == "[DEPRECATED] Answer pong."
+    assert result.structured_content["result"] == {"said": "hi"}
+
+
+# -- calling ------------------------------------------------------------------------------------------
+
+async def test_call_returns_the_result_envelope(toolkit, protocol):
+    async with connect(toolkit, protocol=protocol) as client:
+        result = await client.call_tool("get_domain", {"name": "mg.example.com"})
+    assert not result.is_error
+    assert result.structured_content["result"]["domain"]["name"] == "mg.example.com"
+    assert result.structured_content["sandbox"] == "local sandbox: no real mail is sent"
+    assert payload(result) == result.structured_content
+
+
+async def test_send_message_on_the_sandbox(toolkit, protocol):
+    args = {"domain": "mg.example.com", "sender": "Ann <ann@mg.example.com>", "to": ["bob@example.com"],
+            "subject": "Hello", "text": "Hi Bob"}
+    async with connect(toolkit, protocol=protocol) as client:
+        result = await client.call_tool("send_message", args)
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["result"]["id"]
+    assert "no real mail is sent" in result.structured_content["sandbox"]
+
+
+async def test_lists_carry_next_cursor(toolkit):
+    await toolkit.execute("create_domain", {"name": "second.example.com"})
+    async with connect(toolkit) as client:
+        first = await client.call_tool("list_domains", {"limit": 1})
+        rest = await client.call_tool("list_domains", {"limit": 1, "cursor": first.structured_content["next_cursor"]})
+    assert first.structured_content["next_cursor"] == "1"
+    assert [d["name"] for d in rest.structured_content["result"]["items"]] == ["second.example.com"]
+
+
+async def test_trimmed_result_is_read_with_read_result(tmp_path, protocol):
+    toolkit = Toolkit(sandbox=True, budget=300, file_roots=[tmp_path])
+    for n in range(3):
+        await toolkit.execute("create_domain", {"name": f"d{n}.example.com"})
+    async with connect(toolkit, protocol=protocol) as client:
+        listed = await client.call_tool("list_domains", {})
+        marker = listed.structured_content["truncated"]
+        assert marker["items_omitted"] > 0 and "read_result" in marker["hint"]
+        chunks, offset = [], 0
+        while offset is not None:
+            part = await client.call_tool("read_result", {"result_id": marker["result_id"], "offset": offset})
+            assert not part.is_error
+            chunks.append(part.structured_content["chunk"])
+            assert part.content[0].text.startswith(part.structured_content["chunk"])
+            offset = part.structured_content["next_offset"]
+        expired = await client.call_tool("read_result", {"result_id": "000000000000"})
+    data = json.loads("".join(chunks))
+    assert len(data["items"]) == 4
+    assert expired.is_error and "unknown or expired" in expired.content[0].text
+    await toolkit.aclose()
+
+
+# -- errors -------------------------------------------------------------------------------------------
+
+async def test_invalid_arguments_name_the_field(toolkit, protocol):
+    async with connect(toolkit, protocol=protocol) as client:
+        result = await client.call_tool("list_domains", {"limit": 0, "colour": "red"})
+    assert result.is_error
+    text = result.content[0].text
+    assert "limit:" in text and "colour: unknown field" in text
+    assert {f["field"] for f in result.structured_content["fields"]} == {"limit", "colour"}
+    assert result.structured_content["error"] == "invalid_arguments"
+
+
+async def test_mailgun_errors_carry_mailguns_message(toolkit, protocol):
+    async with connect(toolkit, protocol=protocol) as client:
+        result = await client.call_tool("get_domain", {"name": "nope.example.com"})
+    assert result.is_error
+    assert "Mailgun 404" in result.content[0].text and "Domain not found" in result.content[0].text
+    assert result.structured_content == {"error": "not_found", "message": result.content[0].text, "status": 404}
+
+
+async def test_unknown_tool_is_a_protocol_error(toolkit, protocol):
+    async with connect(toolkit, protocol=protocol) as client:
+        with pytest.raises(MCPError) as info:
+            await client.call_tool("no_such_tool", {})
+    assert info.value.error.code == INVALID_PARAMS
+    assert "no_such_tool" in info.value.error.message
+
+
+async def test_unexpected_errors_are_masked_and_logged():
+    toolkit = _custom_toolkit()
+    with capture_logs() as logs:
+        async with connect(toolkit) as client:
+            result = await client.call_tool("boom_test", {})
+    assert result.is_error
+    assert result.content[0].text == INTERNAL_ERROR
+    assert result.structured_content is None
+    failed = [entry for entry in logs if entry["event"] == "tool_failed"]
+    assert failed and failed[0]["tool"] == "boom_test" and "kaboom" in failed[0]["traceback"]
+
+
+async def test_configuration_errors_say_what_to_do(tmp_path):
+    toolkit = Toolkit(api_key=None, file_roots=[tmp_path])
+    async with connect(toolkit) as client:
+        result = await client.call_tool("list_domains", {})
+    assert result.is_error
+    assert "MAILGUN_API_KEY" in result.content[0].text and "--sandbox" in result.content[0].text
+    assert result.structured_content["error"] == "configuration_error"
+
+
+async def test_transport_errors_say_whether_the_request_may_have_been_sent(tmp_path):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    toolkit = Toolkit(api_key="key-test", base_url="https://api.mailgun.net", transport=httpx.MockTransport(refuse),
+                      retry=RetryPolicy(attempts=1), file_roots=[tmp_path])
+    async with connect(toolkit) as client:
+        result = await client.call_tool("get_domain", {"name": "mg.example.com"})
+    assert result.is_error
+    assert "could not connect" in result.content[0].text
+    assert result.structured_content == {"error": "transport_error", "message": result.content[0].text,
+                                         "maybe_sent": False}
+    await toolkit.aclose()
+
+
+async def test_policy_refusals_inside_composites_are_error_results():
+    toolkit = _custom_toolkit(
+        Policy.build(deny="get_domain"),
+        Operation("via_denied", "GET", "", _Boom, Access.READ, area="custom", handler=_via_denied),
+        Operation("get_domain", "GET", "/v4/domains/{name}", _Name, Access.READ, area="domains"),
+    )
+    async with connect(toolkit) as client:
+        result = await client.call_tool("via_denied", {})
+    assert result.is_error
+    assert "denied by the rule 'get_domain'" in result.content[0].text
+    assert result.structured_content["error"] == "policy_denied"
+
+
+# -- exposure -----------------------------------------------------------------------------------------
+
+async def test_toolsets_and_exclusions_narrow_the_tools(tmp_path, protocol):
+    policy = Policy.build(toolsets="domains", tools="send_message", exclude_tools="delete_domain")
+    toolkit = Toolkit(sandbox=True, policy=policy, file_roots=[tmp_path])
+    async with connect(toolkit, protocol=protocol) as client:
+        names = {t["name"] for t in wire(await client.list_tools())}
+        with pytest.raises(MCPError) as info:
+            await client.call_tool("delete_domain", {"name": "mg.example.com"})
+        with pytest.raises(MCPError):
+            await client.call_tool("list_bounces", {"domain": "mg.example.com"})
+    domains = {op.name for op in toolkit.registry if op.area == "domains"}
+    assert names == domains - {"delete_domain"} | {"send_message", "read_result"}
+    assert info.value.error.code == INVALID_PARAMS
+    # A hidden tool and an unknown one are the same error: hidden tools cannot be probed.
+    assert info.value.error.message == "Unknown tool: delete_domain"
+    await toolkit.aclose()
+
+
+async def test_read_only_lists_no_write_tool_and_refuses_them(tmp_path, protocol):
+    policy = Policy.build(read_only=True, grants="*:*", tools="delete_domain,send_message")
+    toolkit = Toolkit(sandbox=True, policy=policy, file_roots=[tmp_path])
+    async with connect(toolkit, protocol=protocol) as client:
+        names = [t["name"] for t in wire(await client.list_tools())]
+        with pytest.raises(MCPError) as info:
+            await client.call_tool("send_message", {"domain": "mg.example.com"})
+    # --read-only wins over --tools: neither named write tool is listed, and calling one fails.
+    assert names == ["read_result"]
+    assert info.value.error.code == INVALID_PARAMS
+    await toolkit.aclose()
+
+
+async def test_read_only_everything(tmp_path):
+    toolkit = Toolkit(sandbox=True, policy=Policy.build(read_only=True), file_roots=[tmp_path])
+    async with connect(toolkit) as client:
+        tools = wire(await client.list_tools())
+    accesses = {t["_meta"]["access"] for t in tools if "_meta" in t}
+    assert accesses == {"read"}
+    assert all(t["annotations"]["readOnlyHint"] is True for t in tools)
+    await toolkit.aclose()
+
+
+async def test_confirmation_round_trip(tmp_path, protocol):
+    toolkit = Toolkit(sandbox=True, policy=Policy.build(confirm="*:delete"), file_roots=[tmp_path])
+    await toolkit.execute("create_domain", {"name": "old.example.com"})
+    async with connect(toolkit, protocol=protocol) as client:
+        tools = {t["name"]: t for t in wire(await client.list_tools())}
+        asked = await client.call_tool("delete_domain", {"name": "old.example.com"})
+        token = asked.structured_content["confirm_token"]
+        other = await client.call_tool("delete_domain", {"name": "mg.example.com", "confirm_token": token})
+        done = await client.call_tool("delete_domain", {"name": "old.example.com", "confirm_token": token})
+        extra = await client.call_tool("get_domain", {"name": "mg.example.com", "confirm_token": token})
+    assert "confirm_token" in tools["delete_domain"]["inputSchema"]["properties"]
+    assert "confirm_token" not in tools["get_domain"]["inputSchema"]["properties"]
+    assert asked.is_error and asked.structured_content["error"] == "confirmation_required"
+    assert token in asked.content[0].text and "Ask the user" in asked.content[0].text
+    assert other.is_error  # a token confirms one exact call only
+    assert not done.is_error, done.content[0].text
+    assert extra.is_error and "confirm_token: unknown field" in extra.content[0].text
+    await toolkit.aclose()
+
+
+# -- the server as a whole ----------------------------------------------------------------------------
+
+async def test_tool_list_is_built_once(toolkit):
+    tools = McpTools(toolkit)
+    first = await tools.list_tools(None, None)
+    assert first is await tools.list_tools(None, None)
+
+
+async def test_instructions_mention_the_sandbox(toolkit):
+    async with connect(toolkit, protocol="legacy") as client:
+        assert "no real mail is sent" in client.instructions
+        assert client.server_info.name == "mg-tools"
+
+
+def test_commands_that_do_not_serve_never_import_mcp():
+    code = ("import sys, io, contextlib\nfrom mg_tools.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['tools', '--json']); main(['call', 'list_domains', '--dry-run'])\n"
+            "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
