@@ -211,9 +211,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from mg_tools import log
+    from mg_tools import log  # structlog itself is set up when something first logs
 
-    log.configure()
     try:
         return COMMANDS[args.command](args)
     except MgToolsError as exc:

@@ -15,27 +15,14 @@ import httpx
 
 from mg_tools import log
 from mg_tools.errors import ConfigurationError, MailgunError, RateLimited, TransportError, error_for_status
+from mg_tools.regions import REGIONS, base_url_for  # re-exported: they were defined here
 from mg_tools.request import PreparedRequest
 
 __all__ = ["REGIONS", "MailgunClient", "RetryPolicy", "base_url_for"]
 
-REGIONS = {"us": "https://api.mailgun.net", "eu": "https://api.eu.mailgun.net"}
 USER_AGENT = "mg-tools/0.1"
 # Storage hosts named in events' storage URLs; the API key is sent to no other host.
 TRUSTED_HOST_SUFFIXES = (".mailgun.net",)
-
-
-def base_url_for(region: str | None = None, base_url: str | None = None) -> str:
-    """The API base URL: an explicit ``base_url`` wins, else the region's (``us`` by default)."""
-    if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ConfigurationError(f"MAILGUN_API_BASE_URL must be an http(s) URL, got {base_url!r}")
-        return base_url.rstrip("/")
-    region = (region or "us").lower()
-    if region not in REGIONS:
-        raise ConfigurationError(f"MAILGUN_API_REGION must be 'us' or 'eu', got {region!r}")
-    return REGIONS[region]
 
 
 @dataclass(frozen=True)
@@ -48,6 +35,9 @@ class RetryPolicy:
     backoff: float = 0.25
     max_backoff: float = 8.0
     max_retry_after: float = 30.0
+    #: The longest a call may take, all attempts included, however the server behaves (an answer
+    #: trickling in byte by byte keeps each read within the timeout, forever). Generous for uploads.
+    max_call: float = 300.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None and math.isfinite(retry_after):
@@ -180,26 +170,29 @@ class MailgunClient:
         url = self.url_for(req)
         started = time.monotonic()
         attempt = 0
+        answer_lost = False  # an earlier attempt may have been processed, its answer lost
         while True:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = await self._client().request(
-                    req.method,
-                    url,
-                    params=req.query or None,
-                    data=_grouped(req.form) or None,
-                    files=req.files or None,
-                    json=req.json,
-                    headers=req.headers or None,
-                )
+                async with asyncio.timeout(self.retry.max_call - (time.monotonic() - started)):
+                    response = await self._client().request(
+                        req.method,
+                        url,
+                        params=req.query or None,
+                        data=_grouped(req.form) or None,
+                        files=req.files or None,
+                        json=req.json,
+                        headers=req.headers or None,
+                    )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left: repeating it cannot duplicate anything.
                 error: Exception = TransportError(
                     f"could not connect to {urlsplit(url).netloc}: {type(exc).__name__}", maybe_sent=False
                 )
                 retryable = True
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, TimeoutError) as exc:
+                answer_lost = True
                 error = TransportError(
                     f"{req.method} {req.path} failed after the request was sent ({type(exc).__name__}); "
                     + ("it may have reached Mailgun: check events or logs before repeating it"
@@ -214,23 +207,32 @@ class MailgunClient:
                 )
                 if response.status_code < 400:
                     return response
-                error = self._error(req, response)
+                error = self._error(req, response, idempotent=idempotent, answer_lost=answer_lost)
                 if isinstance(error, RateLimited):
                     retry_after = error.retry_after
                     retryable = True  # a 429 is refused before anything is accepted
                 else:
                     retryable = idempotent and response.status_code >= 500
+                    answer_lost = answer_lost or response.status_code >= 500
             elapsed = time.monotonic() - started
             delay = self.retry.delay(attempt, retry_after)
-            if not retryable or attempt >= self.retry.attempts or elapsed + delay > self.retry.deadline:
+            if (not retryable or attempt >= self.retry.attempts or elapsed + delay > self.retry.deadline
+                    or elapsed + delay >= self.retry.max_call):
                 self._log.info("mailgun.error", method=req.method, path=req.path, error=str(error), attempt=attempt)
                 raise error
             self._log.info("mailgun.retry", method=req.method, path=req.path, attempt=attempt, delay=round(delay, 3))
             await asyncio.sleep(delay)
 
-    def _error(self, req: PreparedRequest, response: httpx.Response) -> MailgunError:
+    def _error(
+        self, req: PreparedRequest, response: httpx.Response, *, idempotent: bool = True, answer_lost: bool = False
+    ) -> MailgunError:
         cls = error_for_status(response.status_code)
         message = log.redact_text(error_message(response))
+        if response.status_code >= 500 and not idempotent:
+            message += "; the request may still have been processed: check events or logs before repeating it"
+        elif answer_lost and response.status_code != 429:
+            # e.g. a retried DELETE answered 404: the first attempt may have deleted it.
+            message += "; an earlier attempt whose answer was lost may already have done it"
         kwargs: dict[str, Any] = {"status": response.status_code, "method": req.method, "path": req.path}
         if cls is RateLimited:
             kwargs["retry_after"] = _retry_after(response)

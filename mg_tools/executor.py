@@ -15,19 +15,22 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import ValidationError
 
 from mg_tools import log
-from mg_tools.client import MailgunClient
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, PolicyDenied
 from mg_tools.operation import Operation, Paging
 from mg_tools.policy import Policy
 from mg_tools.registry import Registry
 from mg_tools.request import PreparedRequest, build_request
+
+if TYPE_CHECKING:  # httpx is imported by the client, only when one is needed
+    import httpx
+
+    from mg_tools.client import MailgunClient
 
 __all__ = ["DEFAULT_BUDGET", "UNTRUSTED_NOTE", "Executor", "Result", "sanitize"]
 
@@ -191,8 +194,11 @@ class Executor:
 
     def shape(self, op: Operation, request: PreparedRequest, response: httpx.Response) -> Result:
         data = _decode(response)
-        if op.secret_fields and not self.policy.allow_secrets:
-            data = _redact_fields(data, op.secret_fields)
+        if not self.policy.allow_secrets:
+            if op.secret_fields:
+                data = _redact_fields(data, op.secret_fields)
+            # Secrets Mailgun echoes back (the API key, a password just set, a private key).
+            data = log.redact_known(data)
         cursor = _next_cursor(op, request, data)
         if isinstance(data, dict) and op.paging is Paging.URLS:
             data = {k: v for k, v in data.items() if k != "paging"}
@@ -372,7 +378,9 @@ def _redact_fields(data: Any, keys: tuple[str, ...]) -> Any:
 def _next_cursor(op: Operation, request: PreparedRequest, data: Any) -> str | None:
     if not op.paging or not isinstance(data, dict):
         return None
-    items = data.get(op.items_key)
+    items: Any = data
+    for part in op.items_key.split("."):  # a dotted key reaches a nested list (template.versions)
+        items = items.get(part) if isinstance(items, dict) else None
     count = len(items) if isinstance(items, list) else 0
     query = dict(request.query)
     if op.paging is Paging.URLS:

@@ -60,16 +60,10 @@ MAX_BODY = 4 * 1024 * 1024
 INTERNAL_ERROR = "internal error; see the server log"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
-#: The success shape of every operation tool, ``Result.to_dict()``: ``result``, and ``next_cursor``,
-#: ``truncated`` and ``sandbox`` when they apply. Only ``result`` is declared: the schema is repeated
-#: on every tool, and the rest is explained once, in the server instructions.
-RESULT_SCHEMA: dict[str, Any] = {"type": "object", "required": ["result"]}
 CONFIRM_PROPERTY: dict[str, Any] = {
     "type": "string",
     "description": "From a confirmation_required answer, once the user approved this exact call",
 }
-_ACRONYMS = {w.lower(): w for w in ("API", "CSV", "DKIM", "DNS", "ID", "IP", "IPs", "MIME", "SMTP", "SPF", "URL",
-                                    "URLs")}
 
 
 # -- the meta-tools' parameters (their docstrings are their descriptions) ---------------------------
@@ -124,21 +118,28 @@ class _Meta:
     params: type[Params]
 
 
-def title_of(name: str) -> str:
-    """A short title from a tool name: ``send_mime_message`` -> ``Send MIME message``."""
-    text = " ".join(_ACRONYMS.get(w, w) for w in name.split("_"))
-    return text[:1].upper() + text[1:]
-
-
 def annotations_of(op: Operation) -> types.ToolAnnotations:
-    """MCP hints from the access: hints for clients only, the policy enforces."""
-    if op.access is Access.READ:
-        return types.ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    """MCP hints from the access: hints for clients only, the policy enforces.
+
+    Only values that differ from the spec's defaults are sent (readOnlyHint false, destructiveHint
+    true, idempotentHint false, openWorldHint true): every tool pays for each one it carries.
+    """
+    return hints(read_only=op.access is Access.READ, destructive=op.access is Access.DELETE,
+                 idempotent=op.idempotent, open_world=op.access is Access.SEND)
+
+
+def hints(*, read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> types.ToolAnnotations:
+    """Tool annotations carrying only what differs from the MCP defaults. destructiveHint and
+    idempotentHint mean nothing for a read-only tool and are left out there."""
     return types.ToolAnnotations(
-        destructive_hint=op.access is Access.DELETE,
-        idempotent_hint=op.idempotent or None,  # false is the default
-        open_world_hint=op.access is Access.SEND,
+        read_only_hint=True if read_only else None,
+        destructive_hint=None if read_only or destructive else False,
+        idempotent_hint=True if idempotent and not read_only else None,
+        open_world_hint=None if open_world else False,
     )
+
+
+READ_HINTS = hints(read_only=True, destructive=False, idempotent=True, open_world=False)
 
 
 def operation_schema(op: Operation, *, confirm: bool) -> dict[str, Any]:
@@ -177,15 +178,17 @@ class McpTools:
     # -- tool definitions ---------------------------------------------------------------------------
 
     def _operation_tools(self) -> list[_Tool]:
+        # Each field below is repeated on every tool, so each must earn its tokens: no title (it would
+        # only restate the name), and no output schema (the envelope, ``Result.to_dict()``, is
+        # explained once in the server instructions; what ``result`` holds differs per endpoint).
+        # Results still carry structured content.
         tools = []
         for op in self.exposed.values():
             description = ("[DEPRECATED] " if op.deprecated else "") + op.description
             tool = types.Tool(
                 name=op.name,
-                title=title_of(op.name),
                 description=description,
                 input_schema=operation_schema(op, confirm=self.needs_confirmation(op)),
-                output_schema=RESULT_SCHEMA,
                 annotations=annotations_of(op),
                 meta={"area": op.area, "access": str(op.access)},
             )
@@ -208,11 +211,8 @@ class McpTools:
             self._meta_tool(
                 CallOperation, self._call_operation, output=["result"],
                 schema={**call_schema, "properties": props},
-                annotations=types.ToolAnnotations(
-                    read_only_hint=read_only or None,
-                    destructive_hint=None if read_only else Access.DELETE in accesses,
-                    open_world_hint=Access.SEND in accesses,
-                ),
+                annotations=hints(read_only=read_only, destructive=Access.DELETE in accesses, idempotent=False,
+                                  open_world=Access.SEND in accesses),
             ),
         ]
 
@@ -227,11 +227,10 @@ class McpTools:
 
         tool = types.Tool(
             name=name,
-            title=title_of(name),
             description=" ".join((params.__doc__ or "").split()) + suffix,
             input_schema=schema or input_schema(params),
             output_schema={"type": "object", "required": output},
-            annotations=annotations or types.ToolAnnotations(read_only_hint=True, open_world_hint=False),
+            annotations=annotations or READ_HINTS,
         )
         return _Tool(tool, run)
 
@@ -334,8 +333,16 @@ def _snake(name: str) -> str:
 
 
 def _json_result(data: dict[str, Any]) -> types.CallToolResult:
-    text = json.dumps(data, ensure_ascii=False, default=str)
-    return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=json.loads(text))
+    converted: list[Any] = []
+
+    def default(value: Any) -> str:
+        converted.append(value)
+        return str(value)
+
+    text = json.dumps(data, ensure_ascii=False, default=default)
+    # The structured content says what the text says: read back only when something was not JSON.
+    return types.CallToolResult(content=[types.TextContent(text=text)],
+                                structured_content=json.loads(text) if converted else data)
 
 
 def instructions(toolkit: Toolkit, mode: str) -> str:
@@ -344,8 +351,9 @@ def instructions(toolkit: Toolkit, mode: str) -> str:
     if mode == "discover":
         parts.append("Find an operation with search_operations, read its arguments with describe_operation, "
                      "run it with call_operation.")
-    parts.append("Results are trimmed to a size budget: a `truncated` marker says how to read the rest with "
-                 "read_result; lists return next_cursor for the next page.")
+    parts.append("Tools answer with a JSON object: `result`, plus `next_cursor` (pass it back as cursor for the "
+                 "next page) on lists, and a `truncated` marker saying how to read the rest with read_result when "
+                 "a result exceeds the size budget.")
     if toolkit.executor.sandbox:
         parts.append("This server runs on a local sandbox: no real mail is sent.")
     return " ".join(parts)

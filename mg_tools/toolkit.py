@@ -16,15 +16,18 @@ import asyncio
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from mg_tools.client import MailgunClient, RetryPolicy, base_url_for
 from mg_tools.executor import DEFAULT_BUDGET, Executor, Result
 from mg_tools.operation import Operation
 from mg_tools.policy import Policy
+from mg_tools.regions import base_url_for
 from mg_tools.registry import Registry, make_plugin_manager
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mg_tools.client import RetryPolicy
 
 __all__ = ["SANDBOX_BASE_URL", "Toolkit"]
 
@@ -62,22 +65,40 @@ class Toolkit:
             registry = Registry.from_plugins(make_plugin_manager(blocked=blocked_plugins, plugins=plugins))
         self.registry = registry
         self.policy = policy or Policy()
-        self.sandbox_app = None
+        self._sandbox_app: Any = None
+        self._sandbox_state = sandbox_state
         if sandbox:
-            from mg_tools.sandbox import DEFAULT_API_KEY, create_app
+            import httpx
 
-            self.sandbox_app = create_app(api_key=DEFAULT_API_KEY, state_path=sandbox_state)
-            transport = transport or httpx.ASGITransport(app=self.sandbox_app, raise_app_exceptions=False)
+            from mg_tools.sandbox import DEFAULT_API_KEY
+
+            # The sandbox itself is built on its first request: listing tools does not need it.
+            transport = transport or httpx.ASGITransport(app=self._sandbox_asgi, raise_app_exceptions=False)
             api_key, base_url = DEFAULT_API_KEY, base_url or SANDBOX_BASE_URL
         self.base_url = base_url_for(region, base_url)
         client = None
         if api_key:
+            # Imported here: listing tools and dry runs need no HTTP stack.
+            from mg_tools.client import MailgunClient
+
             client = MailgunClient(api_key=api_key, base_url=self.base_url, timeout=timeout, retry=retry,
                                    transport=transport)
         roots = tuple(Path(r) for r in file_roots) if file_roots is not None else (Path.cwd(),)
         self.executor = Executor(registry, self.policy, client, file_roots=roots, budget=budget,
                                  sandbox=sandbox, base_url=self.base_url)
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def sandbox_app(self) -> Any:
+        """The embedded sandbox's ASGI app (``None`` without ``sandbox=True``), built on first use."""
+        if self._sandbox_app is None and self.executor.sandbox:
+            from mg_tools.sandbox import DEFAULT_API_KEY, create_app
+
+            self._sandbox_app = create_app(api_key=DEFAULT_API_KEY, state_path=self._sandbox_state)
+        return self._sandbox_app
+
+    async def _sandbox_asgi(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.sandbox_app(scope, receive, send)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Toolkit:

@@ -41,7 +41,7 @@ class ListEvents(Params):
     begin: When | None = Field(None, description="Start: RFC 2822 date or unix seconds")
     end: When | None = Field(None, description="End: RFC 2822 date or unix seconds; older than begin = descending")
     ascending: YesNo | None = Field(None, description="Order when only begin is given")
-    limit: int = Field(100, ge=1, le=300, description="Page size")
+    limit: int = Field(100, ge=1, le=300)
     event: Filter | None = Field(
         None,
         description="Filters take expressions: 'a OR b', 'NOT a', '\"a phrase\"', '>10000 <20000'; "

@@ -15,10 +15,10 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 AccessLevel = Literal["readonly", "members", "everyone"]
 ReplyPreference = Literal["list", "sender"]
 NewAddress = Annotated[str, Field(min_length=3, max_length=512, description="Address; 'Name <addr>' allowed")]
-ListAddress = Annotated[Address, Field(description="The list's address, e.g. devs@mg.example.com")]
-MemberAddress = Annotated[Address, Field(description="The member's address")]
-MemberLimit = Annotated[int, Field(ge=1, le=100, description="Page size")]
-ListLimit = Annotated[int, Field(ge=1, le=1000, description="Page size")]
+ListAddress = Annotated[Address, Field(description="e.g. devs@mg.example.com")]
+MemberAddress = Address
+MemberLimit = Annotated[int, Field(ge=1, le=100)]
+ListLimit = Annotated[int, Field(ge=1, le=1000)]
 Vars = Annotated[dict[str, Any] | None, JsonText, Field(description="Custom data, used as %recipient.key%")]
 
 

@@ -46,7 +46,7 @@ class LogsFilter(Params):
 
 class LogsPage(Params):
     sort: Literal["timestamp:asc", "timestamp:desc"] | None = None
-    limit: int | None = Field(None, ge=1, le=100, description="Page size")
+    limit: int | None = Field(None, ge=1, le=100)
 
 
 class ListLogs(Params):
@@ -56,10 +56,7 @@ class ListLogs(Params):
     start: Rfc2822 | None = Field(None, description="RFC 2822 date; default 1 day ago")
     end: Rfc2822 | None = Field(None, description="RFC 2822 date; default now")
     events: list[LogEvent] | None = Field(None, min_length=1)
-    filter: LogsFilter | None = Field(
-        None, description="e.g. {'AND': [{'attribute': 'domain', 'comparator': '=', "
-                          "'values': [{'label': 'mg.example.com', 'value': 'mg.example.com'}]}]}",
-    )
+    filter: LogsFilter | None = Field(None, description="All conditions must hold; label and value: the same text")
     include_subaccounts: bool | None = None
     include_totals: bool | None = Field(None, description="Also return the total number of entries")
     pagination: LogsPage | None = None

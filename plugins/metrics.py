@@ -90,10 +90,7 @@ class GetMetrics(_Query):
 
     metrics: list[Metric] = Field(min_length=1)
     dimensions: list[Dimension] | None = Field(None, description="Group by; time gives a series")
-    filter: MetricsFilter | None = Field(
-        None, description="e.g. {'AND': [{'attribute': 'domain', 'comparator': '=', "
-                          "'values': [{'label': 'mg.example.com', 'value': 'mg.example.com'}]}]}",
-    )
+    filter: MetricsFilter | None = Field(None, description="All conditions must hold; label and value: the same text")
 
 
 class GetUsageMetrics(_Query):

@@ -14,7 +14,7 @@ TemplateName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^\S+
 Tag = Annotated[str, Field(min_length=1, max_length=255, description="Version tag, e.g. v2")]
 Content = Annotated[str, Field(min_length=1, max_length=100 * 1024,
                                description="Template body, Handlebars: <p>Hi {{name}}</p>")]
-PageSize = Annotated[int, Field(ge=1, le=100, description="Page size")]
+PageSize = Annotated[int, Field(ge=1, le=100)]
 TemplateHeaders = Annotated[
     dict[Literal["From", "Subject", "Reply-To"], str] | None,
     JsonText,

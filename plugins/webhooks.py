@@ -36,7 +36,6 @@ Urls = Annotated[
     Field(min_length=1, max_length=3,
           description="1-3 URLs. https only (http just for localhost), no user:pass@: events hold recipient data"),
 ]
-Event = Annotated[EventId, Field(description="Event type the webhook fires on")]
 
 
 class ListWebhooks(Params):
@@ -49,7 +48,7 @@ class CreateWebhook(Params):
     """Have Mailgun post one event type of a domain (delivered, opened, permanent_fail...) to 1-3 URLs."""
 
     domain: Domain
-    event: Event = Field(serialization_alias="id")
+    event: EventId = Field(serialization_alias="id")
     urls: Urls = Field(serialization_alias="url")
 
 
@@ -57,7 +56,7 @@ class GetWebhook(Params):
     """Show the URLs one event type of a domain is posted to."""
 
     domain: Domain
-    event: Event
+    event: EventId
 
 
 class UpdateWebhook(GetWebhook):

@@ -122,18 +122,29 @@ def test_a_send_whose_connection_dropped_is_not_repeated():
     assert "may have reached Mailgun" in str(info.value)
 
 
-def test_retries_stop_at_the_deadline():
+def test_retries_stop_at_the_deadline(monkeypatch):
+    import mg_tools.client as client_module
+
+    now = [1000.0]
     calls = []
+
+    async def fake_sleep(seconds):
+        now[0] += seconds
 
     def handler(request):
         calls.append(1)
+        now[0] += 0.01  # each attempt takes 10 ms of (fake) time
         return httpx.Response(503)
 
+    monkeypatch.setattr(client_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(client_module.asyncio, "sleep", fake_sleep)
     client = MailgunClient(api_key="k" * 8, base_url="https://api.mailgun.net", transport=httpx.MockTransport(handler),
-                           retry=RetryPolicy(attempts=100, backoff=0.01, max_backoff=0.02, deadline=0.05))
+                           retry=RetryPolicy(attempts=100, backoff=0.1, max_backoff=0.1, deadline=1.0))
     with pytest.raises(ServerError):
         send(client)
-    assert 1 < len(calls) < 20
+    # 10 ms per attempt plus 50-100 ms of backoff: the 1 s deadline allows 9 to 17 attempts, never 100.
+    assert 9 <= len(calls) <= 17
+    assert now[0] - 1000.0 <= 1.0
 
 
 def test_the_key_is_only_sent_to_mailgun_hosts_and_the_base_url():

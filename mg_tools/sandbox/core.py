@@ -53,7 +53,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -70,10 +70,15 @@ __all__ = [
     "Ctx",
     "Router",
     "Sandbox",
+    "described",
+    "domain_docs",
+    "json_object",
     "page_by_skip",
     "page_by_token",
     "page_by_urls",
+    "public",
     "rfc2822",
+    "skip_limit",
 ]
 
 Handler = Callable[["Ctx"], Awaitable[Any]]
@@ -92,6 +97,12 @@ class ApiError(Exception):
     def response(self) -> Response:
         body = self.body if self.body is not None else {"message": self.message}
         return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+def described(status: int, message: str) -> ApiError:
+    """An error in the shape of Mailgun's newer APIs (IP pools, tracking certificates, DKIM
+    management): ``{"Description": message}``."""
+    return ApiError(status, message, body={"Description": message})
 
 
 def rfc2822(ts: float | None = None) -> str:
@@ -121,12 +132,55 @@ class Sandbox:
         """Mailgun's webhook signature: hex HMAC-SHA256 of ``timestamp + token`` with the signing key."""
         return hmac.new(self.signing_key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
 
+    def existing(self, kind: str, key: str, missing: str, *, status: int = 404,
+                 error: Callable[[int, str], ApiError] = ApiError) -> dict[str, Any]:
+        """The stored document, or ``error(status, missing)`` when there is none."""
+        doc = self.state.get(kind, key)
+        if doc is None:
+            raise error(status, missing)
+        return doc
+
     def domain(self, name: str) -> dict[str, Any]:
         """The domain document, or Mailgun's 404."""
-        doc = self.state.get("domain", name)
-        if doc is None:
-            raise ApiError(404, "Domain not found")
-        return doc
+        return self.existing("domain", name, "Domain not found")
+
+
+# -- stored documents and request values shared by the areas --------------------------------------
+
+
+def public(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored document without its private (``_``-prefixed) fields."""
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def domain_docs(state: State, kind: str, domain: dict[str, Any], id_field: str) -> list[dict[str, Any]]:
+    """The ``kind`` documents (keyed ``name/<doc[id_field]>``) of this domain document; those left
+    behind by a deleted domain of the same name (another ``_domain_id``) are deleted."""
+    name = domain["name"]
+    found = []
+    for doc in state.list(kind, f"{name}/"):
+        if doc["_domain_id"] == domain["id"]:
+            found.append(doc)
+        else:
+            state.delete(kind, f"{name}/{doc[id_field]}")
+    return found
+
+
+def json_object(raw: Any, message: str, *, not_object: str | None = None) -> dict[str, Any] | None:
+    """A JSON object given as text or already decoded (a JSON body); None when absent.
+
+    ``ApiError(400, message)`` when it is not JSON, and ``not_object`` (default ``message``) when
+    it is JSON but not an object.
+    """
+    if raw in (None, ""):
+        return None
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise ApiError(400, message) from None
+    if not isinstance(value, dict):
+        raise ApiError(400, not_object or message)
+    return value
 
 
 class Ctx:
@@ -211,6 +265,16 @@ class Ctx:
             raise ApiError(400, f"Invalid '{name}' parameter: must be {bounds}")
         return value
 
+    def date_arg(self, name: str, message: str) -> float | None:
+        """An optional RFC 2822 date as a unix timestamp; ``ApiError(400, message)`` when unreadable."""
+        raw = self.arg(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return parsedate_to_datetime(raw).timestamp()
+        except (TypeError, ValueError):
+            raise ApiError(400, message) from None
+
     def bool_arg(self, name: str, default: bool | None = None) -> bool | None:
         raw = self.arg(name)
         if raw is None or raw == "":
@@ -275,12 +339,17 @@ def _endpoint(handler: Handler, sb: Sandbox) -> Callable[[Request], Awaitable[Re
 # -- pagination in Mailgun's styles ---------------------------------------------------------------
 
 
+def skip_limit(items: list[Any], ctx: Ctx, *, default_limit: int = 100, max_limit: int = 1000) -> list[Any]:
+    """The page of ``items`` that the query's ``skip`` and ``limit`` select."""
+    skip = ctx.int_arg("skip", 0, low=0)
+    limit = ctx.int_arg("limit", default_limit, low=1, high=max_limit)
+    return items[skip: skip + limit]
+
+
 def page_by_skip(items: list[Any], ctx: Ctx, *, default_limit: int = 100, max_limit: int = 1000,
                  total_key: str = "total_count") -> dict[str, Any]:
     """skip/limit paging: ``{"total_count": N, "items": [...]}``."""
-    skip = ctx.int_arg("skip", 0, low=0)
-    limit = ctx.int_arg("limit", default_limit, low=1, high=max_limit)
-    return {total_key: len(items), "items": items[skip: skip + limit]}
+    return {total_key: len(items), "items": skip_limit(items, ctx, default_limit=default_limit, max_limit=max_limit)}
 
 
 def page_by_urls(

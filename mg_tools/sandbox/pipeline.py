@@ -6,8 +6,9 @@ A send (see :class:`Submission`, built by ``areas.messages``) becomes one stored
 
 * ``accepted`` for every recipient, then
 * ``delivered``, or ``failed`` (permanent, reason ``suppress-bounce`` / ``suppress-unsubscribe`` /
-  ``suppress-complaint``) when the recipient is on the domain's suppression lists (an allowlist
-  entry for the address or its domain overrides a bounce).
+  ``suppress-complaint``) when the recipient is on the domain's suppression lists. As on Mailgun,
+  the allowlist only keeps addresses from being added to the bounce list; it does not lift a bounce
+  that is already there.
 
 Scheduled messages (``o:deliverytime`` in the future) are only ``accepted``; :func:`deliver_due`
 delivers them on the first request after their time. Test mode gives ``accepted`` and ``delivered``
@@ -39,7 +40,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from mg_tools.sandbox.core import ApiError, Ctx, Sandbox
+from mg_tools.sandbox.core import ApiError, Ctx, Sandbox, public
 
 __all__ = [
     "QUEUED",
@@ -50,7 +51,6 @@ __all__ = [
     "fire_webhooks",
     "is_loopback_url",
     "mime_text",
-    "public",
     "render_template",
     "submit",
     "substitute_recipient",
@@ -134,11 +134,6 @@ class _Content:
 def _bare(address: str) -> str:
     """The address part of ``Name <address>`` (parsing is slow; a batch repeats its sender 1000 times)."""
     return parseaddr(address)[1] or address
-
-
-def public(doc: dict[str, Any]) -> dict[str, Any]:
-    """A stored document without its private (``_``-prefixed) fields."""
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -593,8 +588,6 @@ def _suppression(sb: Sandbox, domain: str, address: str, tags: list[str]) -> tup
         doc = _find(sb, kind, domain, address)
         if doc is None:
             continue
-        if kind == "bounce" and _allowlisted(sb, domain, address):
-            continue
         if kind == "unsubscribe" and not _unsubscribed_from(doc, tags):
             continue
         return reason, description
@@ -606,11 +599,6 @@ def _find(sb: Sandbox, kind: str, domain: str, value: str) -> dict[str, Any] | N
     if doc is None and value != value.lower():
         doc = sb.state.get(kind, f"{domain}/{value.lower()}")
     return doc
-
-
-def _allowlisted(sb: Sandbox, domain: str, address: str) -> bool:
-    return bool(_find(sb, "allowlist", domain, address)
-                or _find(sb, "allowlist", domain, address.rpartition("@")[2]))
 
 
 def _unsubscribed_from(doc: dict[str, Any], tags: list[str]) -> bool:

@@ -21,7 +21,8 @@ async def test_discover_lists_the_meta_tools(toolkit, protocol):
     assert tools["search_operations"]["annotations"]["readOnlyHint"] is True
     # Nothing needs confirmation here, so call_operation does not offer a token.
     assert set(tools["call_operation"]["inputSchema"]["properties"]) == {"name", "arguments"}
-    assert tools["call_operation"]["annotations"]["openWorldHint"] is True  # it can send mail
+    # It can send mail: open world, the MCP default, so the hint is left out.
+    assert "openWorldHint" not in tools["call_operation"]["annotations"]
 
 
 async def test_search_describe_call(toolkit, protocol):

@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from mg_tools import Access, Operation, Policy, Registry, Toolkit
 from mg_tools.client import RetryPolicy
-from mg_tools.mcp_server import INTERNAL_ERROR, McpTools, title_of
+from mg_tools.mcp_server import INTERNAL_ERROR, McpTools
 from mg_tools.schema import input_schema
 from mg_tools.types import Params
 
@@ -31,28 +31,41 @@ async def test_every_exposed_operation_is_a_tool(toolkit, protocol):
     assert set(tools) == {op.name for op in toolkit.operations()} | {"read_result"}
     for op in toolkit.operations():
         tool = tools[op.name]
-        assert tool["title"] == title_of(op.name)
         assert tool["description"] == op.description
         assert tool["inputSchema"]["type"] == "object"
         assert tool["inputSchema"] == input_schema(op.params)
         assert tool["_meta"] == {"area": op.area, "access": str(op.access)}
-        assert tool["outputSchema"] == {"type": "object", "required": ["result"]}
+        # Repeated on every tool for nothing: the title would restate the name, and what `result`
+        # holds differs per operation (the envelope is in the server instructions).
+        assert "title" not in tool and "outputSchema" not in tool
+
+
+#: The MCP defaults: a tool that carries no hint is taken to be all of these.
+DEFAULT_HINTS = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
 
 
 async def test_annotations_follow_access(toolkit):
     async with connect(toolkit) as client:
         tools = {t["name"]: t["annotations"] for t in wire(await client.list_tools())}
+    # Only what differs from the defaults is sent.
     assert tools["get_domain"] == {"readOnlyHint": True, "openWorldHint": False}
-    assert tools["delete_domain"] == {"destructiveHint": True, "idempotentHint": True, "openWorldHint": False}
+    assert tools["delete_domain"] == {"idempotentHint": True, "openWorldHint": False}
     assert tools["update_domain"] == {"destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
     assert tools["create_domain"] == {"destructiveHint": False, "openWorldHint": False}
-    assert tools["send_message"] == {"destructiveHint": False, "openWorldHint": True}
+    assert tools["send_message"] == {"destructiveHint": False}
+    assert not any(hints.get(k) == v for hints in tools.values() for k, v in DEFAULT_HINTS.items())
 
 
-def test_titles():
-    assert title_of("send_mime_message") == "Send MIME message"
-    assert title_of("get_domain") == "Get domain"
-    assert title_of("list_ips") == "List IPs"
+async def test_annotations_read_as_the_access_says(toolkit):
+    async with connect(toolkit) as client:
+        listed = {t["name"]: {**DEFAULT_HINTS, **t["annotations"]} for t in wire(await client.list_tools())}
+    for op in toolkit.operations():
+        hints = listed[op.name]
+        assert hints["readOnlyHint"] is (op.access is Access.READ)
+        if op.access is not Access.READ:
+            assert hints["destructiveHint"] is (op.access is Access.DELETE)
+            assert hints["idempotentHint"] is op.idempotent
+        assert hints["openWorldHint"] is (op.access is Access.SEND)
 
 
 class _Ping(Params):

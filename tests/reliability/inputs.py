@@ -22,9 +22,10 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from hypothesis import strategies as st
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from mg_tools import Operation
 from mg_tools.errors import _one_line
@@ -206,10 +207,10 @@ def _bad_value(f: Field) -> st.SearchStrategy | None:
     string = _string_branch(f)
     only_strings = string and not any(b.get("type") not in ("string", "null") for b in f.branches())
     if only_strings and string.get("pattern"):
-        pattern = re.compile(string["pattern"])
+        matches = _matcher(string["pattern"])
         pool = ["a b", "a/b", "\n", "@@", "..", "?#", "\u202e", "x" * 3, ""]
         options.append(st.one_of(st.sampled_from(pool), st.text(max_size=20)).filter(
-            lambda s: pattern.search(s) is None and len(s) <= string.get("maxLength", 10**9)))
+            lambda s: not matches(s) and len(s) <= string.get("maxLength", 10**9)))
     if only_strings and string.get("minLength", 0) >= 1:
         options.append(st.just("x" * (string["minLength"] - 1)))
     if schema.get("type") in ("integer", "number") and ("minimum" in schema or "exclusiveMinimum" in schema):
@@ -218,6 +219,22 @@ def _bad_value(f: Field) -> st.SearchStrategy | None:
     if schema.get("type") == "array" and schema.get("minItems", 0) >= 1:
         options.append(st.just([]))
     return st.one_of(options) if options else None
+
+
+@cache
+def _matcher(pattern: str):
+    """Whether a string matches ``pattern`` as validation decides it (pydantic's regex engine,
+    which differs from ``re`` on details such as what ``\\s`` covers)."""
+    adapter = TypeAdapter(Annotated[str, StringConstraints(pattern=pattern)])
+
+    def matches(value: str) -> bool:
+        try:
+            adapter.validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
+    return matches
 
 
 def _nested_wrong(f: Field) -> st.SearchStrategy | None:

@@ -23,7 +23,7 @@ HTTP_OPERATIONS: tuple[Operation, ...] = tuple(op for op in OPERATIONS if op.han
 BASE_URL = "https://api.mailgun.net"
 FAKE_KEY = "fake-reliability-key-0000"
 #: Retries in milliseconds, so fault tests stay fast.
-FAST_RETRY = RetryPolicy(attempts=3, deadline=5.0, backoff=0.005, max_backoff=0.02, max_retry_after=1.0)
+FAST_RETRY = RetryPolicy(attempts=3, deadline=5.0, backoff=0.005, max_backoff=0.02, max_retry_after=0.5)
 
 #: Deterministic Hypothesis runs: CI sees the same examples every time, and nothing is written to disk.
 settings.register_profile(
@@ -62,7 +62,8 @@ def recording_toolkit(recorder: Recorder, **kw: Any) -> Toolkit:
     kw.setdefault("api_key", FAKE_KEY)
     kw.setdefault("base_url", BASE_URL)
     kw.setdefault("retry", FAST_RETRY)
-    return Toolkit(registry=REGISTRY, transport=recorder.transport, **kw)
+    kw.setdefault("registry", REGISTRY)
+    return Toolkit(transport=recorder.transport, **kw)
 
 
 def constructed(op: Operation, values: dict[str, Any]) -> Any:

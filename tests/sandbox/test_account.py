@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from starlette.testclient import TestClient
-
-from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, DEFAULT_SIGNING_KEY, create_app
+from mg_tools.sandbox import DEFAULT_DOMAIN, DEFAULT_SIGNING_KEY, create_app
 from mg_tools.sandbox.areas import account as account_area
 
 D = DEFAULT_DOMAIN
 SUBS = "/v5/accounts/subaccounts"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_750_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), base_url="http://sandbox") as c:
-        c.auth = ("api", DEFAULT_API_KEY)
-        yield c
-
-
-@pytest.fixture
-def sb(client):
-    return client.app.state.sandbox
-
-
-@pytest.fixture
-def clock(sb) -> Clock:
-    clock = Clock()
-    sb.clock = clock
-    return clock
 
 
 def new_subaccount(client, name: str) -> str:
@@ -158,15 +128,13 @@ def test_signing_key(client, sb):
     assert sb.signing_key == new["http_signing_key"]  # webhooks are signed with the new key
 
 
-def test_account_state_survives_a_restart(tmp_path):
+def test_account_state_survives_a_restart(connect, tmp_path):
     path = str(tmp_path / "state.sqlite")
-    with TestClient(create_app(state_path=path), base_url="http://sandbox") as first:
-        first.auth = ("api", DEFAULT_API_KEY)
+    with connect(create_app(state_path=path)) as first:
         sub = new_subaccount(first, "Kept")
         key = first.post("/v5/accounts/http_signing_key").json()["http_signing_key"]
     app = create_app(state_path=path)
-    with TestClient(app, base_url="http://sandbox") as second:
-        second.auth = ("api", DEFAULT_API_KEY)
+    with connect(app) as second:
         assert second.get(f"{SUBS}/{sub}").json()["subaccount"]["name"] == "Kept"
         assert second.get("/v5/accounts/http_signing_key").json() == {"http_signing_key": key}
     assert app.state.sandbox.signing_key == key

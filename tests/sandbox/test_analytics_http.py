@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
-from mg_tools.sandbox import DEFAULT_API_KEY, create_app
 from mg_tools.sandbox.areas.domains import new_domain
 
-pytestmark = pytest.mark.anyio
 DOMAIN = "mg.example.com"
 OTHER = "news.example.org"
 DAY = 86400.0
@@ -19,52 +16,27 @@ START, END = "Mon, 21 Sep 2026 00:00:00 +0000", "Thu, 24 Sep 2026 00:00:00 +0000
 
 
 @pytest.fixture
-def app():
-    return create_app()
-
-
-@pytest.fixture
-def sb(app):
-    return app.state.sandbox
-
-
-@pytest.fixture
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox.test",
-                                 auth=("api", DEFAULT_API_KEY)) as c:
-        yield c
-
-
-async def _send(client, sb, at, domain=DOMAIN, **fields):
-    sb.clock = lambda: at
-    form = {"from": f"ann@{domain}", "to": "bob@gmail.com", "subject": "Hi", "text": "Hi"}
-    form.update(fields)
-    response = await client.post(f"/v3/{domain}/messages", data=form)
-    assert response.status_code == 200, response.text
-
-
-@pytest.fixture
-async def traffic(client, sb):
+def traffic(sb, clock, send_at):
     """Day 1: two sends on mg.example.com (one bounced recipient); day 2: one send on another domain."""
     sb.state.put("domain", OTHER, {**new_domain(sb, OTHER), "state": "active"})
     sb.state.put("bounce", f"{DOMAIN}/bad@example.com", {"address": "bad@example.com"})
-    await _send(client, sb, T0 + 3600, to=["bob@gmail.com", "bad@example.com"], **{"o:tag": "news"})
-    await _send(client, sb, T0 + 7200, to="cy@yahoo.com", **{"o:tag": "promo"})
-    await _send(client, sb, T0 + DAY + 60, domain=OTHER, to="dee@gmail.com", **{"o:tag": "news"})
-    sb.clock = lambda: T0 + 2 * DAY
+    send_at(T0 + 3600, to=["bob@gmail.com", "bad@example.com"], **{"o:tag": "news"})
+    send_at(T0 + 7200, to="cy@yahoo.com", **{"o:tag": "promo"})
+    send_at(T0 + DAY + 60, domain=OTHER, to="dee@gmail.com", **{"o:tag": "news"})
+    clock.now = T0 + 2 * DAY
 
 
-async def _post(client, path, body, status=200):
-    response = await client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+def _post(client, path, body, status=200):
+    response = client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert response.status_code == status, response.text
     return response.json()
 
 
-async def test_metrics_by_day_zero_filled(client, traffic):
+def test_metrics_by_day_zero_filled(client, traffic):
     body = {"start": START, "end": END, "resolution": "day", "dimensions": ["time"], "include_aggregates": True,
             "metrics": ["accepted_count", "delivered_count", "failed_count", "permanent_failed_count",
                         "suppressed_bounces_count", "delivered_rate", "bounce_rate"]}
-    out = await _post(client, "/v1/analytics/metrics", body)
+    out = _post(client, "/v1/analytics/metrics", body)
     assert out["resolution"] == "day" and out["dimensions"] == ["time"]
     days = [item["dimensions"][0]["value"] for item in out["items"]]
     assert days == ["Mon, 21 Sep 2026 00:00:00 +0000", "Tue, 22 Sep 2026 00:00:00 +0000",
@@ -78,9 +50,9 @@ async def test_metrics_by_day_zero_filled(client, traffic):
     assert out["pagination"] == {"sort": "time:asc", "skip": 0, "limit": 1500, "total": 4}
 
 
-async def test_metrics_filter_and_dimensions(client, traffic):
+def test_metrics_filter_and_dimensions(client, traffic):
     only_news = {"AND": [{"attribute": "tag", "comparator": "=", "values": [{"label": "news", "value": "news"}]}]}
-    out = await _post(client, "/v1/analytics/metrics", {
+    out = _post(client, "/v1/analytics/metrics", {
         "start": START, "end": END, "dimensions": ["domain"], "metrics": ["delivered_count", "accepted_count"],
         "filter": only_news, "pagination": {"sort": "domain:asc"}})
     assert [(i["dimensions"][0]["value"], i["metrics"]) for i in out["items"]] == [
@@ -89,21 +61,21 @@ async def test_metrics_filter_and_dimensions(client, traffic):
     ]
     not_gmail = {"AND": [{"attribute": "recipient_domain", "comparator": "not contains",
                           "values": [{"label": "gmail", "value": "gmail"}]}]}
-    out = await _post(client, "/v1/analytics/metrics", {
+    out = _post(client, "/v1/analytics/metrics", {
         "duration": "7d", "dimensions": ["recipient_provider"], "metrics": ["accepted_count"], "filter": not_gmail})
     assert {i["dimensions"][0]["value"]: i["metrics"]["accepted_count"] for i in out["items"]} == {
         "Other": 1, "Yahoo": 1}
     assert out["duration"] == "7d"
 
 
-async def test_metrics_pagination(client, traffic):
+def test_metrics_pagination(client, traffic):
     body = {"start": START, "end": END, "dimensions": ["tag"], "metrics": ["accepted_count"],
             "pagination": {"sort": "accepted_count:desc", "skip": 0, "limit": 1}}
-    first = await _post(client, "/v1/analytics/metrics", body)
+    first = _post(client, "/v1/analytics/metrics", body)
     assert first["pagination"]["total"] == 2
     assert [(i["dimensions"][0]["value"], i["metrics"]["accepted_count"]) for i in first["items"]] == [("news", 3)]
     body["pagination"]["skip"] = 1
-    second = await _post(client, "/v1/analytics/metrics", body)
+    second = _post(client, "/v1/analytics/metrics", body)
     assert [i["dimensions"][0]["value"] for i in second["items"]] == ["promo"]
 
 
@@ -121,22 +93,22 @@ async def test_metrics_pagination(client, traffic):
     ({"filter": {"OR": []}}, "AND"),
     ({"filter": {"AND": [{"attribute": "domain", "comparator": "~", "values": []}]}}, "comparator"),
 ])
-async def test_metrics_rejects_bad_queries(client, body, fragment):
-    out = await _post(client, "/v1/analytics/metrics", body, status=400)
+def test_metrics_rejects_bad_queries(client, body, fragment):
+    out = _post(client, "/v1/analytics/metrics", body, status=400)
     assert fragment in out["message"]
 
 
-async def test_usage_metrics(client, traffic):
-    out = await _post(client, "/v1/analytics/usage/metrics", {
+def test_usage_metrics(client, traffic):
+    out = _post(client, "/v1/analytics/usage/metrics", {
         "start": START, "end": END, "resolution": "month", "dimensions": ["time"],
         "metrics": ["processed_count", "email_validation_count"]})
     assert [i["metrics"] for i in out["items"]] == [{"processed_count": 4, "email_validation_count": 0}]
-    bad = await _post(client, "/v1/analytics/usage/metrics", {"metrics": ["delivered_count"]}, status=400)
+    bad = _post(client, "/v1/analytics/usage/metrics", {"metrics": ["delivered_count"]}, status=400)
     assert "delivered_count" in bad["message"]
 
 
-async def test_logs_items_and_filters(client, traffic):
-    out = await _post(client, "/v1/analytics/logs", {
+def test_logs_items_and_filters(client, traffic):
+    out = _post(client, "/v1/analytics/logs", {
         "start": START, "end": END, "events": ["failed"], "include_totals": True})
     assert out["start"] == START and out["pagination"]["total"] == 1
     [item] = out["items"]
@@ -144,24 +116,25 @@ async def test_logs_items_and_filters(client, traffic):
     assert item["@timestamp"] == "2026-09-22T01:00:00.000Z"
     assert item["domain"] == {"name": DOMAIN} and item["account"]["id"]
     assert item["recipient"] == "bad@example.com"
-    assert isinstance(item["storage"]["url"], list) and item["storage"]["url"][0].startswith("http://sandbox.test/")
+    url = item["storage"]["url"]
+    assert isinstance(url, list) and url[0].startswith("https://api.mailgun.net/")
     assert out["aggregates"] == {"all": 1, "metrics": {"failed": 1}}
-    by_metric = await _post(client, "/v1/analytics/logs", {"start": START, "end": END,
-                                                           "metric_events": ["delivered"]})
+    by_metric = _post(client, "/v1/analytics/logs", {"start": START, "end": END,
+                                                     "metric_events": ["delivered"]})
     assert {i["recipient"] for i in by_metric["items"]} == {"bob@gmail.com", "cy@yahoo.com", "dee@gmail.com"}
-    by_domain = await _post(client, "/v1/analytics/logs", {"start": START, "end": END, "filter": {"AND": [
+    by_domain = _post(client, "/v1/analytics/logs", {"start": START, "end": END, "filter": {"AND": [
         {"attribute": "domain", "comparator": "=", "values": [{"label": OTHER, "value": OTHER}]}]}})
     assert {i["domain"]["name"] for i in by_domain["items"]} == {OTHER} and len(by_domain["items"]) == 2
     assert by_domain["items"][0]["event"] == "delivered"  # newest first by default
 
 
-async def test_logs_token_paging(client, traffic):
+def test_logs_token_paging(client, traffic):
     body = {"start": START, "end": END, "pagination": {"sort": "timestamp:asc", "limit": 3}}
     seen, pages, token = [], [], None
     while True:
         if token:
             body["pagination"]["token"] = token
-        page = await _post(client, "/v1/analytics/logs", body)
+        page = _post(client, "/v1/analytics/logs", body)
         pages.append(page)
         seen += [i["id"] for i in page["items"]]
         token = page["pagination"].get("next")
@@ -169,31 +142,31 @@ async def test_logs_token_paging(client, traffic):
             break
     assert len(seen) == len(set(seen)) == 8 and len(pages) == 3
     body["pagination"]["token"] = pages[1]["pagination"]["previous"]
-    back = await _post(client, "/v1/analytics/logs", body)
+    back = _post(client, "/v1/analytics/logs", body)
     assert [i["id"] for i in back["items"]] == [i["id"] for i in pages[0]["items"]]
     body["pagination"]["token"] = pages[0]["pagination"]["last"]
-    last = await _post(client, "/v1/analytics/logs", body)
+    last = _post(client, "/v1/analytics/logs", body)
     assert [i["id"] for i in last["items"]] == seen[-3:]
-    too_big = await _post(client, "/v1/analytics/logs", {"pagination": {"limit": 101}}, status=400)
+    too_big = _post(client, "/v1/analytics/logs", {"pagination": {"limit": 101}}, status=400)
     assert "limit" in too_big["message"]
 
 
-async def test_account_tags(client, traffic):
-    out = await _post(client, "/v1/analytics/tags", {"pagination": {"sort": "tag:asc", "include_total": True},
-                                                     "include_metrics": True})
+def test_account_tags(client, traffic):
+    out = _post(client, "/v1/analytics/tags", {"pagination": {"sort": "tag:asc", "include_total": True},
+                                               "include_metrics": True})
     assert [i["tag"] for i in out["items"]] == ["news", "promo"]
     assert out["pagination"]["total"] == 2
     news = out["items"][0]
     assert news["first_seen"] == "2026-09-22T01:00:00.000Z" and news["last_seen"] == "2026-09-23T00:01:00.000Z"
     assert news["metrics"]["accepted_count"] == 3
-    put = await client.put("/v1/analytics/tags", json={"tag": "news", "description": "Weekly news"})
+    put = client.put("/v1/analytics/tags", json={"tag": "news", "description": "Weekly news"})
     assert put.json() == {"message": "Tag updated"}
-    found = await _post(client, "/v1/analytics/tags", {"tag": "ne"})
+    found = _post(client, "/v1/analytics/tags", {"tag": "ne"})
     assert [(i["tag"], i["description"]) for i in found["items"]] == [("news", "Weekly news")]
-    limits = (await client.get("/v1/analytics/tags/limits")).json()
+    limits = client.get("/v1/analytics/tags/limits").json()
     assert limits["count"] == 2 and limits["limit_reached"] is False and limits["limit"] > 2
-    deleted = await client.request("DELETE", "/v1/analytics/tags", json={"tag": "promo"})
+    deleted = client.request("DELETE", "/v1/analytics/tags", json={"tag": "promo"})
     assert deleted.json() == {"message": "Tag deleted"}
-    assert (await client.get("/v1/analytics/tags/limits")).json()["count"] == 1
-    missing = await client.request("DELETE", "/v1/analytics/tags", json={"tag": "promo"})
+    assert client.get("/v1/analytics/tags/limits").json()["count"] == 1
+    missing = client.request("DELETE", "/v1/analytics/tags", json={"tag": "promo"})
     assert missing.status_code == 404

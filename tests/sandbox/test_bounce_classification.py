@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
-from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
+from mg_tools.sandbox import DEFAULT_DOMAIN
 
 D = DEFAULT_DOMAIN
 OTHER = "other.example.com"
 BASE = "/v1/bounce-classification"
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), base_url="http://sandbox") as c:
-        c.auth = ("api", DEFAULT_API_KEY)
-        yield c
 
 
 def bounce(client, domain: str, address: str, error: str, code: str = "550") -> None:

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from starlette.testclient import TestClient
-
-from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
+from mg_tools.sandbox import DEFAULT_DOMAIN
 
 D = DEFAULT_DOMAIN
 BASE = f"/v3/domains/{D}/credentials"
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), base_url="http://sandbox") as c:
-        c.auth = ("api", DEFAULT_API_KEY)
-        yield c
 
 
 def logins(client, **params) -> list[str]:

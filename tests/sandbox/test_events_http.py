@@ -4,59 +4,39 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from mg_tools.sandbox import DEFAULT_API_KEY, create_app
 from mg_tools.sandbox.areas.events import evaluate, parse_filter
 from mg_tools.sandbox.core import ApiError
 
-pytestmark = pytest.mark.anyio
 DOMAIN = "mg.example.com"
 T0 = 1_790_000_000.0
 
 
-@pytest.fixture
-def app():
-    return create_app()
-
-
-@pytest.fixture
-def sb(app):
-    return app.state.sandbox
-
-
-@pytest.fixture
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox.test",
-                                 auth=("api", DEFAULT_API_KEY)) as c:
-        yield c
-
-
-async def _send(client, sb, at: float, files=None, **fields):
+def _send(client, sb, at: float, files=None, **fields):
     sb.clock = lambda: at
     form = {"from": "Ann <ann@mg.example.com>", "to": "bob@example.com", "subject": "Hello", "text": "Hi"}
     form.update(fields)
-    response = await client.post(f"/v3/{DOMAIN}/messages", data=form, files=files)
+    response = client.post(f"/v3/{DOMAIN}/messages", data=form, files=files)
     assert response.status_code == 200, response.text
     return response.json()["id"]
 
 
-async def _items(client, **params):
-    response = await client.get(f"/v3/{DOMAIN}/events", params=params)
+def _items(client, **params):
+    response = client.get(f"/v3/{DOMAIN}/events", params=params)
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
 
 @pytest.fixture
-async def mail(client, sb):
+def mail(client, sb):
     """Three sends a minute apart; the second bounces for bad@example.com."""
     sb.state.put("bounce", f"{DOMAIN}/bad@example.com", {"address": "bad@example.com"})
     ids = [
-        await _send(client, sb, T0, subject="Hello Rachel", **{"o:tag": "newsletter"}),
-        await _send(client, sb, T0 + 60, to="bad@example.com", subject="Farewell Monica", **{"o:tag": "news"},
-                    files={"attachment": ("invoice.pdf", b"%PDF" * 3000, "application/pdf")}),
-        await _send(client, sb, T0 + 120, to="Cy <cy@example.org>", subject="Hello Monica", **{"o:tag": "news"}),
+        _send(client, sb, T0, subject="Hello Rachel", **{"o:tag": "newsletter"}),
+        _send(client, sb, T0 + 60, to="bad@example.com", subject="Farewell Monica", **{"o:tag": "news"},
+              files={"attachment": ("invoice.pdf", b"%PDF" * 3000, "application/pdf")}),
+        _send(client, sb, T0 + 120, to="Cy <cy@example.org>", subject="Hello Monica", **{"o:tag": "news"}),
     ]
     sb.clock = lambda: T0 + 600
     return ids
@@ -111,33 +91,33 @@ def test_malformed_expressions_are_rejected(expression):
     ({"recipients": "bob@example.com"}, {("accepted", "bob@example.com")}),
     ({"list": "team@mg.example.com"}, set()),
 ])
-async def test_filters(client, mail, params, expected):
-    assert {(e["event"], e["recipient"]) for e in await _items(client, **params)} == expected
+def test_filters(client, mail, params, expected):
+    assert {(e["event"], e["recipient"]) for e in _items(client, **params)} == expected
 
 
-async def test_message_id_filter_with_or_without_brackets(client, mail):
+def test_message_id_filter_with_or_without_brackets(client, mail):
     for value in (mail[2], mail[2].strip("<>")):
-        items = await _items(client, **{"message-id": value})
+        items = _items(client, **{"message-id": value})
         assert {e["recipient"] for e in items} == {"cy@example.org"} and len(items) == 2
 
 
-async def test_repeated_filter_field_is_anded(client, mail):
-    response = await client.get(f"/v3/{DOMAIN}/events", params=[("subject", "Hello"), ("subject", "Monica")])
+def test_repeated_filter_field_is_anded(client, mail):
+    response = client.get(f"/v3/{DOMAIN}/events", params=[("subject", "Hello"), ("subject", "Monica")])
     assert {e["recipient"] for e in response.json()["items"]} == {"cy@example.org"}
 
 
-async def test_order_and_time_range(client, mail):
-    newest_first = await _items(client)
+def test_order_and_time_range(client, mail):
+    newest_first = _items(client)
     assert [e["timestamp"] for e in newest_first] == sorted((e["timestamp"] for e in newest_first), reverse=True)
     assert newest_first[0]["event"] == "delivered" and newest_first[-1]["event"] == "accepted"
-    oldest_first = await _items(client, ascending="yes")
+    oldest_first = _items(client, ascending="yes")
     assert [e["id"] for e in oldest_first] == [e["id"] for e in reversed(newest_first)]
-    window = await _items(client, begin=str(T0 + 30), end="Mon, 21 Sep 2026 14:14:50 +0000")  # T0 + 90
+    window = _items(client, begin=str(T0 + 30), end="Mon, 21 Sep 2026 14:14:50 +0000")  # T0 + 90
     assert {e["recipient"] for e in window} == {"bad@example.com"}
     assert window[0]["event"] == "accepted"  # end after begin: ascending
-    backwards = await _items(client, begin=str(T0 + 90), end=str(T0 + 30))
+    backwards = _items(client, begin=str(T0 + 90), end=str(T0 + 30))
     assert [e["id"] for e in backwards] == [e["id"] for e in reversed(window)]
-    before = await _items(client, begin=str(T0 + 30))  # descending from begin by default
+    before = _items(client, begin=str(T0 + 30))  # descending from begin by default
     assert {e["recipient"] for e in before} == {"bob@example.com"}
 
 
@@ -147,53 +127,53 @@ async def test_order_and_time_range(client, mail):
     ({"begin": "yesterday-ish"}, "begin"),
     ({"subject": "(unclosed"}, "filter"),
 ])
-async def test_bad_queries(client, mail, params, fragment):
-    response = await client.get(f"/v3/{DOMAIN}/events", params=params)
+def test_bad_queries(client, mail, params, fragment):
+    response = client.get(f"/v3/{DOMAIN}/events", params=params)
     assert response.status_code == 400
     assert fragment in response.json()["message"]
 
 
-async def test_tampered_page_token_is_400(client, mail):
+def test_tampered_page_token_is_400(client, mail):
     for token in ("not-base64!", "eyJxIjpbXSwicCI6WyJ4IiwieSJdfQ"):  # the second: {"q":[],"p":["x","y"]}
-        response = await client.get(f"/v3/{DOMAIN}/events/{token}")
+        response = client.get(f"/v3/{DOMAIN}/events/{token}")
         assert response.status_code == 400 and response.json() == {"message": "Invalid page token"}
 
 
-async def test_unknown_domain(client):
-    response = await client.get("/v3/nope.example.com/events")
+def test_unknown_domain(client):
+    response = client.get("/v3/nope.example.com/events")
     assert response.status_code == 404 and response.json() == {"message": "Domain not found"}
 
 
-async def test_paging_walks_every_event_once_and_ends_with_an_empty_page(client, sb, mail):
-    response = await client.get(f"/v3/{DOMAIN}/events", params={"limit": 2, "ascending": "yes", "event": "NOT failed"})
+def test_paging_walks_every_event_once_and_ends_with_an_empty_page(client, sb, mail):
+    response = client.get(f"/v3/{DOMAIN}/events", params={"limit": 2, "ascending": "yes", "event": "NOT failed"})
     page = response.json()
     seen = [e["id"] for e in page["items"]]
     pages = 1
     while page["items"]:
         next_url = page["paging"]["next"]
         assert urlsplit(next_url).path.startswith(f"/v3/{DOMAIN}/events/")
-        assert page["paging"]["previous"].startswith("http://sandbox.test/")
-        page = (await client.get(next_url)).json()
+        assert page["paging"]["previous"].startswith("https://api.mailgun.net/")
+        page = client.get(next_url).json()
         seen += [e["id"] for e in page["items"]]
         pages += 1
     assert len(seen) == len(set(seen)) == 5 and pages == 4
     # Polling: the last next URL returns events that arrive later, and only those.
-    await _send(client, sb, T0 + 900, to="late@example.com")
-    late = (await client.get(next_url)).json()
+    _send(client, sb, T0 + 900, to="late@example.com")
+    late = client.get(next_url).json()
     assert [(e["event"], e["recipient"]) for e in late["items"]] == [("accepted", "late@example.com"),
                                                                       ("delivered", "late@example.com")]
 
 
-async def test_previous_page(client, mail):
-    first = (await client.get(f"/v3/{DOMAIN}/events", params={"limit": 3})).json()
-    second = (await client.get(first["paging"]["next"])).json()
-    back = (await client.get(second["paging"]["previous"])).json()
+def test_previous_page(client, mail):
+    first = client.get(f"/v3/{DOMAIN}/events", params={"limit": 3}).json()
+    second = client.get(first["paging"]["next"]).json()
+    back = client.get(second["paging"]["previous"]).json()
     assert [e["id"] for e in back["items"]] == [e["id"] for e in first["items"]]
-    assert (await client.get(first["paging"]["previous"])).json()["items"] == []
+    assert client.get(first["paging"]["previous"]).json()["items"] == []
 
 
-async def test_event_shape(client, mail):
-    accepted = (await _items(client, event="accepted", recipient="bad@example.com"))[0]
+def test_event_shape(client, mail):
+    accepted = _items(client, event="accepted", recipient="bad@example.com")[0]
     assert accepted["method"] == "http"
     assert accepted["envelope"] == {"sender": "ann@mg.example.com", "transport": "smtp", "targets": "bad@example.com"}
     assert accepted["message"]["headers"] == {"to": "bad@example.com", "message-id": mail[1].strip("<>"),
@@ -202,6 +182,6 @@ async def test_event_shape(client, mail):
                                                    "size": 12000}]
     assert accepted["log-level"] == "info" and accepted["flags"]["is-test-mode"] is False
     assert accepted["timestamp"] == T0 + 60
-    stored = await client.get(accepted["storage"]["url"])
+    stored = client.get(accepted["storage"]["url"])
     assert stored.status_code == 200 and stored.json()["Subject"] == "Farewell Monica"
     assert not any(k.startswith("_") for k in accepted)

@@ -3,40 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
-from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
+from mg_tools.sandbox import DEFAULT_DOMAIN
 from mg_tools.sandbox.areas.ips import DAY, SEED_DEDICATED, SHARED_IP, WARMUP_LIMITS
 
 D = DEFAULT_DOMAIN
 IP1, IP2 = SEED_DEDICATED
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_750_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), base_url="http://sandbox") as c:
-        c.auth = ("api", DEFAULT_API_KEY)
-        yield c
-
-
-@pytest.fixture
-def sb(client):
-    return client.app.state.sandbox
-
-
-@pytest.fixture
-def clock(sb) -> Clock:
-    clock = Clock()
-    sb.clock = clock
-    return clock
 
 
 def add_domain(client, name: str) -> str:

@@ -24,7 +24,7 @@ def sandbox():
 
 
 @pytest.fixture(scope="module")
-def client(sandbox):
+def sdk(sandbox):
     return mailgun_client.Client(auth=("api", sandbox.api_key), api_url=sandbox.url)
 
 
@@ -37,35 +37,35 @@ def _created(response, state, kind: str, key: str, doc: dict) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_templated_send_to_a_list_through_the_official_sdk(sandbox, client):
+def test_templated_send_to_a_list_through_the_official_sdk(sandbox, sdk):
     state = sandbox.sandbox.state
-    _created(client.templates.create(domain=DOMAIN, data={
+    _created(sdk.templates.create(domain=DOMAIN, data={
         "name": "welcome", "description": "Welcome mail", "template": "<p>Hi {{name}}, {{team.name}} says hello</p>",
         "tag": "v1", "engine": "handlebars", "comment": "first"}), state, "template", f"{DOMAIN}/welcome", {
         "name": "welcome", "description": "Welcome mail", "createdAt": "", "id": "t1", "versions": {"v1": {
             "tag": "v1", "template": "<p>Hi {{name}}, {{team.name}} says hello</p>", "engine": "handlebars",
             "mjml": "", "comment": "first", "active": True, "createdAt": ""}}})
-    _created(client.lists.create(domain=DOMAIN, data={"address": LIST, "name": "Team"}), state, "list", LIST,
+    _created(sdk.lists.create(domain=DOMAIN, data={"address": LIST, "name": "Team"}), state, "list", LIST,
              {"address": LIST, "name": "Team", "description": "", "access_level": "readonly",
               "reply_preference": "list", "members_count": 2})
     for address in ("amy@example.com", "ben@example.com"):
         member = {"address": address, "name": address.split("@")[0].title(), "subscribed": True,
                   "vars": {"first": address.split("@")[0]}}
-        _created(client.lists_members.create(domain=DOMAIN, address=LIST, data={
+        _created(sdk.lists_members.create(domain=DOMAIN, address=LIST, data={
             "address": address, "name": member["name"], "vars": json.dumps(member["vars"])}),
             state, "member", f"{LIST}/{address}", member)
-    _created(client.bounces.create(domain=DOMAIN, data={"address": "ben@example.com", "code": "550",
-                                                        "error": "mailbox does not exist"}),
+    _created(sdk.bounces.create(domain=DOMAIN, data={"address": "ben@example.com", "code": "550",
+                                                     "error": "mailbox does not exist"}),
              state, "bounce", f"{DOMAIN}/ben@example.com", {"address": "ben@example.com", "code": "550",
                                                              "error": "mailbox does not exist", "created_at": ""})
 
-    sent = client.messages.create(domain=DOMAIN, data={
+    sent = sdk.messages.create(domain=DOMAIN, data={
         "from": "Ann <ann@mg.example.com>", "to": LIST, "subject": "Welcome aboard", "template": "welcome",
         "t:variables": json.dumps({"name": "friend", "team": {"name": "Ops"}}), "o:tag": "onboarding"})
     assert sent.status_code == 200, sent.text
     message_id = sent.json()["id"]
 
-    events = client.events.get(domain=DOMAIN, filters={"event": "delivered OR failed", "ascending": "yes"})
+    events = sdk.events.get(domain=DOMAIN, filters={"event": "delivered OR failed", "ascending": "yes"})
     assert events.status_code == 200
     outcome = {(e["event"], e["recipient"], e.get("reason")) for e in events.json()["items"]}
     assert outcome == {("delivered", "amy@example.com", None), ("failed", "ben@example.com", "suppress-bounce")}
@@ -78,7 +78,7 @@ def test_templated_send_to_a_list_through_the_official_sdk(sandbox, client):
     assert stored["body-html"] == "<p>Hi friend, Ops says hello</p>"
     assert stored["Subject"] == "Welcome aboard" and stored["X-Mailgun-Template-Name"] == "welcome"
 
-    metrics = client.analytics_metrics.create(
+    metrics = sdk.analytics_metrics.create(
         data=json.dumps({"duration": "1d", "dimensions": ["tag"],
                          "metrics": ["accepted_count", "delivered_count", "suppressed_bounces_count"]}),
         headers={"Content-Type": "application/json"})
@@ -88,10 +88,10 @@ def test_templated_send_to_a_list_through_the_official_sdk(sandbox, client):
     assert item["metrics"] == {"accepted_count": 2, "delivered_count": 1, "suppressed_bounces_count": 1}
 
 
-def test_sdk_errors_come_back_in_mailgun_shape(client):
-    response = client.messages.create(domain=DOMAIN, data={"from": "ann@mg.example.com", "subject": "x",
-                                                           "text": "y"})
+def test_sdk_errors_come_back_in_mailgun_shape(sdk):
+    response = sdk.messages.create(domain=DOMAIN, data={"from": "ann@mg.example.com", "subject": "x",
+                                                        "text": "y"})
     assert response.status_code == 400
     assert response.json() == {"message": "'to' parameter is missing"}
-    wrong_key = mailgun_client.Client(auth=("api", "wrong"), api_url=client.config.api_url)
+    wrong_key = mailgun_client.Client(auth=("api", "wrong"), api_url=sdk.config.api_url)
     assert wrong_key.events.get(domain=DOMAIN).status_code == 401

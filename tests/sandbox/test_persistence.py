@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import httpx
-import pytest
 
 from mg_tools.sandbox import DEFAULT_API_KEY, create_app
 from mg_tools.sandbox.server import BackgroundSandbox, banner
@@ -24,34 +23,29 @@ def _form(to: str, **extra: str) -> dict[str, str]:
     return {"from": "ann@mg.example.com", "to": to, "subject": f"Hi {to}", "text": "Hello", **extra}
 
 
-def _client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox.test", auth=AUTH)
-
-
-@pytest.mark.anyio
-async def test_state_file_survives_a_restart(tmp_path):
+def test_state_file_survives_a_restart(connect, tmp_path):
     path = str(tmp_path / "sandbox.sqlite")
     first = create_app(state_path=path)
     first.state.sandbox.clock = lambda: NOW
     due = format_datetime(datetime.fromtimestamp(NOW + 600, tz=UTC))
-    async with _client(first) as client:
-        await client.post(f"/v3/{DOMAIN}/messages", data=_form("bob@example.com", **{"o:tag": "kept"}))
-        await client.post(f"/v3/{DOMAIN}/messages", data=_form("later@example.com", **{"o:deliverytime": due}))
+    with connect(first) as client:
+        client.post(f"/v3/{DOMAIN}/messages", data=_form("bob@example.com", **{"o:tag": "kept"}))
+        client.post(f"/v3/{DOMAIN}/messages", data=_form("later@example.com", **{"o:deliverytime": due}))
     first.state.sandbox.state.close()
 
     second = create_app(state_path=path)
     second.state.sandbox.clock = lambda: NOW + 601
-    async with _client(second) as client:
-        events = (await client.get(f"/v3/{DOMAIN}/events", params={"ascending": "yes"})).json()["items"]
+    with connect(second) as client:
+        events = client.get(f"/v3/{DOMAIN}/events", params={"ascending": "yes"}).json()["items"]
         # The scheduled message was kept and is delivered by the first request after its time.
         assert [(e["event"], e["recipient"]) for e in events] == [
             ("accepted", "bob@example.com"), ("delivered", "bob@example.com"),
             ("accepted", "later@example.com"), ("delivered", "later@example.com")]
-        stored = (await client.get(events[1]["storage"]["url"])).json()
+        stored = client.get(events[1]["storage"]["url"]).json()
         assert stored["Subject"] == "Hi bob@example.com" and stored["body-plain"] == "Hello"
-        assert (await client.get(f"/v3/{DOMAIN}/tag", params={"tag": "kept"})).status_code == 200
-        await client.post(f"/v3/{DOMAIN}/messages", data=_form("cy@example.com"))
-        after = (await client.get(f"/v3/{DOMAIN}/events", params={"limit": 300})).json()["items"]
+        assert client.get(f"/v3/{DOMAIN}/tag", params={"tag": "kept"}).status_code == 200
+        client.post(f"/v3/{DOMAIN}/messages", data=_form("cy@example.com"))
+        after = client.get(f"/v3/{DOMAIN}/events", params={"limit": 300}).json()["items"]
         assert len(after) == 6 and len({e["id"] for e in after}) == 6
     keys = second.state.sandbox.state.keys("event", f"{DOMAIN}/")
     assert len(set(keys)) == 6  # the event sequence continued after the restart

@@ -1,62 +1,31 @@
 """The sandbox's inbound routes, spoken to directly over HTTP."""
 
-import asyncio
-
-import httpx
 import pytest
 
-from mg_tools.sandbox import DEFAULT_API_KEY, create_app
 from mg_tools.sandbox.areas.routes import matching_routes
 
-BASE = "https://api.mailgun.net"
 FORWARD = 'forward("https://app.example.com/in")'
 
 
-class Http:
-    """A synchronous face on an async httpx client bound to a fresh sandbox app."""
-
-    def __init__(self) -> None:
-        self.app = create_app()
-        self.state = self.app.state.sandbox.state
-        self.loop = asyncio.new_event_loop()
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE,
-                                        auth=("api", DEFAULT_API_KEY))
-
-    def __getattr__(self, method):
-        def call(url, **kw):
-            return self.loop.run_until_complete(self.client.request(method.upper(), url, **kw))
-        return call
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.client.aclose())
-        self.loop.close()
-
-    def route(self, expression, *actions, priority=0, description=None):
-        data = {"expression": expression, "action": list(actions) or ["stop()"], "priority": priority}
-        if description is not None:
-            data["description"] = description
-        r = self.post("/v3/routes", data=data)
-        assert r.status_code == 200, r.text
-        return r.json()["route"]
+def add_route(client, expression, *actions, priority=0, description=None):
+    data = {"expression": expression, "action": list(actions) or ["stop()"], "priority": priority}
+    if description is not None:
+        data["description"] = description
+    r = client.post("/v3/routes", data=data)
+    assert r.status_code == 200, r.text
+    return r.json()["route"]
 
 
-@pytest.fixture
-def http():
-    client = Http()
-    yield client
-    client.close()
-
-
-def test_create_stores_the_route_by_id(http):
-    r = http.post("/v3/routes", data={"expression": "match_recipient('.*@gmail.com')", "description": "gmail",
-                                      "action": [FORWARD, 'store(notify="https://app.example.com/n")', "stop()"]})
+def test_create_stores_the_route_by_id(client, sb):
+    r = client.post("/v3/routes", data={"expression": "match_recipient('.*@gmail.com')", "description": "gmail",
+                                        "action": [FORWARD, 'store(notify="https://app.example.com/n")', "stop()"]})
     body = r.json()
     assert body["message"] == "Route has been created"
     route = body["route"]
     assert route == {**route, "priority": 0, "description": "gmail", "expression": "match_recipient('.*@gmail.com')",
                      "actions": [FORWARD, 'store(notify="https://app.example.com/n")', "stop()"]}
-    assert http.state.get("route", route["id"]) == route
-    assert http.get(f"/v3/routes/{route['id']}").json() == {"route": route}
+    assert sb.state.get("route", route["id"]) == route
+    assert client.get(f"/v3/routes/{route['id']}").json() == {"route": route}
 
 
 @pytest.mark.parametrize("expression, problem", [
@@ -70,10 +39,10 @@ def test_create_stores_the_route_by_id(http):
     ('match_recipient("a@x.com', "unterminated string"),
     ('match_recipient("a@x.com") and', "expected a name"),
 ])
-def test_bad_expressions_are_400(http, expression, problem):
-    r = http.post("/v3/routes", data={"expression": expression, "action": "stop()"})
+def test_bad_expressions_are_400(client, expression, problem):
+    r = client.post("/v3/routes", data={"expression": expression, "action": "stop()"})
     assert r.status_code == 400 and problem in r.json()["message"], r.text
-    assert http.get("/v3/routes").json()["total_count"] == 0
+    assert client.get("/v3/routes").json()["total_count"] == 0
 
 
 @pytest.mark.parametrize("action, problem", [
@@ -86,62 +55,62 @@ def test_bad_expressions_are_400(http, expression, problem):
     ('stop("now")', "takes no arguments"),
     ('stop() stop()', "one action per value"),
 ])
-def test_bad_actions_are_400(http, action, problem):
-    r = http.post("/v3/routes", data={"expression": "catch_all()", "action": action})
+def test_bad_actions_are_400(client, action, problem):
+    r = client.post("/v3/routes", data={"expression": "catch_all()", "action": action})
     assert r.status_code == 400 and problem in r.json()["message"], r.text
 
 
-def test_priority_must_be_a_non_negative_integer(http):
+def test_priority_must_be_a_non_negative_integer(client):
     for bad in ("-1", "high"):
-        r = http.post("/v3/routes", data={"expression": "catch_all()", "action": "stop()", "priority": bad})
+        r = client.post("/v3/routes", data={"expression": "catch_all()", "action": "stop()", "priority": bad})
         assert r.status_code == 400 and "priority" in r.json()["message"]
 
 
-def test_match_returns_the_first_route_by_priority(http):
-    later = http.route('match_recipient(".*@example.com")', priority=5)
-    first = http.route('match_recipient("support@.*")', FORWARD, priority=1)
-    catch_all = http.route("catch_all()", priority=9)
-    header_only = http.route('match_recipient(".*") and match_header("subject", "urgent")', priority=0)
-    assert http.get("/v3/routes/match", params={"address": "support@example.com"}).json() == {"route": first}
-    assert http.get("/v3/routes/match", params={"address": "SALES@EXAMPLE.COM"}).json() == {"route": later}
-    assert http.get("/v3/routes/match", params={"address": "x@other.org"}).json() == {"route": catch_all}
-    assert http.get("/v3/routes/match", params={}).status_code == 400
+def test_match_returns_the_first_route_by_priority(client, sb):
+    later = add_route(client, 'match_recipient(".*@example.com")', priority=5)
+    first = add_route(client, 'match_recipient("support@.*")', FORWARD, priority=1)
+    catch_all = add_route(client, "catch_all()", priority=9)
+    header_only = add_route(client, 'match_recipient(".*") and match_header("subject", "urgent")', priority=0)
+    assert client.get("/v3/routes/match", params={"address": "support@example.com"}).json() == {"route": first}
+    assert client.get("/v3/routes/match", params={"address": "SALES@EXAMPLE.COM"}).json() == {"route": later}
+    assert client.get("/v3/routes/match", params={"address": "x@other.org"}).json() == {"route": catch_all}
+    assert client.get("/v3/routes/match", params={}).status_code == 400
     # With headers (as the inbound pipeline has them) the header filter can match; catch_all then cannot.
-    found = matching_routes(http.state, "x@other.org", {"Subject": "urgent: help"})
+    found = matching_routes(sb.state, "x@other.org", {"Subject": "urgent: help"})
     assert [r["id"] for r in found] == [header_only["id"]]
-    found = matching_routes(http.state, "support@example.com", {"subject": "hello"})
+    found = matching_routes(sb.state, "support@example.com", {"subject": "hello"})
     assert [r["id"] for r in found] == [first["id"], later["id"]]
 
 
-def test_match_without_routes_is_404(http):
-    http.route('match_recipient("only@example.com")')
-    r = http.get("/v3/routes/match", params={"address": "other@example.com"})
+def test_match_without_routes_is_404(client):
+    add_route(client, 'match_recipient("only@example.com")')
+    r = client.get("/v3/routes/match", params={"address": "other@example.com"})
     assert (r.status_code, r.json()) == (404, {"message": "Route not found"})
 
 
-def test_list_pages_with_skip_and_limit(http):
-    ids = [http.route("catch_all()", priority=p)["id"] for p in (3, 1, 2)]
-    page = http.get("/v3/routes", params={"limit": 2}).json()
+def test_list_pages_with_skip_and_limit(client):
+    ids = [add_route(client, "catch_all()", priority=p)["id"] for p in (3, 1, 2)]
+    page = client.get("/v3/routes", params={"limit": 2}).json()
     assert page["total_count"] == 3 and [r["priority"] for r in page["items"]] == [1, 2]
-    page = http.get("/v3/routes", params={"skip": 2, "limit": 2}).json()
+    page = client.get("/v3/routes", params={"skip": 2, "limit": 2}).json()
     assert [r["id"] for r in page["items"]] == [ids[0]]
-    assert http.get("/v3/routes", params={"limit": 1001}).status_code == 400
+    assert client.get("/v3/routes", params={"limit": 1001}).status_code == 400
 
 
-def test_update_changes_only_what_is_given(http):
-    route = http.route('match_recipient("a@example.com")', FORWARD, priority=2, description="old")
-    r = http.put(f"/v3/routes/{route['id']}", data={"description": "new"})
+def test_update_changes_only_what_is_given(client):
+    route = add_route(client, 'match_recipient("a@example.com")', FORWARD, priority=2, description="old")
+    r = client.put(f"/v3/routes/{route['id']}", data={"description": "new"})
     assert r.json() == {"message": "Route has been updated", "route": {**route, "description": "new"}}
-    r = http.put(f"/v3/routes/{route['id']}", data={"action": ["stop()"], "priority": "4"})
+    r = client.put(f"/v3/routes/{route['id']}", data={"action": ["stop()"], "priority": "4"})
     assert r.json()["route"] == {**route, "description": "new", "actions": ["stop()"], "priority": 4}
-    assert http.put(f"/v3/routes/{route['id']}", data={"expression": "nonsense"}).status_code == 400
-    assert http.get(f"/v3/routes/{route['id']}").json()["route"]["expression"] == 'match_recipient("a@example.com")'
-    assert http.put("/v3/routes/000000000000000000000000", data={"priority": "1"}).json() == {
+    assert client.put(f"/v3/routes/{route['id']}", data={"expression": "nonsense"}).status_code == 400
+    assert client.get(f"/v3/routes/{route['id']}").json()["route"]["expression"] == 'match_recipient("a@example.com")'
+    assert client.put("/v3/routes/000000000000000000000000", data={"priority": "1"}).json() == {
         "message": "Route not found"}
 
 
-def test_delete(http):
-    route = http.route("catch_all()")
-    assert http.delete(f"/v3/routes/{route['id']}").json() == {"message": "Route has been deleted", "id": route["id"]}
-    assert http.get(f"/v3/routes/{route['id']}").status_code == 404
-    assert http.delete(f"/v3/routes/{route['id']}").status_code == 404
+def test_delete(client):
+    route = add_route(client, "catch_all()")
+    assert client.delete(f"/v3/routes/{route['id']}").json() == {"message": "Route has been deleted", "id": route["id"]}
+    assert client.get(f"/v3/routes/{route['id']}").status_code == 404
+    assert client.delete(f"/v3/routes/{route['id']}").status_code == 404

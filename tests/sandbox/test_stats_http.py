@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from mg_tools.sandbox import DEFAULT_API_KEY, create_app
 from mg_tools.sandbox.areas.domains import new_domain
 
-pytestmark = pytest.mark.anyio
 DOMAIN = "mg.example.com"
 OTHER = "news.example.org"
 DAY = 86400.0
 T0 = 1_790_035_200.0  # Tue, 22 Sep 2026 00:00:00 +0000
 RANGE = {"start": "Mon, 21 Sep 2026 00:00:00 +0000", "end": "Wed, 23 Sep 2026 12:00:00 +0000"}
-
-
-@pytest.fixture
-def app():
-    return create_app()
-
-
-@pytest.fixture
-def sb(app):
-    return app.state.sandbox
-
-
-@pytest.fixture
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox.test",
-                                 auth=("api", DEFAULT_API_KEY)) as c:
-        yield c
-
-
-async def _send(client, sb, at, domain=DOMAIN, **fields):
-    sb.clock = lambda: at
-    form = {"from": f"ann@{domain}", "to": "bob@gmail.com", "subject": "Hi", "text": "Hi"}
-    form.update(fields)
-    response = await client.post(f"/v3/{domain}/messages", data=form)
-    assert response.status_code == 200, response.text
 
 
 def _engagement(sb, name, at, recipient, device, country, tags=("news",)):
@@ -52,28 +24,28 @@ def _engagement(sb, name, at, recipient, device, country, tags=("news",)):
 
 
 @pytest.fixture
-async def traffic(client, sb):
+def traffic(sb, clock, send_at):
     sb.state.put("domain", OTHER, {**new_domain(sb, OTHER), "state": "active"})
     sb.state.put("unsubscribe", f"{DOMAIN}/gone@example.com", {"address": "gone@example.com", "tags": ["*"]})
-    await _send(client, sb, T0 + 3600, to=["bob@gmail.com", "gone@example.com"], **{"o:tag": "news"})
-    await _send(client, sb, T0 + DAY + 60, to="cy@yahoo.com", **{"o:tag": "promo"})
-    await _send(client, sb, T0 + 120, domain=OTHER, to="dee@gmail.com")
+    send_at(T0 + 3600, to=["bob@gmail.com", "gone@example.com"], **{"o:tag": "news"})
+    send_at(T0 + DAY + 60, to="cy@yahoo.com", **{"o:tag": "promo"})
+    send_at(T0 + 120, domain=OTHER, to="dee@gmail.com")
     _engagement(sb, "opened", T0 + 4000, "bob@gmail.com", "mobile", "US")
     _engagement(sb, "opened", T0 + 4100, "bob@gmail.com", "desktop", "US")
     _engagement(sb, "clicked", T0 + 4200, "bob@gmail.com", "mobile", "NO")
-    sb.clock = lambda: T0 + 2 * DAY
+    clock.now = T0 + 2 * DAY
 
 
-async def _get(client, path, params, status=200):
-    response = await client.get(path, params=params)
+def _get(client, path, params, status=200):
+    response = client.get(path, params=params)
     assert response.status_code == status, response.text
     return response.json()
 
 
-async def test_domain_stats_by_day(client, traffic):
+def test_domain_stats_by_day(client, traffic):
     params = [("event", "accepted"), ("event", "delivered"), ("event", "failed"), ("event", "opened"),
               *RANGE.items()]
-    out = await _get(client, f"/v3/{DOMAIN}/stats/total", params)
+    out = _get(client, f"/v3/{DOMAIN}/stats/total", params)
     assert out["resolution"] == "day" and out["start"] == "Mon, 21 Sep 2026 00:00:00 UTC"
     assert [s["time"] for s in out["stats"]] == ["Mon, 21 Sep 2026 00:00:00 UTC", "Tue, 22 Sep 2026 00:00:00 UTC",
                                                  "Wed, 23 Sep 2026 00:00:00 UTC"]
@@ -87,11 +59,11 @@ async def test_domain_stats_by_day(client, traffic):
     assert out["stats"][2]["accepted"]["total"] == 1 and out["stats"][0]["accepted"]["total"] == 0
 
 
-async def test_stats_resolution_and_duration(client, traffic):
-    out = await _get(client, f"/v3/{DOMAIN}/stats/total",
-                     {"event": "accepted", "resolution": "hour", "duration": "3h", "end": str(T0 + 3 * 3600)})
+def test_stats_resolution_and_duration(client, traffic):
+    out = _get(client, f"/v3/{DOMAIN}/stats/total",
+               {"event": "accepted", "resolution": "hour", "duration": "3h", "end": str(T0 + 3 * 3600)})
     assert [s["accepted"]["total"] for s in out["stats"]] == [0, 2, 0, 0]
-    month = await _get(client, "/v3/stats/total", {"event": "delivered", "resolution": "month", **RANGE})
+    month = _get(client, "/v3/stats/total", {"event": "delivered", "resolution": "month", **RANGE})
     assert month["stats"] == [{"time": "Tue, 01 Sep 2026 00:00:00 UTC",
                                "delivered": {"smtp": 3, "http": 0, "optimized": 0, "total": 3}}]
 
@@ -102,68 +74,68 @@ async def test_stats_resolution_and_duration(client, traffic):
     ({"event": "accepted", "resolution": "week"}, "resolution"),
     ({"event": "accepted", "start": "soon"}, "start"),
 ])
-async def test_stats_rejects_bad_queries(client, params, fragment):
-    out = await _get(client, f"/v3/{DOMAIN}/stats/total", params, status=400)
+def test_stats_rejects_bad_queries(client, params, fragment):
+    out = _get(client, f"/v3/{DOMAIN}/stats/total", params, status=400)
     assert fragment in out["message"]
 
 
-async def test_unknown_domain(client):
-    assert (await client.get("/v3/nope.example.com/stats/total", params={"event": "accepted"})).status_code == 404
+def test_unknown_domain(client):
+    assert client.get("/v3/nope.example.com/stats/total", params={"event": "accepted"}).status_code == 404
 
 
-async def test_account_stats_per_domain_and_filtered(client, traffic):
-    domains = await _get(client, "/v3/stats/total/domains",
-                         {"event": "accepted", "timestamp": "Tue, 22 Sep 2026 10:00:00 +0000"})
+def test_account_stats_per_domain_and_filtered(client, traffic):
+    domains = _get(client, "/v3/stats/total/domains",
+                   {"event": "accepted", "timestamp": "Tue, 22 Sep 2026 10:00:00 +0000"})
     assert domains["start"] == "Tue, 22 Sep 2026 00:00:00 UTC" and domains["end"] == "Wed, 23 Sep 2026 00:00:00 UTC"
     assert [(s["domain"], s["accepted"]["total"]) for s in domains["stats"]] == [(DOMAIN, 2), (OTHER, 1)]
-    assert (await _get(client, "/v3/stats/total/domains", {"event": "accepted"}, status=400))["message"]
-    filtered = await _get(client, "/v3/stats/filter", {"event": "accepted", "filter": f"domain:{OTHER}", **RANGE})
+    assert _get(client, "/v3/stats/total/domains", {"event": "accepted"}, status=400)["message"]
+    filtered = _get(client, "/v3/stats/filter", {"event": "accepted", "filter": f"domain:{OTHER}", **RANGE})
     assert sum(s["accepted"]["total"] for s in filtered["stats"]) == 1
-    grouped = await _get(client, "/v3/stats/filter", {"event": "accepted", "group": "tag", **RANGE})
+    grouped = _get(client, "/v3/stats/filter", {"event": "accepted", "group": "tag", **RANGE})
     totals = {}
     for stat in grouped["stats"]:
         totals[stat["tag"]] = totals.get(stat["tag"], 0) + stat["accepted"]["total"]
     assert totals == {"news": 2, "promo": 1}
 
 
-async def test_aggregates(client, traffic):
-    providers = await _get(client, f"/v3/{DOMAIN}/aggregates/providers", {})
+def test_aggregates(client, traffic):
+    providers = _get(client, f"/v3/{DOMAIN}/aggregates/providers", {})
     assert providers["providers"]["gmail.com"] == {"accepted": 1, "clicked": 1, "opened": 2, "unique_clicked": 1,
                                                    "unsubscribed": 0}
-    devices = await _get(client, f"/v3/{DOMAIN}/aggregates/devices", {})
+    devices = _get(client, f"/v3/{DOMAIN}/aggregates/devices", {})
     assert devices["devices"]["mobile"]["opened"] == 1 and devices["devices"]["mobile"]["clicked"] == 1
-    countries = await _get(client, f"/v3/{DOMAIN}/aggregates/countries", {})
+    countries = _get(client, f"/v3/{DOMAIN}/aggregates/countries", {})
     assert countries["countries"]["us"]["opened"] == 2 and countries["countries"]["no"]["clicked"] == 1
 
 
-async def test_tags_list_get_update_delete(client, traffic):
-    out = await _get(client, f"/v3/{DOMAIN}/tags", {"limit": 1})
+def test_tags_list_get_update_delete(client, traffic):
+    out = _get(client, f"/v3/{DOMAIN}/tags", {"limit": 1})
     assert [t["tag"] for t in out["items"]] == ["news"]
     assert set(out["items"][0]) == {"tag", "description", "first-seen", "last-seen"}
     assert out["items"][0]["first-seen"] == "2026-09-22 01:00:00 +0000 UTC"
-    rest = (await client.get(out["paging"]["next"])).json()
+    rest = client.get(out["paging"]["next"]).json()
     assert [t["tag"] for t in rest["items"]] == ["promo"]
-    assert [t["tag"] for t in (await _get(client, f"/v3/{DOMAIN}/tags", {"prefix": "pro"}))["items"]] == ["promo"]
-    updated = await client.put(f"/v3/{DOMAIN}/tag", params={"tag": "news", "description": "Weekly"})
+    assert [t["tag"] for t in _get(client, f"/v3/{DOMAIN}/tags", {"prefix": "pro"})["items"]] == ["promo"]
+    updated = client.put(f"/v3/{DOMAIN}/tag", params={"tag": "news", "description": "Weekly"})
     assert updated.json() == {"message": "Tag updated"}
-    assert (await _get(client, f"/v3/{DOMAIN}/tag", {"tag": "news"}))["description"] == "Weekly"
-    limits = await _get(client, f"/v3/domains/{DOMAIN}/limits/tag", {})
+    assert _get(client, f"/v3/{DOMAIN}/tag", {"tag": "news"})["description"] == "Weekly"
+    limits = _get(client, f"/v3/domains/{DOMAIN}/limits/tag", {})
     assert limits["count"] == 2 and limits["limit"] == 20000
-    deleted = await client.delete(f"/v3/{DOMAIN}/tag", params={"tag": "news"})
+    deleted = client.delete(f"/v3/{DOMAIN}/tag", params={"tag": "news"})
     assert deleted.json() == {"message": "Tag deleted"}
-    assert (await client.get(f"/v3/{DOMAIN}/tag", params={"tag": "news"})).status_code == 404
+    assert client.get(f"/v3/{DOMAIN}/tag", params={"tag": "news"}).status_code == 404
 
 
-async def test_tag_stats_and_aggregates(client, traffic):
-    out = await _get(client, f"/v3/{DOMAIN}/tag/stats", {"tag": "news", "event": ["accepted", "clicked"], **RANGE})
+def test_tag_stats_and_aggregates(client, traffic):
+    out = _get(client, f"/v3/{DOMAIN}/tag/stats", {"tag": "news", "event": ["accepted", "clicked"], **RANGE})
     assert out["tag"] == "news" and "description" in out
     assert [s["accepted"]["total"] for s in out["stats"]] == [0, 2, 0]
     assert out["stats"][1]["clicked"] == {"total": 1, "unique": 1}
-    by_device = await _get(client, f"/v3/{DOMAIN}/tag/stats",
-                           {"tag": "news", "event": "opened", "device": "desktop", **RANGE})
+    by_device = _get(client, f"/v3/{DOMAIN}/tag/stats",
+                     {"tag": "news", "event": "opened", "device": "desktop", **RANGE})
     assert sum(s["opened"]["total"] for s in by_device["stats"]) == 1
-    aggregate = await _get(client, f"/v3/{DOMAIN}/tag/stats/aggregates", {"tag": "news", "type": "country"})
+    aggregate = _get(client, f"/v3/{DOMAIN}/tag/stats/aggregates", {"tag": "news", "type": "country"})
     assert aggregate["tag"] == "news" and aggregate["country"]["us"]["opened"] == 2
-    bad = await _get(client, f"/v3/{DOMAIN}/tag/stats/aggregates", {"tag": "news", "type": "planet"}, status=400)
+    bad = _get(client, f"/v3/{DOMAIN}/tag/stats/aggregates", {"tag": "news", "type": "planet"}, status=400)
     assert "type" in bad["message"]
-    assert (await client.get(f"/v3/{DOMAIN}/tag/stats", params={"tag": "nope", "event": "accepted"})).status_code == 404
+    assert client.get(f"/v3/{DOMAIN}/tag/stats", params={"tag": "nope", "event": "accepted"}).status_code == 404

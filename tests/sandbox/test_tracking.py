@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from starlette.testclient import TestClient
-
-from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
+from mg_tools.sandbox import DEFAULT_DOMAIN
 from mg_tools.sandbox.areas.tracking import CERT_LIFETIME, CERT_SECONDS
 
 D = DEFAULT_DOMAIN
 HOST = f"email.{D}"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_750_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app(), base_url="http://sandbox") as c:
-        c.auth = ("api", DEFAULT_API_KEY)
-        yield c
-
-
-@pytest.fixture
-def clock(client) -> Clock:
-    clock = Clock()
-    client.app.state.sandbox.clock = clock
-    return clock
 
 
 def tracking(client, name: str = D) -> dict:

@@ -11,15 +11,14 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 
-from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_SIGNING_KEY, create_app
+from mg_tools.sandbox import DEFAULT_SIGNING_KEY
 from mg_tools.sandbox.pipeline import is_loopback_url
 
-pytestmark = pytest.mark.anyio
+# Every test runs on a stopped sandbox clock.
+pytestmark = pytest.mark.usefixtures("clock")
 DOMAIN = "mg.example.com"
-NOW = 1_790_000_000.0
 
 
 class Receiver:
@@ -60,46 +59,28 @@ def receiver():
         yield r
 
 
-@pytest.fixture
-def app():
-    return create_app()
-
-
-@pytest.fixture
-def sb(app):
-    app.state.sandbox.clock = lambda: NOW
-    return app.state.sandbox
-
-
-@pytest.fixture
-async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox.test",
-                                 auth=("api", DEFAULT_API_KEY)) as c:
-        yield c
-
-
 def _hook(sb, event_id, *urls):
     sb.state.put("webhook", f"{DOMAIN}/{event_id}", {"urls": list(urls)})
 
 
-async def _send(client, **fields):
+def _send(client, **fields):
     form = {"from": "ann@mg.example.com", "to": "bob@example.com", "subject": "Hi", "text": "Hi"}
     form.update(fields)
-    response = await client.post(f"/v3/{DOMAIN}/messages", data=form)
+    response = client.post(f"/v3/{DOMAIN}/messages", data=form)
     assert response.status_code == 200, response.text
 
 
-async def test_delivered_and_failed_events_are_posted_signed(client, sb, receiver):
+def test_delivered_and_failed_events_are_posted_signed(client, sb, clock, receiver):
     sb.state.put("bounce", f"{DOMAIN}/bad@example.com", {"address": "bad@example.com"})
     _hook(sb, "delivered", f"{receiver.url}/delivered")
     _hook(sb, "permanent_fail", f"{receiver.url}/failed", f"{receiver.url}/failed-too")
-    await _send(client, to=["bob@example.com", "bad@example.com"], **{"v:order": "7"})
+    _send(client, to=["bob@example.com", "bad@example.com"], **{"v:order": "7"})
     assert [path for path, _ in receiver.requests] == ["/delivered", "/failed", "/failed-too"]
     stored = {e["id"]: e for e in sb.state.list("event", f"{DOMAIN}/")}
     for _path, payload in receiver.requests:
         signature = payload["signature"]
         assert len(signature["token"]) == 50
-        assert signature["timestamp"] == str(int(NOW))
+        assert signature["timestamp"] == str(int(clock.now))
         expected = hmac.new(DEFAULT_SIGNING_KEY.encode(), (signature["timestamp"] + signature["token"]).encode(),
                             hashlib.sha256).hexdigest()
         assert hmac.compare_digest(signature["signature"], expected)
@@ -107,50 +88,50 @@ async def test_delivered_and_failed_events_are_posted_signed(client, sb, receive
     assert receiver.requests[0][1]["event-data"]["event"] == "delivered"
     assert receiver.requests[0][1]["event-data"]["user-variables"] == {"order": "7"}
     assert receiver.requests[1][1]["event-data"]["reason"] == "suppress-bounce"
-    records = (await client.get("/_sandbox/webhook-deliveries")).json()["items"]
+    records = client.get("/_sandbox/webhook-deliveries").json()["items"]
     assert [(r["webhook"], r["status"], r["skipped"]) for r in records] == [
         ("delivered", 200, False), ("permanent_fail", 200, False), ("permanent_fail", 200, False)]
 
 
-async def test_accepted_webhook_and_non_200_answers_are_recorded(client, sb, receiver):
+def test_accepted_webhook_and_non_200_answers_are_recorded(client, sb, receiver):
     receiver.status = 500
     _hook(sb, "accepted", f"{receiver.url}/accepted")
-    await _send(client)
+    _send(client)
     assert [p["event-data"]["event"] for _, p in receiver.requests] == ["accepted"]
     assert sb.webhook_deliveries[-1]["status"] == 500
 
 
-async def test_other_hosts_are_never_contacted(client, sb, receiver):
+def test_other_hosts_are_never_contacted(client, sb, receiver):
     _hook(sb, "delivered", "https://hooks.example.com/mailgun", f"{receiver.url}/ok")
-    await _send(client)
+    _send(client)
     skipped, posted = sb.webhook_deliveries
     assert skipped["url"] == "https://hooks.example.com/mailgun"
     assert skipped["skipped"] is True and skipped["status"] is None and "loopback" in skipped["error"]
     assert posted["status"] == 200 and [path for path, _ in receiver.requests] == ["/ok"]
 
 
-async def test_unreachable_loopback_url_is_recorded_and_the_send_succeeds(client, sb):
+def test_unreachable_loopback_url_is_recorded_and_the_send_succeeds(client, sb):
     with Receiver() as gone:
         url = gone.url  # a port nothing listens on once the receiver is closed
     _hook(sb, "delivered", f"{url}/hook")
-    await _send(client)
+    _send(client)
     [record] = sb.webhook_deliveries
     assert record["status"] is None and record["error"] and record["skipped"] is False
 
 
-async def test_scheduled_delivery_fires_the_webhook_when_due(client, sb, receiver):
+def test_scheduled_delivery_fires_the_webhook_when_due(client, sb, clock, receiver):
     _hook(sb, "delivered", f"{receiver.url}/late")
-    due = NOW + 600
-    await _send(client, **{"o:deliverytime": format_datetime(datetime.fromtimestamp(due, tz=UTC))})
+    due = clock.now + 600
+    _send(client, **{"o:deliverytime": format_datetime(datetime.fromtimestamp(due, tz=UTC))})
     assert receiver.requests == []
-    sb.clock = lambda: due + 1
-    await client.get("/v4/domains")
+    clock.now = due + 1
+    client.get("/v4/domains")
     [(_path, payload)] = receiver.requests
     assert payload["event-data"]["event"] == "delivered" and payload["event-data"]["timestamp"] == due
 
 
-async def test_no_webhook_configured_means_no_record(client, sb):
-    await _send(client)
+def test_no_webhook_configured_means_no_record(client, sb):
+    _send(client)
     assert sb.webhook_deliveries == []
 
 

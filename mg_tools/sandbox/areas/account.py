@@ -10,14 +10,13 @@ invitation; a limit's ``current`` counts this calendar month's ``accepted`` even
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import secrets
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox
+from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, public, skip_limit
 
 router = Router()
 
@@ -39,10 +38,6 @@ def _iso(ts: float, *, micro: bool = False) -> str:
 
 def _gmt(ts: float) -> str:
     return format_datetime(datetime.fromtimestamp(ts, tz=UTC), usegmt=True)
-
-
-def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
 def sandbox_secret(label: str = "") -> str:
@@ -197,7 +192,7 @@ async def delete_auth_recipient(ctx: Ctx) -> dict:
 
 
 def _key_view(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
-    view = _public(doc)
+    view = public(doc)
     expires = doc.get("_expires_ts")
     if expires is not None and ctx.sb.now() >= expires:
         view.update(is_disabled=True, disabled_reason="expired")
@@ -325,9 +320,7 @@ async def update_allowlist_entry(ctx: Ctx) -> dict:
     """Change the description of an allowed address."""
     address = _address(ctx.arg("address"))
     with ctx.state.transaction():
-        doc = ctx.state.get("ip_allowlist", address)
-        if doc is None:
-            raise ApiError(400, "IP not found")
+        doc = ctx.sb.existing("ip_allowlist", address, "IP not found", status=400)
         doc["description"] = ctx.arg("description") or ""
         ctx.state.put("ip_allowlist", address, doc)
     return await _addresses(ctx)
@@ -345,14 +338,11 @@ async def delete_allowlist_entry(ctx: Ctx) -> dict:
 
 
 def _subaccount(ctx: Ctx, sub_id: str | None = None) -> dict[str, Any]:
-    doc = ctx.state.get("subaccount", sub_id if sub_id is not None else ctx.path["subaccount_id"])
-    if doc is None:
-        raise ApiError(404, "Not Found")
-    return doc
+    return ctx.sb.existing("subaccount", sub_id if sub_id is not None else ctx.path["subaccount_id"], "Not Found")
 
 
 def _sub_view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"subaccount": _public(doc)}
+    return {"subaccount": public(doc)}
 
 
 def _touch(ctx: Ctx, doc: dict[str, Any]) -> None:
@@ -363,7 +353,7 @@ def _touch(ctx: Ctx, doc: dict[str, Any]) -> None:
 @router.get("/v5/accounts/subaccounts")
 async def list_subaccounts(ctx: Ctx) -> dict:
     """Subaccounts, filtered by name, enabled or closed, sorted by name, ``skip``/``limit`` paged."""
-    items = [_public(d) for d in ctx.state.list("subaccount")]
+    items = [public(d) for d in ctx.state.list("subaccount")]
     text = (ctx.arg("filter") or "").lower()
     enabled, closed = ctx.bool_arg("enabled"), ctx.bool_arg("closed")
     items = [d for d in items if text in d["name"].lower()]
@@ -376,9 +366,7 @@ async def list_subaccounts(ctx: Ctx) -> dict:
         raise ApiError(400, "sort must be asc or desc")
     if sort:
         items.sort(key=lambda d: d["name"].lower(), reverse=sort == "desc")
-    skip = ctx.int_arg("skip", 0, low=0)
-    limit = ctx.int_arg("limit", 10, low=1, high=1000)
-    return {"subaccounts": items[skip: skip + limit], "total": len(items)}
+    return {"subaccounts": skip_limit(items, ctx, default_limit=10), "total": len(items)}
 
 
 @router.post("/v5/accounts/subaccounts")
@@ -443,17 +431,13 @@ async def enable_subaccount(ctx: Ctx) -> dict:
 
 
 def _feature(ctx: Ctx, name: str) -> dict[str, bool] | None:
-    raw = ctx.arg(name)
-    if raw in (None, ""):
+    message = f"'{name}' must be a JSON object like {{\"enabled\": true}}"
+    value = json_object(ctx.arg(name), message)
+    if value is None:
         return None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise ApiError(400, f"'{name}' must be a JSON object like {{\"enabled\": true}}") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("enabled"), bool):
-        raise ApiError(400, f"'{name}' must be a JSON object like {{\"enabled\": true}}")
-    return {"enabled": raw["enabled"]}
+    if not isinstance(value.get("enabled"), bool):
+        raise ApiError(400, message)
+    return {"enabled": value["enabled"]}
 
 
 @router.put("/v5/accounts/subaccounts/{subaccount_id}/features")
@@ -546,10 +530,7 @@ async def reenable_account(ctx: Ctx) -> dict:
 @router.get("/v5/accounts/subaccounts/{subaccount_id}/limit/custom/monthly")
 async def get_subaccount_limit(ctx: Ctx) -> dict:
     """A subaccount's monthly sending limit (the sandbox sends nothing on behalf of subaccounts)."""
-    doc = ctx.state.get("subaccount", ctx.path["subaccount_id"])
-    if doc is None:
-        raise ApiError(400, "Not a subaccount")
-    return _limit_view(doc, 0)
+    return _limit_view(ctx.sb.existing("subaccount", ctx.path["subaccount_id"], "Not a subaccount", status=400), 0)
 
 
 @router.put("/v5/accounts/subaccounts/{subaccount_id}/limit/custom/monthly")
@@ -581,10 +562,7 @@ async def delete_subaccount_limit(ctx: Ctx) -> dict:
 
 def _user(ctx: Ctx) -> dict[str, Any]:
     account(ctx.sb)
-    doc = ctx.state.get("user", ctx.path["user_id"])
-    if doc is None:
-        raise ApiError(404, "No such user exists")
-    return doc
+    return ctx.sb.existing("user", ctx.path["user_id"], "No such user exists")
 
 
 @router.get("/v5/users")
@@ -594,22 +572,20 @@ async def list_users(ctx: Ctx) -> dict:
     if role and role not in _USER_ROLES:
         raise ApiError(400, f"Invalid role '{role}': expected one of {', '.join(_USER_ROLES)}")
     account(ctx.sb)
-    users = [_public(u) for u in ctx.state.list("user") if not role or u["role"] == role]
-    skip = ctx.int_arg("skip", 0, low=0)
-    limit = ctx.int_arg("limit", 100, low=1, high=1000)
-    return {"users": users[skip: skip + limit], "total": len(users)}
+    users = [public(u) for u in ctx.state.list("user") if not role or u["role"] == role]
+    return {"users": skip_limit(users, ctx), "total": len(users)}
 
 
 @router.get("/v5/users/me")
 async def get_me(ctx: Ctx) -> dict:
     """The user the API key belongs to: in the sandbox, the account owner."""
-    return _public(owner(ctx.sb))
+    return public(owner(ctx.sb))
 
 
 @router.get("/v5/users/{user_id}")
 async def get_user(ctx: Ctx) -> dict:
     """One user of the account."""
-    return _public(_user(ctx))
+    return public(_user(ctx))
 
 
 def _org(ctx: Ctx) -> str:

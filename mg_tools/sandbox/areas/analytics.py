@@ -17,8 +17,7 @@ from itertools import product
 from typing import Any
 
 from mg_tools.sandbox.areas.events import domain_events, parse_date
-from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox
-from mg_tools.sandbox.pipeline import public
+from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, public
 
 router = Router()
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any, NamedTuple
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router
+from mg_tools.sandbox.core import ApiError, Ctx, Router, skip_limit
 
 router = Router()
 
@@ -132,9 +132,7 @@ async def list_domain_stats(ctx: Ctx) -> dict:
     ctx.bool_arg("include_subaccounts")
     counts = Counter(c.domain for c in classified(ctx) if not wanted or c.domain == wanted)
     rows = [{"domain": {"name": name}, **_bounced(total)} for name, total in _ranked(counts)]
-    skip = ctx.int_arg("skip", 0, low=0)
-    limit = ctx.int_arg("limit", 10, low=1, high=1000)
-    return {"items": rows[skip: skip + limit], "total": len(rows)}
+    return {"items": skip_limit(rows, ctx, default_limit=10), "total": len(rows)}
 
 
 @router.get("/v1/bounce-classification/domains/{domain}/entities")

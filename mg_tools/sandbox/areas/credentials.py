@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router
+from mg_tools.sandbox.core import ApiError, Ctx, Router, domain_docs, public
 
 router = Router()
 
@@ -40,21 +40,11 @@ def _new(ctx: Ctx, domain: dict[str, Any], login: str, password: str, *, system:
 def credentials(ctx: Ctx, domain: dict[str, Any]) -> list[dict[str, Any]]:
     """The domain's credentials, starting with its system ``postmaster``; those left behind by a
     deleted domain of the same name are dropped."""
-    name = domain["name"]
-    found = []
-    for doc in ctx.state.list("credential", f"{name}/"):
-        if doc["_domain_id"] == domain["id"]:
-            found.append(doc)
-        else:
-            ctx.state.delete("credential", f"{name}/{doc['login']}")
-    postmaster = domain.get("smtp_login") or f"postmaster@{name}"
+    found = domain_docs(ctx.state, "credential", domain, "login")
+    postmaster = domain.get("smtp_login") or f"postmaster@{domain['name']}"
     if not any(d["login"] == postmaster for d in found):
         found.insert(0, _new(ctx, domain, postmaster, generated_password(), system=True))
     return found
-
-
-def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
 def _login(value: str, domain: str) -> str:
@@ -94,7 +84,7 @@ async def list_credentials(ctx: Ctx) -> dict:
         raise ApiError(400, "Limit parameter can't be larger than 1000")
     skip = ctx.int_arg("skip", 0, low=0)
     with ctx.state.transaction():
-        items = [_public(d) for d in credentials(ctx, ctx.sb.domain(ctx.path["domain_name"]))]
+        items = [public(d) for d in credentials(ctx, ctx.sb.domain(ctx.path["domain_name"]))]
     return {"items": items[skip: skip + limit], "total_count": len(items)}
 
 

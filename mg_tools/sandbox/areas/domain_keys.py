@@ -17,7 +17,7 @@ from typing import Any
 
 from mg_tools.sandbox.areas.account import account_id
 from mg_tools.sandbox.areas.domains import dns_records
-from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_token, rfc2822
+from mg_tools.sandbox.core import ApiError, Ctx, Router, described, domain_docs, page_by_token, public, rfc2822
 
 router = Router()
 
@@ -55,19 +55,13 @@ def _new_key(ctx: Ctx, domain: dict[str, Any], selector: str, *, bits: int = 204
 def domain_keys(ctx: Ctx, domain: dict[str, Any]) -> list[dict[str, Any]]:
     """The domain's keys, creating its primary key on first use and dropping keys left behind by a
     deleted domain of the same name."""
-    name = domain["name"]
-    keys = []
-    for key in ctx.state.list("dkim_key", f"{name}/"):
-        if key["_domain_id"] == domain["id"]:
-            keys.append(key)
-        else:
-            ctx.state.delete("dkim_key", f"{name}/{key['selector']}")
+    keys = domain_docs(ctx.state, "dkim_key", domain, "selector")
     if not domain.get("_dkim_primary"):
         selector = domain.get("dkim_selector") or DEFAULT_SELECTOR
         if not any(k["selector"] == selector for k in keys):
             keys.append(_new_key(ctx, domain, selector, active=True))
         domain["_dkim_primary"] = True
-        ctx.state.put("domain", name, domain)
+        ctx.state.put("domain", domain["name"], domain)
     return keys
 
 
@@ -135,7 +129,7 @@ async def list_all_keys(ctx: Ctx) -> dict:
     rows = sorted(({"_k": f"{k['signing_domain']}/{k['selector']}", **_public_key(k, d)} for k, d in items),
                   key=lambda r: r["_k"])
     page, paging = page_by_token(rows, ctx, key=lambda r: r["_k"], default_limit=10, max_limit=100)
-    return {"items": [{k: v for k, v in r.items() if k != "_k"} for r in page], "paging": paging}
+    return {"items": [public(r) for r in page], "paging": paging}
 
 
 @router.post("/v1/dkim/keys")
@@ -268,10 +262,6 @@ async def update_dkim_selector(ctx: Ctx) -> dict:
 # -- Automatic Sender Security rotation -----------------------------------------------------------
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "domain not found", body={"Description": "domain not found"})
-
-
 def _reason(message: str) -> ApiError:
     return ApiError(400, message, body={"Reason": message})
 
@@ -280,7 +270,7 @@ def _managed(ctx: Ctx, name: str) -> dict[str, Any]:
     """A domain under Automatic Sender Security (others are unknown to this API)."""
     domain = ctx.state.get("domain", name)
     if domain is None or not domain.get("use_automatic_sender_security"):
-        raise _not_found()
+        raise described(404, "domain not found")
     domain.setdefault("_dkim_rotation", {"rotation_enabled": False, "rotation_interval": "",
                                          "base_selector": "pdk1", "rotated_at": ctx.sb.now()})
     return domain

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, page_by_skip, rfc2822
+from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, page_by_skip, public, rfc2822
 
 router = Router()
 
@@ -64,10 +64,6 @@ def dns_records(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
-
-
 def _apply_settings(ctx: Ctx, doc: dict[str, Any]) -> None:
     for field in _BOOL_FIELDS:
         value = ctx.bool_arg(field)
@@ -102,7 +98,7 @@ def _apply_settings(ctx: Ctx, doc: dict[str, Any]) -> None:
 
 @router.get("/v4/domains")
 async def list_domains(ctx: Ctx) -> dict:
-    items = [_public(d) for d in ctx.state.list("domain")]
+    items = [public(d) for d in ctx.state.list("domain")]
     state = ctx.arg("state")
     if state:
         if state not in _STATES:
@@ -131,13 +127,13 @@ async def create_domain(ctx: Ctx) -> dict:
     doc = new_domain(ctx.sb, name)
     _apply_settings(ctx, doc)
     ctx.state.put("domain", name, doc)
-    return {"message": "Domain DNS records have been created", "domain": _public(doc), **dns_records(doc)}
+    return {"message": "Domain DNS records have been created", "domain": public(doc), **dns_records(doc)}
 
 
 @router.get("/v4/domains/{name}")
 async def get_domain(ctx: Ctx) -> dict:
     doc = ctx.sb.domain(ctx.path["name"])
-    return {"domain": _public(doc), **dns_records(doc)}
+    return {"domain": public(doc), **dns_records(doc)}
 
 
 @router.put("/v4/domains/{name}")
@@ -146,7 +142,7 @@ async def update_domain(ctx: Ctx) -> dict:
         doc = ctx.sb.domain(ctx.path["name"])
         _apply_settings(ctx, doc)
         ctx.state.put("domain", doc["name"], doc)
-    return {"message": "Domain has been updated", "domain": _public(doc), **dns_records(doc)}
+    return {"message": "Domain has been updated", "domain": public(doc), **dns_records(doc)}
 
 
 @router.put("/v4/domains/{name}/verify")
@@ -156,7 +152,7 @@ async def verify_domain(ctx: Ctx) -> dict:
         if doc["state"] != "disabled":
             doc["state"] = "active"  # the sandbox's DNS is always right
         ctx.state.put("domain", doc["name"], doc)
-    return {"message": "Domain DNS records have been updated", "domain": _public(doc), **dns_records(doc)}
+    return {"message": "Domain DNS records have been updated", "domain": public(doc), **dns_records(doc)}
 
 
 @router.delete("/v3/domains/{name}")

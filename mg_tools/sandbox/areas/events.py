@@ -22,8 +22,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router
-from mg_tools.sandbox.pipeline import public
+from mg_tools.sandbox.core import ApiError, Ctx, Router, public
 from mg_tools.sandbox.state import State
 
 router = Router()

@@ -14,11 +14,10 @@ import ipaddress
 import math
 import re
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from mg_tools.sandbox.areas.account import account
-from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_token
+from mg_tools.sandbox.core import ApiError, Ctx, Router, described, page_by_token, public, skip_limit
 
 router = Router()
 
@@ -35,10 +34,6 @@ _DYNAMIC = {"good_reputation": "dynamic_good", "poor_reputation": "dynamic_poor"
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
 def _values(ctx: Ctx, name: str) -> list[str]:
@@ -177,7 +172,7 @@ async def request_ip(ctx: Ctx) -> dict:
 async def get_ip(ctx: Ctx) -> dict:
     """One account IP: dedicated or shared, its reverse DNS and IP band."""
     doc = _ip(ctx, ctx.path["ip"])
-    return {**_public(doc), **({"ip_band": doc["_band"]} if doc.get("_band") else {})}
+    return {**public(doc), **({"ip_band": doc["_band"]} if doc.get("_band") else {})}
 
 
 @router.get("/v3/ips/{ip}/domains")
@@ -190,9 +185,7 @@ async def list_ip_domains(ctx: Ctx) -> dict:
         ips = domain_ips(ctx, domain)
         if address in ips and (not words or any(w in domain["name"] for w in words)):
             items.append({"ips": ips, "domain": domain["name"]})
-    skip = ctx.int_arg("skip", 0, low=0)
-    limit = ctx.int_arg("limit", 100, low=1, high=1000)
-    return {"items": items[skip: skip + limit], "total_count": len(items)}
+    return {"items": skip_limit(items, ctx), "total_count": len(items)}
 
 
 def _job(ctx: Ctx) -> dict:
@@ -312,10 +305,7 @@ async def remove_domain_pool_ip(ctx: Ctx) -> dict:
 
 def _pool(ctx: Ctx, pool_id: str | None = None, *, status: int = 404) -> dict[str, Any]:
     pool_id = pool_id if pool_id is not None else ctx.path["pool_id"]
-    doc = ctx.state.get("ip_pool", pool_id)
-    if doc is None:
-        raise ApiError(status, f"IP pool {pool_id} not found")
-    return doc
+    return ctx.sb.existing("ip_pool", pool_id, f"IP pool {pool_id} not found", status=status)
 
 
 def _linked(ctx: Ctx, pool_id: str) -> list[dict[str, Any]]:
@@ -323,7 +313,7 @@ def _linked(ctx: Ctx, pool_id: str) -> list[dict[str, Any]]:
 
 
 def _pool_view(ctx: Ctx, pool: dict[str, Any]) -> dict[str, Any]:
-    return {**_public(pool), "is_linked": bool(_linked(ctx, pool["pool_id"]))}
+    return {**public(pool), "is_linked": bool(_linked(ctx, pool["pool_id"]))}
 
 
 def _find_domain(ctx: Ctx, ref: str) -> dict[str, Any]:
@@ -490,10 +480,6 @@ async def add_ips_to_pool(ctx: Ctx) -> dict:
 # -- dynamic IP pools -----------------------------------------------------------------------------
 
 
-def _described(status: int, message: str) -> ApiError:
-    return ApiError(status, message, body={"Description": message})
-
-
 def _dynamic_pools(ctx: Ctx) -> dict[str, dict[str, Any]]:
     return {p["name"]: p for p in ctx.state.list("dynamic_pool")}
 
@@ -506,10 +492,8 @@ def _configured(ctx: Ctx) -> dict[str, dict[str, Any]]:
 
 
 def _dynamic_pool(ctx: Ctx) -> dict[str, Any]:
-    pool = ctx.state.get("dynamic_pool", ctx.path["pool_name"])
-    if pool is None:
-        raise _described(404, f"dynamic IP pool {ctx.path['pool_name']} not found")
-    return pool
+    name = ctx.path["pool_name"]
+    return ctx.sb.existing("dynamic_pool", name, f"dynamic IP pool {name} not found", error=described)
 
 
 def _check_not_all_warming(ctx: Ctx, name: str, ips: list[str]) -> None:
@@ -561,7 +545,7 @@ async def delete_dynamic_pools(ctx: Ctx) -> dict:
     """Remove the dynamic IP pools (no domain may still be enrolled)."""
     with ctx.state.transaction():
         if not _dynamic_pools(ctx):
-            raise _described(404, "dynamic IP pools are not configured")
+            raise described(404, "dynamic IP pools are not configured")
         if any(d.get("_dynamic") for d in ctx.state.list("domain")):
             raise ApiError(400, "remove every domain from dynamic IP pools before removing the pools")
         ctx.state.clear("dynamic_pool")
@@ -669,12 +653,15 @@ def _enroll(ctx: Ctx, domain: dict[str, Any]) -> None:
     _move(ctx, domain, check["pool"], "domain enrolled", "user", check)
 
 
+def _domain(ctx: Ctx, name: str) -> dict[str, Any]:
+    """The domain, or the dynamic pools API's 404 (a ``Description``, not Mailgun's usual ``message``)."""
+    return ctx.sb.existing("domain", name, "domain not found", error=described)
+
+
 def _enrolled(ctx: Ctx, name: str) -> dict[str, Any]:
-    domain = ctx.state.get("domain", name)
-    if domain is None:
-        raise _described(404, "domain not found")
+    domain = _domain(ctx, name)
     if not domain.get("_dynamic"):
-        raise _described(404, f"domain {name} is not enrolled in dynamic IP pools")
+        raise described(404, f"domain {name} is not enrolled in dynamic IP pools")
     return domain
 
 
@@ -746,7 +733,7 @@ async def enroll_all_domains(ctx: Ctx) -> dict:
 def _capital_paging(rows: list[dict[str, Any]], ctx: Ctx, key: str, limit_name: str) -> tuple[list, dict]:
     page, paging = page_by_token(rows, ctx, key=lambda r: r[key], default_limit=10, max_limit=100,
                                  limit_name=limit_name, names=("First", "Last", "Next", "Previous"))
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in page], paging
+    return [public(r) for r in page], paging
 
 
 @router.get("/v1/dynamic_pools/domains")
@@ -780,10 +767,7 @@ async def list_dynamic_domains(ctx: Ctx) -> dict:
 @router.get("/v1/dynamic_pools/domains/{name}/preview")
 async def preview_domain(ctx: Ctx) -> dict:
     """The pool a health check would put the domain in now (nothing changes)."""
-    domain = ctx.state.get("domain", ctx.path["name"])
-    if domain is None:
-        raise _described(404, "domain not found")
-    return health(ctx, domain)
+    return health(ctx, _domain(ctx, ctx.path["name"]))
 
 
 def _history(ctx: Ctx, domain_name: str | None) -> dict:
@@ -802,20 +786,13 @@ def _history(ctx: Ctx, domain_name: str | None) -> dict:
 
 
 def _when(ctx: Ctx, name: str) -> float | None:
-    raw = ctx.arg(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return parsedate_to_datetime(raw).timestamp()
-    except (TypeError, ValueError):
-        raise ApiError(400, f"'{name}' must be a date like 'Mon, 02 Jan 2006 15:04:05 MST'") from None
+    return ctx.date_arg(name, f"'{name}' must be a date like 'Mon, 02 Jan 2006 15:04:05 MST'")
 
 
 @router.get("/v1/dynamic_pools/domains/{name}/history")
 async def domain_history(ctx: Ctx) -> dict:
     """A domain's moves between dynamic pools, newest first."""
-    if ctx.state.get("domain", ctx.path["name"]) is None:
-        raise _described(404, "domain not found")
+    _domain(ctx, ctx.path["name"])
     return _history(ctx, ctx.path["name"])
 
 
@@ -838,7 +815,7 @@ async def remove_domain_override(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         domain = _enrolled(ctx, ctx.path["name"])
         if not domain["_dynamic"].get("override"):
-            raise _described(404, f"domain {domain['name']} has no dynamic IP pool override")
+            raise described(404, f"domain {domain['name']} has no dynamic IP pool override")
         domain["_dynamic"]["override"] = None
         check = health(ctx, domain)
         _move(ctx, domain, check["pool"], "override removed", "user", check)

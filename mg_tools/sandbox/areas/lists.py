@@ -14,7 +14,7 @@ import re
 from email.utils import parseaddr
 from typing import Any
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_skip, page_by_urls, rfc2822
+from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, page_by_skip, page_by_urls, rfc2822
 
 router = Router()
 
@@ -50,25 +50,12 @@ def _bool(value: Any, what: str) -> bool:
 
 
 def _vars(raw: Any) -> dict[str, Any]:
-    if raw in (None, ""):
-        return {}
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw)
-    except (TypeError, ValueError):
-        raise ApiError(400, "Invalid 'vars' parameter: must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise ApiError(400, "Invalid 'vars' parameter: must be a JSON object")
-    return value
+    return json_object(raw, "Invalid 'vars' parameter: must be a JSON object") or {}
 
 
 def _list(ctx: Ctx, address: str | None = None) -> dict[str, Any]:
     address = (address or ctx.path["list"]).lower()
-    doc = ctx.state.get("list", address)
-    if doc is None:
-        raise ApiError(404, f"Mailing list {address} not found")
-    return doc
+    return ctx.sb.existing("list", address, f"Mailing list {address} not found")
 
 
 def _member_key(list_address: str, member: str) -> str:
@@ -319,10 +306,8 @@ async def add_members_csv(ctx: Ctx) -> dict:
 
 def _member(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
     member_address = ctx.path["member"].lower()
-    member = ctx.state.get("member", _member_key(doc["address"], member_address))
-    if member is None:
-        raise ApiError(404, f"Member {member_address} of mailing list {doc['address']} not found")
-    return member
+    return ctx.sb.existing("member", _member_key(doc["address"], member_address),
+                           f"Member {member_address} of mailing list {doc['address']} not found")
 
 
 @router.get("/v3/lists/{list}/members/{member}")

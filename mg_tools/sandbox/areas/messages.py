@@ -10,11 +10,11 @@ import json
 import re
 from email import policy
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from mg_tools.sandbox import pipeline
-from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox
+from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, public
 from mg_tools.sandbox.pipeline import QUEUED, Submission
 
 router = Router()
@@ -51,16 +51,8 @@ def _count(values: list[str]) -> int:
 
 
 def _json_object(ctx: Ctx, name: str) -> dict[str, Any]:
-    raw = ctx.arg(name)
-    if raw in (None, ""):
-        return {}
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise ApiError(400, f"'{name}' parameter is not a valid JSON") from None
-    if not isinstance(value, dict):
-        raise ApiError(400, f"'{name}' parameter must be a JSON object")
-    return value
+    return json_object(ctx.arg(name), f"'{name}' parameter is not a valid JSON",
+                       not_object=f"'{name}' parameter must be a JSON object") or {}
 
 
 def _options(ctx: Ctx) -> tuple[dict[str, str], dict[str, Any]]:
@@ -97,13 +89,7 @@ def _maybe_json(value: str) -> Any:
 
 
 def _delivery_time(ctx: Ctx) -> float | None:
-    raw = ctx.arg("o:deliverytime")
-    if raw in (None, ""):
-        return None
-    try:
-        return parsedate_to_datetime(raw).timestamp()
-    except (TypeError, ValueError):
-        raise ApiError(400, "'o:deliverytime' parameter is not a valid RFC 2822 date") from None
+    return ctx.date_arg("o:deliverytime", "'o:deliverytime' parameter is not a valid RFC 2822 date")
 
 
 def _common(ctx: Ctx, domain: str, sender: str, to: list[str]) -> Submission:
@@ -180,10 +166,8 @@ def _mime_header(mime: bytes, name: str) -> str | None:
 @router.get("/v3/domains/{domain_name}/messages/{storage_key}")
 async def get_stored_message(ctx: Ctx) -> dict:
     domain = ctx.path["domain_name"]
-    doc = ctx.state.get("message", f"{domain}/{ctx.path['storage_key']}")
-    if doc is None:
-        raise ApiError(404, "Message not found")
-    body = pipeline.public(doc)
+    doc = ctx.sb.existing("message", f"{domain}/{ctx.path['storage_key']}", "Message not found")
+    body = public(doc)
     if "message/rfc2822" in ctx.request.headers.get("accept", ""):
         body["body-mime"] = pipeline.mime_text(doc)
     return body

@@ -200,10 +200,7 @@ def _actions(ctx: Ctx) -> list[str]:
 
 
 def _load(ctx: Ctx) -> dict[str, Any]:
-    route = ctx.state.get("route", ctx.path["id"])
-    if route is None:
-        raise ApiError(404, "Route not found")
-    return route
+    return ctx.sb.existing("route", ctx.path["id"], "Route not found")
 
 
 @router.get("/v3/routes")

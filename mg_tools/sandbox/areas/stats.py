@@ -18,8 +18,8 @@ from mg_tools.sandbox.areas.analytics import (
     time_window,
 )
 from mg_tools.sandbox.areas.events import domain_events, parse_date
-from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_urls, rfc2822
-from mg_tools.sandbox.pipeline import DOMAIN_TAG_LIMIT, public
+from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_urls, public, rfc2822
+from mg_tools.sandbox.pipeline import DOMAIN_TAG_LIMIT
 
 router = Router()
 
@@ -203,10 +203,7 @@ def _tag(ctx: Ctx) -> tuple[str, str, dict[str, Any]]:
     domain = ctx.path["domain"]
     ctx.sb.domain(domain)
     tag = ctx.require("tag")
-    doc = ctx.state.get("tag", f"{domain}/{tag}")
-    if doc is None:
-        raise ApiError(404, "Tag not found")
-    return domain, tag, doc
+    return domain, tag, ctx.sb.existing("tag", f"{domain}/{tag}", "Tag not found")
 
 
 def _tagged(ctx: Ctx, domain: str, tag: str) -> list[Event]:

@@ -187,10 +187,7 @@ def _list(ctx: Ctx, table: _Table) -> dict[str, Any]:
 
 def _get(ctx: Ctx, table: _Table, param: str = "address") -> dict[str, Any]:
     domain = _domain(ctx)
-    doc = ctx.state.get(table.kind, f"{domain}/{ctx.path[param].strip().lower()}")
-    if doc is None:
-        raise ApiError(404, table.not_found)
-    return doc
+    return ctx.sb.existing(table.kind, f"{domain}/{ctx.path[param].strip().lower()}", table.not_found)
 
 
 def _form_record(ctx: Ctx, table: _Table) -> dict[str, Any]:
@@ -268,9 +265,7 @@ def _delete(ctx: Ctx, table: _Table, param: str = "address") -> dict[str, Any]:
     value = ctx.path[param].strip().lower()
     key = f"{domain}/{value}"
     with ctx.state.transaction():
-        doc = ctx.state.get(table.kind, key)
-        if doc is None:
-            raise ApiError(404, table.not_found)
+        doc = ctx.sb.existing(table.kind, key, table.not_found)
         tag = ctx.arg("tag") if table is UNSUBSCRIBES else None
         if tag:
             if tag not in doc["tags"]:

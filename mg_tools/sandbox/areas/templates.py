@@ -6,11 +6,10 @@ Mailgun does), with its versions keyed by tag. The message pipeline renders the 
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_urls, rfc2822
+from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, page_by_urls, public, rfc2822
 
 router = Router()
 
@@ -37,10 +36,7 @@ def _key(domain: str, name: str) -> str:
 def _load(ctx: Ctx) -> dict[str, Any]:
     domain = ctx.path["domain"]
     ctx.sb.domain(domain)
-    doc = ctx.state.get("template", _key(domain, ctx.path["name"]))
-    if doc is None:
-        raise ApiError(404, "template not found")
-    return doc
+    return ctx.sb.existing("template", _key(domain, ctx.path["name"]), "template not found")
 
 
 def _save(ctx: Ctx, doc: dict[str, Any]) -> None:
@@ -52,7 +48,7 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _version_out(version: dict[str, Any], *, content: bool = True) -> dict[str, Any]:
-    out = {k: v for k, v in version.items() if not k.startswith("_")}
+    out = public(version)
     if not content:
         out.pop("template", None)
         out.pop("mjml", None)
@@ -61,15 +57,9 @@ def _version_out(version: dict[str, Any], *, content: bool = True) -> dict[str, 
 
 
 def _headers(ctx: Ctx) -> dict[str, str] | None:
-    raw = ctx.arg("headers")
-    if raw in (None, ""):
+    value = json_object(ctx.arg("headers"), "Invalid parameter: headers must be a JSON object")
+    if value is None:
         return None
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise ApiError(400, "Invalid parameter: headers must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise ApiError(400, "Invalid parameter: headers must be a JSON object")
     headers = {}
     for key, val in value.items():
         canonical = _HEADERS.get(str(key).lower())

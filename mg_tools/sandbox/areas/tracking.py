@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router
+from mg_tools.sandbox.core import ApiError, Ctx, Router, described
 
 router = Router()
 
@@ -87,17 +87,13 @@ async def update_unsubscribe_tracking(ctx: Ctx) -> dict:
 # -- tracking certificates ------------------------------------------------------------------------
 
 
-def _described(status: int, message: str) -> ApiError:
-    return ApiError(status, message, body={"Description": message})
-
-
 def _tracking_domain(ctx: Ctx) -> dict[str, Any]:
     """The account domain whose tracking host (``web_prefix.name``) is the path's ``domain``."""
     host = ctx.path["domain"].lower()
     for domain in ctx.state.list("domain"):
         if f"{domain.get('web_prefix', 'email')}.{domain['name']}" == host:
             return domain
-    raise _described(404, "domain not found")
+    raise described(404, "domain not found")
 
 
 def _certificate(ctx: Ctx, domain: dict[str, Any]) -> dict[str, Any] | None:
@@ -140,7 +136,7 @@ async def generate_certificate(ctx: Ctx) -> JSONResponse:
     with ctx.state.transaction():
         domain = _tracking_domain(ctx)
         if _certificate(ctx, domain) is not None:
-            raise _described(409, f"x509 key pair generation has already been initiated for {ctx.path['domain']}")
+            raise described(409, f"x509 key pair generation has already been initiated for {ctx.path['domain']}")
         return _accepted(_start(ctx, domain))
 
 
@@ -151,12 +147,12 @@ async def regenerate_certificate(ctx: Ctx) -> JSONResponse:
         domain = _tracking_domain(ctx)
         cert = _certificate(ctx, domain)
         if cert is None:
-            raise _described(404, "x509 cert not found")
+            raise described(404, "x509 cert not found")
         if cert["status"] == "processing":
-            raise _described(429, f"x509 key pair generation job is already in progress for {ctx.path['domain']}")
+            raise described(429, f"x509 key pair generation job is already in progress for {ctx.path['domain']}")
         if cert["status"] == "active":
             until = datetime.fromtimestamp(cert["expires_at"], tz=UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")
-            raise _described(409, f"x509 certificate is still valid until {until}")
+            raise described(409, f"x509 certificate is still valid until {until}")
         return _accepted(_start(ctx, domain))
 
 
@@ -166,7 +162,7 @@ async def get_certificate(ctx: Ctx) -> dict:
     domain = _tracking_domain(ctx)
     cert = _certificate(ctx, domain)
     if cert is None:
-        raise _described(404, f"Please initiate x509 key pair generation at POST /v2/x509/{ctx.path['domain']}")
+        raise described(404, f"Please initiate x509 key pair generation at POST /v2/x509/{ctx.path['domain']}")
     if cert["status"] == "processing":
         return {"status": "processing", "error": "Waiting for x509 key pair generation"}
     pem = _fake_pem(cert["host"], cert["serial"])

@@ -53,10 +53,7 @@ def _key(ctx: Ctx, event_id: str) -> str:
 def _existing(ctx: Ctx) -> tuple[str, dict[str, Any]]:
     ctx.sb.domain(ctx.path["domain"])
     event_id = _event_id(ctx.path["event"])
-    doc = ctx.state.get("webhook", _key(ctx, event_id))
-    if doc is None:
-        raise ApiError(404, "Webhook not found")
-    return event_id, doc
+    return event_id, ctx.sb.existing("webhook", _key(ctx, event_id), "Webhook not found")
 
 
 @router.get("/v3/domains/{domain}/webhooks")

@@ -1,0 +1,74 @@
+"""The floor: a bare low-level MCP server with one tool, on the same SDK entry points as mg-tools.
+
+    python bench/floor_server.py                          # stdio, one tool `ping` (start-up floor)
+    python bench/floor_server.py --proxy URL              # stdio, one tool `get_domain`
+    python bench/floor_server.py --proxy URL --http PORT  # the same over streamable HTTP
+
+With ``--proxy`` its one tool, ``get_domain``, forwards ``name`` to ``GET URL/v4/domains/{name}``
+(Basic auth ``api:sandbox-key``) and answers as mg-tools does (the JSON as text and as structured
+content): it is what any MCP server in front of the sandbox pays, so the benches can tell the SDK's
+cost from what mg-tools adds. ``bench/startup.py`` uses the plain form.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server import Server
+
+PING = types.Tool(name="ping", description="Answer pong.", input_schema={"type": "object", "properties": {}})
+GET_DOMAIN = types.Tool(name="get_domain", description="Show a domain.",
+                        input_schema={"type": "object", "properties": {"name": {"type": "string"}},
+                                      "required": ["name"]})
+
+
+def build(proxy: Any = None) -> Server:
+    """The floor server; ``proxy`` is an ``httpx.AsyncClient`` for the sandbox, or None for ``ping``."""
+    tool = GET_DOMAIN if proxy is not None else PING
+
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[tool])
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        if proxy is None:
+            return types.CallToolResult(content=[types.TextContent(text="pong")])
+        response = await proxy.get(f"/v4/domains/{(params.arguments or {})['name']}")
+        data = {"result": response.json()}
+        return types.CallToolResult(content=[types.TextContent(text=json.dumps(data))], structured_content=data)
+
+    return Server("floor", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def _option(name: str) -> str | None:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
+def main() -> None:
+    proxy_url, http_port = _option("--proxy"), _option("--http")
+    proxy = None
+    if proxy_url:
+        import httpx
+
+        proxy = httpx.AsyncClient(base_url=proxy_url, auth=("api", "sandbox-key"))
+    server = build(proxy)
+    if http_port:
+        import uvicorn
+
+        app = server.streamable_http_app(stateless_http=True, json_response=True, host="127.0.0.1")
+        uvicorn.run(app, host="127.0.0.1", port=int(http_port), access_log=False, log_level="warning")
+        return
+    from mcp.server.stdio import stdio_server
+
+    async def run() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    anyio.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Throughput over HTTP: 50 concurrent clients calling one operation, MCP against direct.
+
+The sandbox runs standalone (uvicorn, loopback). The MCP side is ``python server.py --transport
+http`` pointed at it (stateless streamable HTTP, JSON answers); each client POSTs ``tools/call``
+for ``get_domain`` in a loop. The direct side is the same number of clients sending the request
+the executor builds (``GET /v4/domains/mg.example.com``) straight to the sandbox. The floor is
+``bench/floor_server.py --proxy --http``, a bare MCP server on the same SDK and transport whose one
+tool makes the direct call: the most any MCP server in front of the sandbox could do here. All load
+generators are the same code (httpx, one keep-alive connection per client) in this process, run
+for the same fixed time after a warm-up. Reported: calls/s, p50 and p99 latency. Target: mg-tools
+at least 50% of direct calls/s.
+
+    .venv/bin/python bench/throughput.py [--clients N] [--seconds S] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from _common import (
+    BENCH,
+    DIRECT_PATH,
+    PYTHON,
+    ROOT,
+    SANDBOX_KEY,
+    arg,
+    call_message,
+    emit,
+    free_port,
+    mcp_env,
+    ms,
+    percentile,
+    sandbox_process,
+    spawn,
+    table,
+    verdict,
+)
+from overhead import MCP_HEADERS
+
+TARGET = 0.5
+WARM_UP = 1.0
+
+
+async def load(clients: int, seconds: float, make: Callable[[int], tuple[httpx.AsyncClient, Callable[
+        [httpx.AsyncClient], Awaitable[None]]]]) -> dict[str, Any]:
+    """``clients`` loops calling as fast as answers come, for ``seconds`` after a warm-up."""
+    pairs = [make(i) for i in range(clients)]
+    latencies: list[float] = []
+    errors = 0
+    measuring = False
+    stop = False
+
+    async def loop(client: httpx.AsyncClient, call: Callable[[httpx.AsyncClient], Awaitable[None]]) -> None:
+        nonlocal errors
+        clock = time.perf_counter
+        while not stop:
+            started = clock()
+            try:
+                await call(client)
+            except (httpx.HTTPError, AssertionError, KeyError):
+                errors += 1
+                continue
+            if measuring:
+                latencies.append(clock() - started)
+
+    tasks = [asyncio.create_task(loop(c, call)) for c, call in pairs]
+    await asyncio.sleep(WARM_UP)
+    measuring = True
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    measuring = False
+    elapsed = time.perf_counter() - started
+    stop = True
+    await asyncio.wait_for(asyncio.gather(*tasks), 60)
+    for client, _ in pairs:
+        await client.aclose()
+    return {"calls": len(latencies), "seconds": round(elapsed, 2), "calls_per_s": round(len(latencies) / elapsed, 1),
+            "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)), "errors": errors}
+
+
+def _limits() -> httpx.Limits:
+    return httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+
+async def measure(clients: int, seconds: float) -> dict[str, Any]:
+    with sandbox_process() as sandbox_url:
+        def direct(_: int) -> tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]:
+            async def call(client: httpx.AsyncClient) -> None:
+                response = await client.get(DIRECT_PATH)
+                response.raise_for_status()
+                assert response.json()["domain"]
+
+            return httpx.AsyncClient(base_url=sandbox_url, auth=("api", SANDBOX_KEY), limits=_limits(),
+                                     timeout=30), call
+
+        direct_result = await load(clients, seconds, direct)
+
+        results = {"direct": direct_result}
+        servers = {"floor": [PYTHON, str(BENCH / "floor_server.py"), "--proxy", sandbox_url, "--http"],
+                   "mcp": [PYTHON, str(ROOT / "server.py"), "--transport", "http", "--port"]}
+        for name, cmd in servers.items():
+            port = free_port()
+            with spawn([*cmd, str(port)], port, **mcp_env(sandbox_url)):
+                results[name] = await load(clients, seconds, _mcp_clients(port))
+    ratio = results["mcp"]["calls_per_s"] / direct_result["calls_per_s"]
+    return {"clients": clients, "seconds": seconds, **results, "ratio": round(ratio, 3),
+            "floor_ratio": round(results["floor"]["calls_per_s"] / direct_result["calls_per_s"], 3),
+            "target": TARGET, "ok": ratio >= TARGET}
+
+
+def _mcp_clients(port: int) -> Callable[[int], tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient],
+                                                                                   Awaitable[None]]]]:
+    def make(_: int) -> tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]:
+        ids = iter(range(1, 10**9))
+
+        async def call(client: httpx.AsyncClient) -> None:
+            response = await client.post("/mcp", json=call_message(next(ids)))
+            response.raise_for_status()
+            assert not response.json()["result"].get("isError")
+
+        return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=MCP_HEADERS, limits=_limits(),
+                                 timeout=30), call
+
+    return make
+
+
+def run(clients: int = 50, seconds: float = 10.0) -> dict[str, Any]:
+    return asyncio.run(measure(clients, seconds))
+
+
+def report(result: dict[str, Any]) -> str:
+    base = result["direct"]["calls_per_s"]
+    rows = [[name, result[key]["calls_per_s"], f"{result[key]['calls_per_s'] / base:.0%}", result[key]["p50_ms"],
+             result[key]["p99_ms"], result[key]["calls"], result[key]["errors"]]
+            for name, key in (("direct httpx -> sandbox", "direct"), ("floor: bare SDK server -> sandbox", "floor"),
+                              ("mg-tools MCP over HTTP -> sandbox", "mcp"))]
+    out = [table(f"Throughput over HTTP, {result['clients']} concurrent clients, {result['seconds']} s each",
+                 ["path", "calls/s", "of direct", "p50 ms", "p99 ms", "calls", "errors"], rows)]
+    out.append(f"mg-tools / direct: {result['ratio']:.0%} (floor {result['floor_ratio']:.0%}); target at least "
+               f"{result['target']:.0%} -> {verdict(result['ok'])}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    outcome = run(arg(sys.argv, "--clients", 50), float(arg(sys.argv, "--seconds", 10)))
+    print(report(outcome))
+    emit(outcome, sys.argv)
