@@ -35,6 +35,8 @@ def tools_markdown(operations: Iterable[Operation]) -> str:
                 notes.append("**deprecated**")
             if op.returns_secret:
                 notes.append("returns secrets (redacted unless granted)")
+            if op.untrusted:
+                notes.append("returns text from email senders, marked untrusted")
             description = _cell(op.description) + (f" ({'; '.join(notes)})" if notes else "")
             lines.append(f"| `{op.name}` | {op.access} | {request} | {description} |\n")
     return "".join(lines)

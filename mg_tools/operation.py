@@ -122,6 +122,7 @@ class Operation:
             "access": str(self.access),
             "deprecated": self.deprecated,
             "returns_secret": self.returns_secret,
+            "untrusted": self.untrusted,
             "paging": str(self.paging) if self.paging else None,
             "plugin": self.plugin,
             "description": self.description,

@@ -319,8 +319,10 @@ async def _lookup(call, name: str, arguments: dict[str, Any]) -> dict[str, Any] 
 
 
 OPERATIONS = (
-    Operation("list_bounces", "GET", "/v3/{domain}/bounces", ListBounces, Access.READ, paging=Paging.URLS),
-    Operation("get_bounce", "GET", "/v3/{domain}/bounces/{address}", GetBounce, Access.READ),
+    # A bounce's error is the remote mail server's reply: untrusted text.
+    Operation("list_bounces", "GET", "/v3/{domain}/bounces", ListBounces, Access.READ, paging=Paging.URLS,
+              untrusted=True),
+    Operation("get_bounce", "GET", "/v3/{domain}/bounces/{address}", GetBounce, Access.READ, untrusted=True),
     Operation("add_bounce", "POST", "/v3/{domain}/bounces", AddBounce, Access.WRITE),
     Operation("add_bounces", "POST", "/v3/{domain}/bounces", AddBounces, Access.WRITE, encoding="json"),
     Operation("import_bounces", "POST", "/v3/{domain}/bounces/import", ImportBounces, Access.WRITE),

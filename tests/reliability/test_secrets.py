@@ -28,7 +28,7 @@ from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
 from mg_tools.types import Domain, Params
 
 from .conftest import configure_logs, serve_sandbox
-from .support import BASE_URL, OPERATIONS, REGISTRY, Recorder, constructed, quiet
+from .support import BASE_URL, OPERATIONS, REGISTRY, constructed, quiet
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "key-canary+API/9f8e7d6c5b4a=3921"
