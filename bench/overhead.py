@@ -255,8 +255,8 @@ def report(result: dict[str, Any]) -> str:
         rows.append([name, r["direct"]["p50_ms"], r["floor"]["p50_ms"], r["mcp"]["p50_ms"], r["added_p50_ms"],
                      r["sdk_floor_added_p50_ms"], r["over_floor_p50_ms"], r["mcp"]["p99_ms"], r["mcp"]["n"],
                      f"{r['target_added_ms']} ms: {verdict(r['ok'])}" if "ok" in r else "-"])
-    return table(f"Per-call overhead of {result['operation']}, ms (p50 unless said; direct = httpx to the same sandbox, "
-                 "floor = bare SDK server making the same call)",
+    return table(f"Per-call overhead of {result['operation']}, ms (p50 unless said; direct = httpx to the same "
+                 "sandbox, floor = bare SDK server making the same call)",
                  ["transport", "direct", "floor", "mg-tools", "added", "of which SDK floor", "mg-tools over floor",
                   "mg-tools p99", "calls", "target (added)"], rows)
 

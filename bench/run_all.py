@@ -100,11 +100,12 @@ def plot(results: dict[str, Any], path: Path) -> bool:
              target_label: str = "target", colors: list[str] | None = None) -> None:
         ax.bar(labels, values, color=colors or ["#8da0cb"] * len(values))
         for i, v in enumerate(values):
-            ax.annotate(f"{v:,.3g}", (i, v), ha="center", va="bottom", fontsize=8)
+            ax.annotate(f"{v:,.0f}" if v >= 100 else f"{v:.3g}", (i, v), ha="center", va="bottom", fontsize=8)
         if target is not None:
             ax.axhline(target, color="#d62728", linestyle="--", linewidth=1)
-            ax.annotate(target_label, (len(values) - 0.5, target), color="#d62728", fontsize=8, ha="right",
-                        va="bottom")
+            ax.annotate(target_label, xy=(0.99, target), xycoords=("axes fraction", "data"), color="#d62728",
+                        fontsize=8, ha="right", va="bottom")
+            ax.set_ylim(0, max(max(values), target) * 1.15)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit)
         ax.tick_params(axis="x", labelsize=8, rotation=15)

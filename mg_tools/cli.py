@@ -175,9 +175,10 @@ def _cmd_call(args: argparse.Namespace) -> int:
     arguments = _read_arguments(args.args)
     toolkit = _toolkit(args, persistent_sandbox=not args.dry_run)
     try:
-        result = toolkit.run(
-            toolkit.execute(args.name, arguments, dry_run=args.dry_run, confirm_token=args.confirm_token)
-        )
+        if args.dry_run:
+            result = toolkit.executor.dry_run(args.name, arguments, confirm_token=args.confirm_token)
+        else:
+            result = toolkit.run(toolkit.execute(args.name, arguments, confirm_token=args.confirm_token))
     finally:
         toolkit.close()
     _print(result.data if args.dry_run else result.to_dict())

@@ -137,24 +137,31 @@ class Executor:
         dry_run: bool = False,
         confirm_token: str | None = None,
     ) -> Result:
+        if dry_run:
+            return self.dry_run(name, arguments, confirm_token=confirm_token)
         op, request = self.prepare(name, arguments, confirm_token=confirm_token)
         if op.handler is not None:
-            return await self._composite(op, request, dry_run=dry_run)
-        if dry_run:
-            described = log.redact(request.describe(self.base_url or "https://api.mailgun.net"))
-            return Result(op.name, described, dry_run=True, sandbox=self.sandbox)
+            return await self._composite(op, request)
         if self.client is None:
             raise ConfigurationError(NO_ACCOUNT)
         self._log.info("call", operation=op.name, tag=op.tag)
         response = await self.client.send(request, idempotent=op.idempotent)
         return self.shape(op, request, response)
 
-    async def _composite(self, op: Operation, args: Any, *, dry_run: bool) -> Result:
-        if dry_run:
-            return Result(op.name, {"composite": op.name, "arguments": args.model_dump(mode="json", exclude_none=True),
-                                    "note": "runs several read operations; nothing is sent in a dry run"},
-                          dry_run=True, sandbox=self.sandbox)
+    def dry_run(
+        self, name: str, arguments: dict[str, Any] | None = None, *, confirm_token: str | None = None
+    ) -> Result:
+        """What ``execute`` would send (secrets redacted), checked the same way; sends nothing.
+        Synchronous, so a dry run needs no event loop."""
+        op, request = self.prepare(name, arguments, confirm_token=confirm_token)
+        if op.handler is not None:
+            data = {"composite": op.name, "arguments": request.model_dump(mode="json", exclude_none=True),
+                    "note": "runs several read operations; nothing is sent in a dry run"}
+        else:
+            data = log.redact(request.describe(self.base_url or "https://api.mailgun.net"))
+        return Result(op.name, data, dry_run=True, sandbox=self.sandbox)
 
+    async def _composite(self, op: Operation, args: Any) -> Result:
         untrusted = op.untrusted
 
         async def call(name: str, arguments: dict[str, Any] | None = None) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from mg_tools.operation import Operation
@@ -331,7 +331,7 @@ class OperationIndex:
             add(fields, f"{name} {info.description or ''}", FIELD)
         return main, fields
 
-    def score(self, groups: Iterable[dict[str, float]]) -> list[float]:
+    def score(self, groups: Sequence[dict[str, float]]) -> list[float]:
         """BM25 of each operation, summed over groups; within a group the best term counts fully
         and the others by ``SPREAD``."""
         scores = []

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -86,7 +85,7 @@ class Toolkit:
         roots = tuple(Path(r) for r in file_roots) if file_roots is not None else (Path.cwd(),)
         self.executor = Executor(registry, self.policy, client, file_roots=roots, budget=budget,
                                  sandbox=sandbox, base_url=self.base_url)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 
     @property
     def sandbox_app(self) -> Any:
@@ -155,10 +154,12 @@ class Toolkit:
 
     def dry_run(self, name: str, /, **arguments: Any) -> dict[str, Any]:
         """The exact request ``name`` would send (secrets redacted); sends nothing."""
-        return self.run(self.execute(name, arguments, dry_run=True)).data
+        return self.executor.dry_run(name, arguments).data
 
     def run(self, coro: Any) -> Any:
         """Run a coroutine on this toolkit's own event loop (which keeps its connection pool)."""
+        import asyncio  # here, so that dry runs and listings never pay for it
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:

@@ -1,7 +1,5 @@
 """Domains: the sending domains of the account."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Events: what happened to sent and received mail (accepted, delivered, failed, opened...)."""
 
-from __future__ import annotations
-
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime

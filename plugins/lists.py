@@ -1,7 +1,5 @@
 """Mailing lists: lists of the account and their members."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator

@@ -1,7 +1,5 @@
 """Logs: the account's event logs (the successor of the events API), queried with a JSON body."""
 
-from __future__ import annotations
-
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Literal
 

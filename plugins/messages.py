@@ -1,7 +1,5 @@
 """Messages: sending, stored messages, the sending queue and scheduled mail."""
 
-from __future__ import annotations
-
 import json
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal

@@ -1,7 +1,5 @@
 """Metrics: counts and rates of the account's mail (accepted, delivered, opened...) and usage."""
 
-from __future__ import annotations
-
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """Routes: what Mailgun does with inbound mail (forward, store, stop), account-wide."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Suppressions: the bounce, unsubscribe and complaint lists of a domain, and its allowlist."""
 
-from __future__ import annotations
-
 import csv
 import io
 import re

@@ -1,7 +1,5 @@
 """Templates: stored message templates of a domain and their versions."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

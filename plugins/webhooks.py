@@ -1,7 +1,5 @@
 """Webhooks: the URLs Mailgun posts a domain's events to, one webhook per event type."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
