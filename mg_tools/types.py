@@ -20,10 +20,19 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 __all__ = [
@@ -42,6 +51,7 @@ __all__ = [
     "Params",
     "Prefixed",
     "Query",
+    "Rfc2822",
     "Skip",
     "WholeBody",
     "YesNo",
@@ -80,6 +90,18 @@ class Params(BaseModel):
     # allow_inf_nan=False: NaN and infinity are not JSON; httpx refuses to encode them after the
     # call was accepted, and Mailgun has no use for them.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True, allow_inf_nan=False)
+
+
+def _rfc2822(value: str) -> str:
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError("must be an RFC 2822 date, e.g. 'Thu, 13 Oct 2011 18:02:00 +0000'") from None
+    return value
+
+
+#: A date as Mailgun writes them: ``Thu, 13 Oct 2011 18:02:00 +0000``.
+Rfc2822 = Annotated[str, AfterValidator(_rfc2822)]
 
 
 def _yes_no(value: bool) -> str:

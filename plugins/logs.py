@@ -1,23 +1,14 @@
 """Logs: the account's event logs (the successor of the events API), queried with a JSON body."""
 
-from email.utils import parsedate_to_datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from mg_tools import Access, Operation, Paging, hookimpl
-from mg_tools.types import Cursor, Params
+from mg_tools.types import Cursor, Params, Rfc2822
 
 
-def _rfc2822(value: str) -> str:
-    try:
-        parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be an RFC 2822 date, e.g. 'Thu, 13 Oct 2011 18:02:00 +0000'") from None
-    return value
 
-
-Rfc2822 = Annotated[str, AfterValidator(_rfc2822)]
 LogEvent = Literal[
     "accepted", "delivered", "failed", "opened", "unique_opened", "clicked", "unique_clicked", "unsubscribed",
     "complained", "rejected", "stored", "email_validation", "list_uploaded", "list_member_uploaded",

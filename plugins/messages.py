@@ -1,11 +1,10 @@
 """Messages: sending, stored messages, the sending queue and scheduled mail."""
 
 import json
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from mg_tools import Access, Operation, hookimpl
 from mg_tools.types import (
@@ -18,6 +17,7 @@ from mg_tools.types import (
     Origin,
     Params,
     Prefixed,
+    Rfc2822,
     YesNo,
     YesNoHtml,
 )
@@ -27,19 +27,11 @@ MAX_OPTIONS_BYTES = 16 * 1024
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 
 
-def _rfc2822(value: str) -> str:
-    try:
-        parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be an RFC 2822 date, e.g. 'Thu, 13 Oct 2011 18:02:00 +0000'") from None
-    return value
-
 
 Recipients = Annotated[
     list[Annotated[str, Field(min_length=3)]],
     Field(min_length=1, description="Addresses, 'Name <addr>' allowed"),
 ]
-Rfc2822 = Annotated[str, AfterValidator(_rfc2822)]
 HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,100}$")]
 
 

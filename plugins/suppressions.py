@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field, model_validator
@@ -11,7 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from mg_tools import Access, Operation, Paging, hookimpl
 from mg_tools.errors import NotFound
-from mg_tools.types import Address, Attachment, Cursor, Domain, Files, Limit, Local, Params, Prefixed, WholeBody
+from mg_tools.types import Address, Attachment, Cursor, Domain, Files, Limit, Local, Params, Prefixed, Rfc2822, WholeBody
 
 MAX_BATCH = 1000
 MAX_CSV_BYTES = 25 * 1024 * 1024
@@ -19,15 +18,8 @@ _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 _DOMAIN = re.compile(r"(?:[\w-]+\.)+[\w-]+")
 
 
-def _rfc2822(value: str) -> str:
-    try:
-        parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        raise ValueError("must be an RFC 2822 date, e.g. 'Thu, 13 Oct 2011 18:02:00 +0000'") from None
-    return value
 
-
-CreatedAt = Annotated[str, AfterValidator(_rfc2822), Field(description="RFC 2822 date; default now")]
+CreatedAt = Annotated[Rfc2822, Field(description="RFC 2822 date; default now")]
 Term = Annotated[str, Field(min_length=1, max_length=512, description="Only entries starting with this")]
 Tag = Annotated[str, Field(min_length=1, max_length=128)]
 BounceCode = Annotated[str, Field(pattern=r"^\d{3}$", description="SMTP code; default 550")]
