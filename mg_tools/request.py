@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -78,6 +80,12 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+@cache
+def _shared_wire_names(model: type[BaseModel]) -> frozenset[str]:
+    counts = Counter(info.serialization_alias or info.alias or name for name, info in model.model_fields.items())
+    return frozenset(key for key, n in counts.items() if n > 1)
+
+
 def _markers(info) -> dict[str, _Marker]:
     return {m.kind: m for m in info.metadata if isinstance(m, _Marker)}
 
@@ -98,14 +106,19 @@ def build_request(
     body: dict[str, Any] = {}
     cursor: str | None = None
     default_to_body = op.method in _BODY_METHODS
+    wire = args.model_dump(mode="json", by_alias=True, exclude_none=True)
+    shared = _shared_wire_names(type(args))
 
     for name, info in type(args).model_fields.items():
         key = info.serialization_alias or info.alias or name
         raw = getattr(args, name)
         if raw is None:
             continue
-        # One field at a time: two fields may share a wire name (a path `domain` and a body `domain`).
-        value = args.model_dump(mode="json", by_alias=True, exclude_none=True, include={name}).get(key, raw)
+        if key in shared:
+            # Two fields share this wire name (a path `domain` and a body `domain`): dump this one alone.
+            value = args.model_dump(mode="json", by_alias=True, exclude_none=True, include={name}).get(key, raw)
+        else:
+            value = wire.get(key, raw)
         marks = _markers(info)
         if name in op.path_params:
             path_values[name] = _path_value(op, name, value)

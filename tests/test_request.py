@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import Field
 import pytest
 
 from mg_tools import Access, InvalidArguments, Operation, Paging
@@ -117,3 +118,17 @@ def test_describe_summarises_files_and_never_dumps_them():
     assert out["files"] == [{"field": "attachment", "filename": "a.pdf", "content_type": "application/pdf", "size": 400}]
     assert out["encoding"] == "multipart/form-data"
     assert urlsplit(out["url"]).path == "/v3/d.com/things"
+
+
+def test_two_fields_sharing_a_wire_name_keep_their_own_values():
+    class Entry(Params):
+        """Entry."""
+
+        domain: str
+        entry_domain: str | None = Field(None, serialization_alias="domain")
+        note: str | None = None
+
+    add = Operation("add_entry", "POST", "/v3/{domain}/allowlists", Entry, Access.WRITE)
+    req = build_request(add, Entry(domain="mg.example.com", entry_domain="partner.com", note="n"))
+    assert req.path == "/v3/mg.example.com/allowlists"
+    assert req.form == [("domain", "partner.com"), ("note", "n")]
