@@ -55,9 +55,22 @@ def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mg-tools", description="Mailgun's whole API as tools for agents.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from mg_tools import __version__
+
+    parser = argparse.ArgumentParser(prog="mg-tools", description="Mailgun's whole API as tools for agents.",
+                                     formatter_class=_Help)
+    parser.add_argument("--version", action="version", version=f"mg-tools {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_parser_with_defaults)
 
     tools = sub.add_parser("tools", help="list the operations the policy exposes")
     fmt = tools.add_mutually_exclusive_group()
@@ -77,20 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_policy_flags(call)
 
     serve = sub.add_parser("serve", help="serve the tools over MCP (stdio or streamable HTTP)")
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio",
+                       help="stdio for desktop clients, http for streamable HTTP at /mcp")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address; beyond loopback needs MG_TOOLS_HTTP_TOKEN")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port")
     serve.add_argument("--mode", choices=["all", "discover"], default="all",
                        help="all: one MCP tool per operation; discover: a few meta-tools reaching every operation")
     _add_target_flags(serve)
     _add_policy_flags(serve)
 
     sandbox = sub.add_parser("sandbox", help="run the Mailgun-compatible sandbox server")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8025)
+    sandbox.add_argument("--host", default="127.0.0.1", help="bind address; beyond loopback needs --api-key")
+    sandbox.add_argument("--port", type=int, default=8025, help="port (0 picks a free one)")
     sandbox.add_argument("--state", metavar="FILE", help="SQLite file to keep state in (default: memory)")
     sandbox.add_argument("--api-key", help="the key clients must use (default: sandbox-key)")
     return parser
+
+
+def _parser_with_defaults(**kwargs: Any) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(formatter_class=_Help, **kwargs)
 
 
 def _policy(args: argparse.Namespace):
@@ -109,9 +127,9 @@ def _policy(args: argparse.Namespace):
 
 
 def default_sandbox_state() -> str:
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "mg-tools"
-    base.mkdir(parents=True, exist_ok=True)
-    return str(base / "sandbox.sqlite")
+    from mg_tools.state import state_dir
+
+    return str(state_dir() / "sandbox.sqlite")
 
 
 def _toolkit(args: argparse.Namespace, *, persistent_sandbox: bool):
@@ -131,7 +149,11 @@ def _read_arguments(raw: str | None) -> dict[str, Any]:
     if raw == "-":
         raw = sys.stdin.read()
     elif raw.startswith("@"):
-        raw = Path(raw[1:]).read_text()
+        try:
+            raw = Path(raw[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            raise InvalidArguments("--args", [("", f"cannot read {raw[1:]!r} ({why})")]) from None
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -220,5 +242,18 @@ def main(argv: list[str] | None = None) -> int:
         extra = f" (confirm_token: {exc.token})" if isinstance(exc, ConfirmationRequired) else ""
         sys.stderr.write(f"mg-tools: {log.redact_text(exc.message)}{extra}\n")
         return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 1)
+    except BrokenPipeError:
+        # The reader went away (`mg-tools tools | head`): stop quietly, as other command-line tools do.
+        _silence_stdout()
+        return 141
     except KeyboardInterrupt:
         return 130
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass

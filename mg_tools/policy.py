@@ -1,22 +1,46 @@
 """Who may call what: grants as ``area:access`` patterns, a read-only switch, confirmations.
 
-A pattern is a tool name (``send_message``), an ``area:access`` tag with ``*`` wildcards
-(``*:read``, ``templates:*``), or an area alone (``lists``, meaning ``lists:*``). Writes, deletes
-and sends in sensitive areas (keys, credentials, users, account, subaccounts, ip_allowlist) are only
-granted by a pattern that names the area or the tool, never by a wildcard area. Listing and calling
-ask the same question, so a tool that is not listed can never be called.
+A pattern is a tool name or a glob over tool names (``send_message``, ``delete_*``), an
+``area:access`` tag with ``*`` wildcards (``*:read``, ``templates:*``), or an area alone (``lists``,
+meaning ``lists:*``). Patterns are matched case-insensitively (every name, area and access is lower
+case). Writes, deletes and sends in sensitive areas (keys, credentials, users, account, subaccounts,
+ip_allowlist) are only granted by a pattern that names the area or the tool exactly, never by a
+wildcard. Listing and calling ask the same question, so a tool that is not listed can never be
+called.
+
+A pattern that matches nothing is an error (:meth:`Policy.check`): a misspelled deny rule must stop
+the program, not silently deny nothing. ``MG_TOOLS_READ_ONLY=1`` in the environment makes every
+policy read-only, however it was built.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from mg_tools.errors import ConfigurationError
 from mg_tools.operation import Access, Operation
 
-__all__ = ["Decision", "Policy"]
+__all__ = ["READ_ONLY_ENV", "Decision", "Policy", "env_flag"]
+
+READ_ONLY_ENV = "MG_TOOLS_READ_ONLY"
+_TRUTHY = frozenset({"1", "true", "yes", "on"})
+_FALSY = frozenset({"", "0", "false", "no", "off"})
+_ACCESSES = tuple(str(a) for a in Access)
+_WILDCARDS = frozenset("*?[")
+
+
+def env_flag(environ: Mapping[str, str], name: str) -> bool:
+    """A boolean environment switch: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``/empty.
+    Anything else is refused rather than guessed, since a typo must not switch a safety off."""
+    value = environ.get(name, "").strip().lower()
+    if value in _TRUTHY:
+        return True
+    if value in _FALSY:
+        return False
+    raise ConfigurationError(f"{name}={environ[name]!r} is not a switch value; use 1 or 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,27 +57,53 @@ def _split(value: str | Iterable[str] | None) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         value = value.split(",")
-    return tuple(p.strip() for p in value if p and p.strip())
+    return tuple(p.strip().lower() for p in value if p and p.strip())
+
+
+def _is_glob(text: str) -> bool:
+    return any(ch in _WILDCARDS for ch in text)
 
 
 def _matches(pattern: str, op: Operation, *, strict_sensitive: bool) -> bool:
+    """Whether ``pattern`` covers ``op``; with ``strict_sensitive``, a sensitive write is only
+    covered by a pattern naming its area or the tool exactly."""
     if ":" not in pattern:
-        if pattern == op.name:
-            return True
+        if fnmatch.fnmatchcase(op.name, pattern):
+            return not (strict_sensitive and _guarded(op) and pattern != op.name)
         pattern = f"{pattern}:*"
     area, _, access = pattern.partition(":")
-    if op.sensitive and op.access is not Access.READ and strict_sensitive and area != op.area:
+    if strict_sensitive and _guarded(op) and area != op.area:
         return False
     return fnmatch.fnmatchcase(op.area, area) and fnmatch.fnmatchcase(str(op.access), access)
 
 
-@dataclass(frozen=True)
+def _guarded(op: Operation) -> bool:
+    return op.sensitive and op.access is not Access.READ
+
+
+def _unmatched(pattern: str, operations: Iterable[Operation]) -> str | None:
+    """Why ``pattern`` matches no operation, or None when it matches at least one."""
+    ops = list(operations)
+    if any(_matches(pattern, op, strict_sensitive=False) for op in ops):
+        return None
+    if ":" in pattern:
+        area, _, access = pattern.partition(":")
+        if not any(fnmatch.fnmatchcase(a, access) for a in _ACCESSES):
+            return f"{access!r} is not an access (use {', '.join(_ACCESSES)} or *)"
+        if not any(fnmatch.fnmatchcase(op.area, area) for op in ops):
+            return f"{area!r} is not an area"
+        return "no operation has that area and access"
+    return "it is neither a tool name nor an area"
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """Decides ``allow``, ``deny`` (with the reason) or ``confirm`` for each operation.
 
-    ``grants`` and ``deny`` are patterns; ``read_only`` overrides everything; ``toolsets`` and
-    ``tools`` narrow what is exposed to those areas and names; ``confirm`` patterns make a call
-    need a confirmation token; ``allow_secrets`` lets results carry secrets unredacted.
+    ``grants`` and ``deny`` are patterns; ``read_only`` overrides everything; ``toolsets`` (areas)
+    and ``tools`` (names or globs) narrow what is exposed; ``confirm`` patterns make a call need a
+    confirmation token; ``allow_secrets`` lets results carry secrets unredacted. Patterns are
+    lower-cased. ``MG_TOOLS_READ_ONLY`` set in the environment forces ``read_only`` on.
     """
 
     grants: tuple[str, ...] = ("*:*",)
@@ -63,7 +113,14 @@ class Policy:
     tools: tuple[str, ...] = ()
     confirm: tuple[str, ...] = ()
     allow_secrets: bool = False
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    # Not an init field, so ``dataclasses.replace`` gives the copy a cache of its own.
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("grants", "deny", "toolsets", "tools", "confirm"):
+            object.__setattr__(self, name, _split(getattr(self, name)))
+        if not self.read_only and env_flag(os.environ, READ_ONLY_ENV):
+            object.__setattr__(self, "read_only", True)
 
     @classmethod
     def build(
@@ -90,22 +147,43 @@ class Policy:
         )
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Policy:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Policy:
         """``MG_TOOLS_GRANTS``, ``MG_TOOLS_DENY``, ``MG_TOOLS_READ_ONLY``, ``MG_TOOLS_CONFIRM``,
-        ``MG_TOOLS_ALLOW_SECRETS``; explicit keyword arguments win."""
+        ``MG_TOOLS_ALLOW_SECRETS``; explicit keyword arguments win, except that read-only from any
+        source wins over everything (``read_only=False`` never turns the variable off)."""
         env = os.environ if environ is None else environ
-        truthy = {"1", "true", "yes", "on"}
         values = {
             "grants": env.get("MG_TOOLS_GRANTS"),
             "deny": env.get("MG_TOOLS_DENY"),
-            "read_only": env.get("MG_TOOLS_READ_ONLY", "").lower() in truthy,
             "confirm": env.get("MG_TOOLS_CONFIRM"),
-            "allow_secrets": env.get("MG_TOOLS_ALLOW_SECRETS", "").lower() in truthy,
+            "allow_secrets": env_flag(env, "MG_TOOLS_ALLOW_SECRETS"),
         }
-        values.update({k: v for k, v in overrides.items() if v not in (None, (), "")})
-        if overrides.get("read_only"):
-            values["read_only"] = True
+        values.update({k: v for k, v in overrides.items() if v not in (None, (), "") and k != "read_only"})
+        values["read_only"] = env_flag(env, READ_ONLY_ENV) or bool(overrides.get("read_only"))
         return cls.build(**values)
+
+    def check(self, operations: Iterable[Operation]) -> None:
+        """Refuse (``ConfigurationError``, one line) any pattern that matches no operation: a
+        misspelled rule must never silently allow or deny nothing."""
+        ops = list(operations)
+        areas = {op.area for op in ops}
+        problems = []
+        for kind, patterns in (("grant", self.grants), ("deny", self.deny), ("confirm", self.confirm),
+                               ("tools", self.tools)):
+            for pattern in patterns:
+                if kind == "tools" and ":" in pattern:
+                    why = "--tools takes tool names or globs such as delete_*"
+                elif kind == "tools":
+                    why = None if any(fnmatch.fnmatchcase(op.name, pattern) for op in ops) else "no tool has that name"
+                else:
+                    why = _unmatched(pattern, ops)
+                if why:
+                    problems.append(f"{kind} pattern {pattern!r} matches nothing ({why})")
+        for area in self.toolsets:
+            if not any(fnmatch.fnmatchcase(a, area) for a in areas):
+                problems.append(f"toolset {area!r} is not an area (areas: {', '.join(sorted(areas))})")
+        if problems:
+            raise ConfigurationError("; ".join(problems) + "; nothing was started")
 
     def decide(self, op: Operation) -> Decision:
         cached = self._cache.get(op.name)
@@ -124,11 +202,12 @@ class Policy:
             if _matches(pattern, op, strict_sensitive=False):
                 return Decision(False, f"{op.name} ({op.tag}) is denied by the rule {pattern!r}")
         if self.toolsets or self.tools:
-            if op.area not in self.toolsets and op.name not in self.tools:
+            in_sets = any(fnmatch.fnmatchcase(op.area, a) for a in self.toolsets)
+            if not in_sets and not any(fnmatch.fnmatchcase(op.name, t) for t in self.tools):
                 return Decision(False, f"{op.name} is outside the enabled toolsets and tools")
         if not any(_matches(p, op, strict_sensitive=True) for p in self.grants):
             why = f"no grant covers {op.name} ({op.tag})"
-            if op.sensitive and op.access is not Access.READ:
+            if _guarded(op):
                 why += f" ({op.area} is a sensitive area: grant it by name, e.g. '{op.tag}')"
             return Decision(False, why)
         confirm = any(_matches(p, op, strict_sensitive=False) for p in self.confirm)

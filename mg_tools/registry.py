@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 import pluggy
 from pydantic import BaseModel
 
-from mg_tools.errors import RegistryError, UnknownOperation
+from mg_tools.errors import ConfigurationError, RegistryError, UnknownOperation
 from mg_tools.operation import METHODS, NAME_PATTERN, Access, Operation
 from mg_tools.types import CURSOR
 
@@ -29,6 +29,18 @@ def make_plugin_manager(
 
     pm = pluggy.PluginManager("mg_tools")
     pm.add_hookspecs(hookspecs)
+    blocked = [name.strip() for name in blocked if name and name.strip()]
+    if blocked:
+        from importlib.metadata import entry_points as installed
+
+        known = {ep.name for ep in installed(group=ENTRY_POINT_GROUP)}
+        unknown = [name for name in blocked if name not in known]
+        if unknown:
+            # A misspelled block must not leave the plugin it meant to block running.
+            raise ConfigurationError(
+                f"cannot block {', '.join(map(repr, unknown))}: no installed plugin has that name "
+                f"(installed: {', '.join(sorted(known))})"
+            )
     for name in blocked:
         pm.set_blocked(name)
     if entry_points:
@@ -65,9 +77,9 @@ class Registry:
 
     def add(self, op: Operation, *, plugin: str = "") -> None:
         """Validate and add one operation, stamping it with its plugin and (by default) its area."""
-        plugin = plugin or op.plugin
         if not isinstance(op, Operation):
-            raise RegistryError(f"register() takes an Operation, got {type(op).__name__}", plugin=plugin)
+            raise RegistryError(f"register() takes an Operation, got {type(op).__name__}", plugin=plugin or None)
+        plugin = plugin or op.plugin
         op = op.stamped(plugin=plugin, area=op.area or _area_of(plugin))
         problems = _problems(op)
         if problems:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from pydantic import BaseModel
 
 from mg_tools.errors import InvalidArguments
+from mg_tools.files import FileRefused, read_regular_file
 from mg_tools.operation import Operation, Paging
 from mg_tools.types import Attachment, _Marker
 
@@ -204,22 +205,32 @@ def _file_part(
 ) -> tuple[str, bytes, str]:
     where = f"{name}[{index}]"
     if item.path is not None:
-        try:
-            resolved = Path(item.path).expanduser().resolve()
-        except (OSError, ValueError, RuntimeError):  # NUL bytes, unknown ~user, symlink loops
-            raise InvalidArguments(op.name, [(f"{where}.path", f"not a usable file path: {item.path!r}")]) from None
-        if not any(resolved.is_relative_to(root.resolve()) for root in roots):
-            allowed = ", ".join(str(r) for r in roots) or "none configured"
-            raise InvalidArguments(
-                op.name,
-                [(f"{where}.path", f"{item.path} is outside the allowed file directories ({allowed}); "
-                  "set MG_TOOLS_FILES_DIR or pass content as base64")],
-            )
-        if not resolved.is_file():
-            raise InvalidArguments(op.name, [(f"{where}.path", f"no such file: {item.path}")])
-    data = item.read()
+        data = _read_local(op, f"{where}.path", item.path, roots)
+    else:
+        data = item.read()
     ctype = item.content_type or mimetypes.guess_type(item.name)[0] or "application/octet-stream"
     return (item.name, data, ctype)
+
+
+def _read_local(op: Operation, where: str, given: str, roots: tuple[Path, ...]) -> bytes:
+    if not roots:
+        raise InvalidArguments(op.name, [(where, "reading local files is off here: set MG_TOOLS_FILES_DIR to the "
+                                                 "directories attachments may come from, or pass content as base64")])
+    try:
+        resolved = Path(given).expanduser().resolve()
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, unknown ~user, symlink loops
+        raise InvalidArguments(op.name, [(where, f"not a usable file path: {given!r}")]) from None
+    if not any(resolved.is_relative_to(root.resolve()) for root in roots):
+        allowed = ", ".join(str(r) for r in roots)
+        raise InvalidArguments(
+            op.name,
+            [(where, f"{given} is outside the allowed file directories ({allowed}); "
+              "set MG_TOOLS_FILES_DIR or pass content as base64")],
+        )
+    try:
+        return read_regular_file(resolved)
+    except FileRefused as exc:
+        raise InvalidArguments(op.name, [(where, f"{exc}: {given}")]) from None
 
 
 def _is_number(text: str) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mg_tools.executor import DEFAULT_BUDGET, Executor, Result
+from mg_tools.files import default_roots
 from mg_tools.operation import Operation
 from mg_tools.policy import Policy
 from mg_tools.regions import base_url_for
@@ -26,11 +27,13 @@ from mg_tools.registry import Registry, make_plugin_manager
 if TYPE_CHECKING:
     import httpx
 
+    from mg_tools.confirm import Confirmations
     from mg_tools.client import RetryPolicy
 
-__all__ = ["SANDBOX_BASE_URL", "Toolkit"]
+__all__ = ["BLOCK_PLUGINS_ENV", "SANDBOX_BASE_URL", "Toolkit"]
 
 SANDBOX_BASE_URL = "http://sandbox.mg-tools.localhost"
+BLOCK_PLUGINS_ENV = "MG_TOOLS_BLOCK_PLUGINS"
 
 
 class Toolkit:
@@ -40,6 +43,12 @@ class Toolkit:
     ``sandbox=True`` runs against the embedded sandbox; otherwise ``api_key`` with ``region``
     (``us``/``eu``) or an explicit ``base_url``. Without a key or sandbox, listing and dry runs work
     and any real call stops with a message saying how to choose.
+
+    The operator's switches hold however a toolkit is built: without ``policy`` the policy comes from
+    the ``MG_TOOLS_*`` variables, ``MG_TOOLS_READ_ONLY`` makes any policy read-only, and without
+    ``file_roots`` / ``blocked_plugins`` those come from ``MG_TOOLS_FILES_DIR`` /
+    ``MG_TOOLS_BLOCK_PLUGINS``. A grant, deny, tool or toolset pattern that matches nothing, or a
+    blocked plugin that is not installed, is a ``ConfigurationError``.
     """
 
     def __init__(
@@ -52,18 +61,22 @@ class Toolkit:
         policy: Policy | None = None,
         registry: Registry | None = None,
         plugins: Iterable[object] = (),
-        blocked_plugins: Iterable[str] = (),
+        blocked_plugins: Iterable[str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         file_roots: Iterable[str | Path] | None = None,
         budget: int = DEFAULT_BUDGET,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         sandbox_state: str | None = None,
+        confirmations: Confirmations | None = None,
     ) -> None:
         if registry is None:
+            if blocked_plugins is None:
+                blocked_plugins = [p for p in os.environ.get(BLOCK_PLUGINS_ENV, "").split(",") if p.strip()]
             registry = Registry.from_plugins(make_plugin_manager(blocked=blocked_plugins, plugins=plugins))
         self.registry = registry
-        self.policy = policy or Policy()
+        self.policy = policy if policy is not None else Policy.from_env()
+        self.policy.check(registry)
         self._sandbox_app: Any = None
         self._sandbox_state = sandbox_state
         if sandbox:
@@ -82,9 +95,9 @@ class Toolkit:
 
             client = MailgunClient(api_key=api_key, base_url=self.base_url, timeout=timeout, retry=retry,
                                    transport=transport)
-        roots = tuple(Path(r) for r in file_roots) if file_roots is not None else (Path.cwd(),)
+        roots = tuple(Path(r) for r in file_roots) if file_roots is not None else default_roots()
         self.executor = Executor(registry, self.policy, client, file_roots=roots, budget=budget,
-                                 sandbox=sandbox, base_url=self.base_url)
+                                 sandbox=sandbox, base_url=self.base_url, confirmations=confirmations)
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 
     @property
@@ -102,16 +115,16 @@ class Toolkit:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Toolkit:
         """A toolkit configured from ``MAILGUN_API_KEY``, ``MAILGUN_API_REGION``,
-        ``MAILGUN_API_BASE_URL``, ``MG_TOOLS_FILES_DIR`` and the policy variables; keyword
-        arguments override them (``policy=``, ``sandbox=True``, ...)."""
+        ``MAILGUN_API_BASE_URL``, ``MG_TOOLS_FILES_DIR``, ``MG_TOOLS_BLOCK_PLUGINS`` and the policy
+        variables; keyword arguments override them (``policy=``, ``sandbox=True``, ...)."""
         env = os.environ if environ is None else environ
         config: dict[str, Any] = {
             "api_key": env.get("MAILGUN_API_KEY") or None,
             "region": env.get("MAILGUN_API_REGION") or None,
             "base_url": env.get("MAILGUN_API_BASE_URL") or None,
+            "file_roots": default_roots(env),
+            "blocked_plugins": [p for p in env.get(BLOCK_PLUGINS_ENV, "").split(",") if p.strip()],
         }
-        if env.get("MG_TOOLS_FILES_DIR"):
-            config["file_roots"] = env["MG_TOOLS_FILES_DIR"].split(os.pathsep)
         if "policy" not in overrides:
             config["policy"] = Policy.from_env(dict(env))
         config.update(overrides)

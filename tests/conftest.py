@@ -116,3 +116,15 @@ def dry(tmp_path):
     toolkit = Toolkit(api_key=None, base_url=PRODUCTION, policy=Policy(), file_roots=[tmp_path])
     yield toolkit
     toolkit.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path_factory):
+    """Each test starts with none of the operator's switches set and a state directory of its own,
+    so a developer's shell cannot change what the tests see and nothing is written to their home."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("MG_TOOLS_", "MAILGUN_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MG_TOOLS_STATE_DIR", str(tmp_path_factory.mktemp("state")))

@@ -1,6 +1,8 @@
+import dataclasses
+
 import pytest
 
-from mg_tools import Access, Operation, Policy
+from mg_tools import Access, ConfigurationError, Operation, Policy
 from mg_tools.types import Params
 
 
@@ -71,3 +73,67 @@ def test_from_env_reads_variables_and_flags_win():
     assert policy.grants == ("*:read",) and policy.allow_secrets
     assert Policy.from_env(env, read_only=True).read_only
     assert Policy.from_env(env, grants="send_message").grants == ("send_message",)
+
+
+def test_patterns_are_case_insensitive_and_name_globs_match_tools():
+    policy = Policy.build(deny="DELETE_*,*:SEND")
+    assert not policy.exposes(DELETE) and not policy.exposes(SEND)
+    assert policy.exposes(LIST)
+    assert "denied by the rule 'delete_*'" in policy.decide(DELETE).reason
+
+
+def test_a_name_glob_never_grants_a_sensitive_write():
+    assert not Policy.build(grants="create_*").exposes(KEY_CREATE)
+    assert Policy.build(grants="create_key").exposes(KEY_CREATE)
+
+
+def test_tools_take_globs_and_toolsets_areas():
+    policy = Policy.build(tools="list_*")
+    assert policy.exposes(LIST) and policy.exposes(KEY_LIST) and not policy.exposes(SEND)
+
+
+OPS = (SEND, LIST, DELETE, KEY_CREATE, KEY_LIST)
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    ({"deny": "delete_*,dlete_*"}, "deny pattern 'dlete_*'"),
+    ({"deny": "*:remove"}, "'remove' is not an access"),
+    ({"grants": "supressions:read"}, "'supressions' is not an area"),
+    ({"grants": "messages:delete"}, "no operation has that area and access"),
+    ({"confirm": "send_mesage"}, "confirm pattern 'send_mesage'"),
+    ({"exclude_tools": "delete_bounces"}, "deny pattern 'delete_bounces'"),
+    ({"tools": "sendmessage"}, "tools pattern 'sendmessage'"),
+    ({"tools": "messages:send"}, "--tools takes tool names"),
+    ({"toolsets": "suppression"}, "toolset 'suppression' is not an area"),
+])
+def test_patterns_matching_nothing_are_refused_in_one_line(kwargs, named):
+    policy = Policy.build(**kwargs)
+    with pytest.raises(ConfigurationError) as info:
+        policy.check(OPS)
+    assert named in info.value.message and "\n" not in info.value.message
+
+
+def test_patterns_that_match_pass_the_check():
+    Policy.build(grants="*:read,keys:write,send_message", deny="delete_*,*:DELETE", confirm="*:send",
+                 tools="list_*", toolsets="suppressions").check(OPS)
+
+
+def test_a_copy_switched_to_read_only_does_not_reuse_decisions():
+    policy = Policy()
+    assert policy.exposes(DELETE)
+    assert not dataclasses.replace(policy, read_only=True).exposes(DELETE)
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
+def test_read_only_from_the_environment_wins_over_everything(monkeypatch, value):
+    monkeypatch.setenv("MG_TOOLS_READ_ONLY", value)
+    assert Policy().read_only and Policy(read_only=False).read_only
+    assert Policy.from_env(read_only=False).read_only
+    assert Policy.build(grants="*:*").read_only
+    assert not Policy.from_env({"MG_TOOLS_GRANTS": "*:*"}, read_only=False).exposes(DELETE)
+
+
+def test_switch_values_that_are_not_switches_are_refused(monkeypatch):
+    monkeypatch.setenv("MG_TOOLS_READ_ONLY", "ture")
+    with pytest.raises(ConfigurationError, match="MG_TOOLS_READ_ONLY='ture' is not a switch value"):
+        Policy()

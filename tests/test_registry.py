@@ -92,3 +92,26 @@ def test_area_defaults_to_plugin_and_can_be_explicit():
 def test_no_operations_at_all_is_a_clear_error():
     with pytest.raises(RegistryError, match="no operations registered"):
         Registry.from_plugins(make_plugin_manager(entry_points=False))
+
+
+@pytest.mark.parametrize("thing", [object(), "get_thing", None, 42])
+def test_registering_something_that_is_not_an_operation_names_the_problem(thing):
+    with pytest.raises(RegistryError, match="register\\(\\) takes an Operation"):
+        Registry().add(thing)
+
+
+def test_blocking_a_plugin_that_is_not_installed_is_refused():
+    from mg_tools import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="cannot block 'domian': no installed plugin has that name"):
+        make_plugin_manager(blocked=["domian"])
+
+
+def test_blocked_plugins_come_from_the_environment(monkeypatch):
+    from mg_tools import Toolkit
+
+    monkeypatch.setenv("MG_TOOLS_BLOCK_PLUGINS", "events, logs")
+    for toolkit in (Toolkit(), Toolkit.from_env()):
+        names = {op.name for op in toolkit.operations()}
+        assert "list_events" not in names and "list_logs" not in names and "send_message" in names
+    assert "list_events" in {op.name for op in Toolkit(blocked_plugins=()).operations()}

@@ -1,0 +1,346 @@
+"""Every switch through every entry point: the Python API (``Toolkit.from_env()`` and ``Toolkit()``),
+the CLI, and ``mg-tools serve`` over stdio and over HTTP (real subprocesses driven by the MCP client).
+
+Each row sets one variable and states what it must change; each entry point is observed the same
+way (the tools it lists, and what some calls answer). A control test shows every row's check fails
+without its variable, so no row can pass by accident.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import anyio
+import httpx
+import pytest
+
+from mg_tools import MgToolsError, Toolkit
+from mg_tools.cli import main
+from mg_tools.sandbox.server import BackgroundSandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "key-" + "0123456789abcdef" * 2
+DOMAIN = {"name": "mg.example.com"}
+SEND = {"domain": "mg.example.com", "sender": "me@mg.example.com", "to": ["bob@example.com"], "subject": "Hi",
+        "text": "Hello"}
+
+
+@dataclass
+class Outcome:
+    """What one entry point showed: the tools listed, each call's (ok, text), or why it did not start."""
+
+    names: set[str] = field(default_factory=set)
+    calls: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    start_error: str = ""
+    stderr: str = ""
+
+
+@dataclass
+class Row:
+    variable: str
+    value: str
+    calls: dict[str, tuple[str, dict[str, Any]]]
+    expect: Callable[[Outcome, Path], None]
+    sandbox: bool = True
+    entries: tuple[str, ...] = ("python", "python-direct", "cli", "stdio", "http")
+
+
+def hidden(*names: str, refused: str) -> Callable[[Outcome, Path], None]:
+    def check(out: Outcome, _: Path) -> None:
+        assert not out.start_error, out.start_error
+        assert "get_domain" in out.names or "get_domain" in names, "the listing is empty"
+        assert not set(names) & out.names, f"{set(names) & out.names} still listed"
+        ok, text = out.calls[refused]
+        assert not ok, f"{refused} ran: {text}"
+    return check
+
+
+def needs_confirmation(out: Outcome, state: Path) -> None:
+    ok, text = out.calls["delete"]
+    assert not ok and "needs confirmation" in text and "confirm_token" in text, text
+    assert (state / "confirm.key").exists()
+
+
+def shows_secrets(out: Outcome, _: Path) -> None:
+    ok, text = out.calls["template"]
+    assert ok and KEY in text, text
+
+
+def reads_files(out: Outcome, _: Path) -> None:
+    ok, text = out.calls["attach"]
+    assert ok, text
+
+
+def refuses_to_start(out: Outcome, _: Path) -> None:
+    assert "deny pattern 'dlete_*' matches nothing" in out.start_error, out
+
+
+def uses_base_url(out: Outcome, _: Path) -> None:
+    ok, text = out.calls["get"]
+    assert ok and "mg.example.com" in text and "local sandbox" not in text, text
+
+
+def logs_at_info(out: Outcome, _: Path) -> None:
+    lines = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
+    assert any(e.get("event") == "call" and e.get("operation") == "get_domain" for e in lines), out.stderr
+
+
+FILES = "files-elsewhere"
+ROWS = {
+    "read_only": Row("MG_TOOLS_READ_ONLY", "1", {"delete": ("delete_domain", DOMAIN), "send": ("send_message", SEND)},
+                     hidden("delete_domain", "send_message", "create_domain", refused="delete")),
+    "grants": Row("MG_TOOLS_GRANTS", "*:read", {"delete": ("delete_domain", DOMAIN)},
+                  hidden("delete_domain", "send_message", refused="delete")),
+    "deny_glob": Row("MG_TOOLS_DENY", "DELETE_*", {"delete": ("delete_domain", DOMAIN)},
+                     hidden("delete_domain", "delete_bounce", refused="delete")),
+    "block_plugins": Row("MG_TOOLS_BLOCK_PLUGINS", "events,domains", {"get": ("get_domain", DOMAIN)},
+                         hidden("get_domain", "list_events", refused="get")),
+    "confirm": Row("MG_TOOLS_CONFIRM", "domains:delete", {"delete": ("delete_domain", DOMAIN)}, needs_confirmation),
+    "allow_secrets": Row("MG_TOOLS_ALLOW_SECRETS", "1",
+                         {"template": ("create_template", {"domain": "mg.example.com", "name": "t", "description": KEY})},
+                         shows_secrets),
+    "files_dir": Row("MG_TOOLS_FILES_DIR", FILES,
+                     {"attach": ("send_message", {**SEND, "attachments": [{"path": f"{FILES}/report.txt"}]})},
+                     reads_files),
+    "bad_pattern": Row("MG_TOOLS_DENY", "delete_*,dlete_*", {}, refuses_to_start),
+    "base_url": Row("MAILGUN_API_BASE_URL", "SANDBOX_URL", {"get": ("get_domain", DOMAIN)}, uses_base_url,
+                    sandbox=False),
+    "log_level": Row("MG_TOOLS_LOG_LEVEL", "info", {"get": ("get_domain", DOMAIN)}, logs_at_info,
+                     entries=("stdio", "http")),
+}
+
+
+@pytest.fixture(scope="module")
+def standalone():
+    with BackgroundSandbox() as sandbox:
+        yield sandbox
+
+
+def _env_for(row: Row, tmp_path: Path, standalone: BackgroundSandbox) -> dict[str, str]:
+    (tmp_path / "state").mkdir(exist_ok=True)
+    env = {"MG_TOOLS_STATE_DIR": str(tmp_path / "state")}
+    value = row.value
+    if row.variable == "MG_TOOLS_FILES_DIR":
+        _files(tmp_path).mkdir(exist_ok=True)
+        (_files(tmp_path) / "report.txt").write_text("numbers")
+        value = str(_files(tmp_path))
+    if row.variable == "MAILGUN_API_BASE_URL":
+        value = standalone.url
+        env["MAILGUN_API_KEY"] = standalone.api_key
+    env[row.variable] = value
+    return env
+
+
+def _files(cwd: Path) -> Path:
+    """Where the files row keeps its attachment: beside the working directory, not inside it."""
+    return cwd.parent / f"{cwd.name}-{FILES}"
+
+
+def _calls_with_paths(row: Row, cwd: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    text = json.dumps(row.calls).replace(f'"{FILES}/', f'"{_files(cwd)}/')
+    return {k: (v[0], v[1]) for k, v in json.loads(text).items()}
+
+
+# -- the entry points ----------------------------------------------------------------------------------
+
+def _python(row: Row, env: dict[str, str], cwd: Path, direct: bool) -> Outcome:
+    out = Outcome()
+    with mock.patch.dict(os.environ, env), contextlib.chdir(cwd):
+        try:
+            if direct:
+                base = {"sandbox": True} if row.sandbox else {"api_key": env["MAILGUN_API_KEY"],
+                                                              "base_url": env["MAILGUN_API_BASE_URL"]}
+                toolkit = Toolkit(**base)
+            else:
+                toolkit = Toolkit.from_env(**({"sandbox": True} if row.sandbox else {}))
+        except MgToolsError as exc:
+            return Outcome(start_error=exc.message)
+        with toolkit:
+            out.names = {op.name for op in toolkit.operations()}
+            for label, (name, args) in _calls_with_paths(row, cwd).items():
+                try:
+                    out.calls[label] = (True, json.dumps(toolkit.run(toolkit.execute(name, args)).to_dict()))
+                except MgToolsError as exc:
+                    token = getattr(exc, "token", "")
+                    out.calls[label] = (False, exc.message + (f" confirm_token: {token}" if token else ""))
+    return out
+
+
+def _cli(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
+    def run(*argv: str) -> tuple[int, str, str]:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with mock.patch.dict(os.environ, env), contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), \
+                contextlib.redirect_stderr(stderr):
+            code = main(list(argv))
+        return code, stdout.getvalue(), stderr.getvalue()
+
+    code, listed, err = run("tools", "--json")
+    if code:
+        return Outcome(start_error=err)
+    out = Outcome(names={t["name"] for t in json.loads(listed)})
+    target = ("--sandbox", "--sandbox-state", ":memory:") if row.sandbox else ()
+    for label, (name, args) in _calls_with_paths(row, cwd).items():
+        code, stdout, stderr = run("call", name, *target, "--args", json.dumps(args))
+        out.calls[label] = (code == 0, stdout if code == 0 else stderr)
+    return out
+
+
+def _child_env(env: dict[str, str]) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MG_TOOLS_", "MAILGUN_"))}
+    return {**base, **env}
+
+
+async def _mcp_session(client_factory: Any, row: Row, cwd: Path) -> Outcome:
+    from mcp import Client
+
+    out = Outcome()
+    async with Client(client_factory) as client:
+        out.names = {t.name for t in (await client.list_tools()).tools}
+        for label, (name, args) in _calls_with_paths(row, cwd).items():
+            try:
+                result = await client.call_tool(name, args)
+            except Exception as exc:  # noqa: BLE001 - a protocol error is an answer too
+                out.calls[label] = (False, str(exc))
+            else:
+                out.calls[label] = (not result.is_error, result.content[0].text if result.content else "")
+    return out
+
+
+def _serve_args(row: Row) -> list[str]:
+    return [sys.executable, "-m", "mg_tools", "serve", *(["--sandbox"] if row.sandbox else [])]
+
+
+async def _stdio(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    argv = _serve_args(row)
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=_child_env(env), cwd=str(cwd))
+    with open(cwd / "stdio.err", "w+") as errlog:
+        try:
+            out = await _mcp_session(stdio_client(params, errlog=errlog), row, cwd)
+        except Exception:  # noqa: BLE001 - the server refused to start
+            out = None
+        errlog.flush()
+        errlog.seek(0)
+        stderr = errlog.read()
+    if out is None:
+        return Outcome(start_error=stderr, stderr=stderr)
+    out.stderr = stderr
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _http(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
+    port = _free_port()
+    errpath = cwd / "http.err"
+    with open(errpath, "w") as errfile:
+        proc = subprocess.Popen([*_serve_args(row), "--transport", "http", "--port", str(port)], cwd=cwd,
+                                env=_child_env(env), stdout=subprocess.DEVNULL, stderr=errfile)
+    try:
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient() as http:
+            while True:
+                if proc.poll() is not None:
+                    return Outcome(start_error=errpath.read_text())
+                try:
+                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the HTTP server did not start"
+                await anyio.sleep(0.05)
+        out = await _mcp_session(f"http://127.0.0.1:{port}/mcp", row, cwd)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    out.stderr = errpath.read_text()
+    return out
+
+
+def observe(entry: str, row: Row, tmp_path: Path, standalone: BackgroundSandbox) -> Outcome:
+    cwd = tmp_path / entry
+    cwd.mkdir()
+    env = _env_for(row, cwd, standalone)
+    if entry.startswith("python"):
+        return _python(row, env, cwd, direct=entry == "python-direct")
+    if entry == "cli":
+        return _cli(row, env, cwd)
+    return anyio.run(_stdio if entry == "stdio" else _http, row, env, cwd)
+
+
+# -- the table ------------------------------------------------------------------------------------------
+
+CASES = [(row_name, entry) for row_name, row in ROWS.items() for entry in row.entries]
+
+
+@pytest.mark.parametrize("row_name, entry", CASES, ids=[f"{r}-{e}" for r, e in CASES])
+def test_switch_through_entry_point(row_name, entry, tmp_path, standalone):
+    row = ROWS[row_name]
+    row.expect(observe(entry, row, tmp_path, standalone), tmp_path / entry / "state")
+
+
+@pytest.mark.parametrize("row_name", [r for r, row in ROWS.items() if "python" in row.entries])
+def test_without_the_switch_the_check_fails(row_name, tmp_path, standalone):
+    row = ROWS[row_name]
+    control = Row(row.variable, row.value, row.calls, row.expect, sandbox=True)
+    cwd = tmp_path / "python"
+    cwd.mkdir()
+    env = {k: v for k, v in _env_for(row, cwd, standalone).items() if k == "MG_TOOLS_STATE_DIR"}
+    with pytest.raises(AssertionError):
+        row.expect(_python(control, env, cwd, direct=False), cwd / "state")
+
+
+def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
+    port = _free_port()
+    env = _child_env({"MG_TOOLS_HTTP_TOKEN": "tok-" + "x" * 20, "MG_TOOLS_HTTP_ALLOWED_HOSTS": "mail.proxy.test",
+                      "MG_TOOLS_STATE_DIR": str(tmp_path)})
+    proc = subprocess.Popen([sys.executable, "-m", "mg_tools", "serve", "--sandbox", "--transport", "http",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/healthz")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        headers = {"Accept": "application/json, text/event-stream",
+                   "Mcp-Protocol-Version": "2025-11-25"}
+        assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
+        authed = {**headers, "Authorization": "Bearer tok-" + "x" * 20}
+        assert httpx.post(f"{url}/mcp", json=body, headers=authed).status_code == 200
+        proxied = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "mail.proxy.test"})
+        elsewhere = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "other.test"})
+        assert proxied.status_code == 200 and elsewhere.status_code == 421
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_attachments_are_b64_or_allowed_paths_only(tmp_path):
+    # The files row relies on the path being outside the working directory; content always works.
+    with mock.patch.dict(os.environ, {}), contextlib.chdir(tmp_path), Toolkit(sandbox=True) as mg:
+        data = base64.b64encode(b"x").decode()
+        mg.call("send_message", **SEND, attachments=[{"content": data, "filename": "x.txt"}])
