@@ -9,14 +9,17 @@ and `mg-tools tools` never pay for it.
 
 Every call goes through :meth:`Toolkit.execute` (validation, policy, confirmation, the request, the
 result budget). Errors a model can act on (invalid arguments, policy, Mailgun's answers, transport,
-configuration) come back as error results carrying the error's own message and ``to_dict()``; a tool
-that is unknown or not exposed is a protocol error (``INVALID_PARAMS``), the same for both, so hidden
-tools cannot be probed; anything unexpected is logged on stderr and masked.
+configuration) come back as error results whose text is the error's ``to_dict()`` as JSON, and which
+carry no structured content: clients check structured content against the tool's output schema, which
+describes successes only. A registered operation the policy hides gets the policy's reason, as an error
+result; a name that is no tool at all is a protocol error (``INVALID_PARAMS``) suggesting exposed tools
+only; anything unexpected is logged on stderr and masked.
 
-HTTP serves MCP at ``/mcp`` (stateless, JSON responses) and ``/healthz``. It binds to loopback by
-default, refuses other addresses unless ``MG_TOOLS_HTTP_TOKEN`` is set, and whenever it is set asks
-every request except ``/healthz`` for ``Authorization: Bearer <token>``. Host and Origin are checked
-by the SDK's DNS-rebinding protection, and request bodies are capped at 4 MiB (413).
+HTTP serves MCP at ``/mcp`` (stateless, JSON responses: POST only, other methods get 405) and
+``/healthz``. It binds to loopback by default, refuses other addresses unless ``MG_TOOLS_HTTP_TOKEN`` is
+set, and whenever it is set asks every request except ``/healthz`` for ``Authorization: Bearer <token>``.
+Host and Origin are checked by the SDK's DNS-rebinding protection, and request bodies are capped at
+4 MiB (413).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
 from mg_tools import __version__, log
-from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, UnknownOperation
+from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, PolicyDenied, UnknownOperation
 from mg_tools.executor import Executor, Result
 from mg_tools.operation import Access, Operation
 from mg_tools.schema import input_schema
@@ -58,6 +61,8 @@ TOKEN_ENV = "MG_TOOLS_HTTP_TOKEN"
 ALLOWED_HOSTS_ENV = "MG_TOOLS_HTTP_ALLOWED_HOSTS"
 MAX_BODY = 4 * 1024 * 1024
 INTERNAL_ERROR = "internal error; see the server log"
+CONFIRM_HINT = ("Ask the user to approve this exact call before repeating it with this confirm_token; never confirm "
+                "on their behalf.")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 CONFIRM_PROPERTY: dict[str, Any] = {
@@ -175,6 +180,16 @@ class McpTools:
     def needs_confirmation(self, op: Operation) -> bool:
         return self.toolkit.policy.decide(op).confirm
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many operations are exposed, and through how many tools (``read_result`` included)."""
+        return {"operations": len(self.exposed), "tools": len(self.tools)}
+
+    def summary(self) -> str:
+        """The counts in words, for the start-up line: ``81 operations as 82 tools (mode all)``."""
+        how = "as" if self.mode == "all" else "through"
+        return f"{len(self.exposed)} operations {how} {len(self.tools)} tools (mode {self.mode})"
+
     # -- tool definitions ---------------------------------------------------------------------------
 
     def _operation_tools(self) -> list[_Tool]:
@@ -246,12 +261,12 @@ class McpTools:
         return run
 
     async def _call_operation(self, args: CallOperation) -> types.CallToolResult:
-        op = self._exposed(args.name)
+        op = self._exposed(args.name, calling=True)
         confirm = args.confirm_token if self.needs_confirmation(op) else None
         return self._result(await self.toolkit.execute(op.name, args.arguments, confirm_token=confirm))
 
     async def _describe(self, args: DescribeOperation) -> types.CallToolResult:
-        op = self._exposed(args.name)
+        op = self._exposed(args.name, calling=False)
         confirm = self.needs_confirmation(op)
         data: dict[str, Any] = {"name": op.name, "access": str(op.access), "area": op.area,
                                 "description": op.description}
@@ -283,12 +298,24 @@ class McpTools:
             content=[types.TextContent(text=chunk["chunk"] + "\n" + note)], structured_content=chunk
         )
 
-    def _exposed(self, name: str) -> Operation:
+    def _exposed(self, name: str, *, calling: bool) -> Operation:
+        """The exposed operation ``name``; else why not: the policy's reason, or "unknown" with the
+        exposed operations it resembles."""
         op = self.exposed.get(name)
-        if op is None:
-            close = difflib.get_close_matches(name, self.exposed, n=3, cutoff=0.6)
-            raise UnknownOperation(name, suggestions=tuple(close))
-        return op
+        if op is not None:
+            return op
+        hidden = self._hidden(name, calling=calling)
+        if hidden is not None:
+            raise hidden
+        raise UnknownOperation(name, suggestions=tuple(_close(name, self.exposed)))
+
+    def _hidden(self, name: str, *, calling: bool) -> PolicyDenied | None:
+        """For a registered operation the policy does not expose, the refusal carrying the policy's reason."""
+        registry = self.toolkit.registry
+        if name in self.exposed or name not in registry:
+            return None
+        reason = self.toolkit.policy.decide(registry.get(name)).reason
+        return PolicyDenied(f"{reason}; nothing was sent" if calling else reason)
 
     @staticmethod
     def _result(result: Result) -> types.CallToolResult:
@@ -302,30 +329,49 @@ class McpTools:
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         entry = self.tools.get(params.name)
         if entry is None:
-            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
+            hidden = self._hidden(params.name, calling=True)
+            if hidden is not None:
+                return self._error(hidden)
+            raise MCPError(types.INVALID_PARAMS, self._unknown_tool(params.name))
         try:
             return await entry.run(dict(params.arguments or {}))
         except MgToolsError as exc:
             return self._error(exc)
         except Exception as exc:
             self._log.error("tool_failed", tool=params.name, error=repr(exc), traceback=traceback.format_exc())
-            return types.CallToolResult(content=[types.TextContent(text=INTERNAL_ERROR)], is_error=True)
+            return _error_result({"error": "internal_error", "message": INTERNAL_ERROR})
+
+    def _unknown_tool(self, name: str) -> str:
+        """The message of the protocol error for a name that is no tool here."""
+        text = f"Unknown tool: {name}."
+        if name in self.exposed:  # an operation, in discover mode
+            return text + f" Run operations with call_operation(name={name!r}, arguments={{...}})."
+        close = _close(name, self.tools)
+        return text + (f" Did you mean: {', '.join(close)}?" if close else "")
 
     def _error(self, exc: MgToolsError) -> types.CallToolResult:
-        text = log.redact_text(exc.message)
-        if isinstance(exc, UnknownOperation) and self.mode == "discover":
-            text += " Find operations with search_operations."
-        if isinstance(exc, ConfirmationRequired):
-            text += (f"\nconfirm_token: {exc.token}\nAsk the user to approve this exact call before repeating it "
-                     "with this confirm_token; never confirm on their behalf.")
+        """An error result: the error's ``to_dict()`` as JSON text, and no structured content (an output
+        schema describes the successes of a tool; clients check structured content against it)."""
         detail = log.redact(exc.to_dict())
+        if isinstance(exc, UnknownOperation) and self.mode == "discover":
+            detail["message"] += " Find operations with search_operations."
         if isinstance(exc, ConfirmationRequired):
             detail["confirm_token"] = exc.token
-        return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=detail, is_error=True)
+            detail["hint"] = CONFIRM_HINT
+        return _error_result(detail)
 
     def input_schema_of(self, name: str) -> dict[str, Any] | None:
         entry = self.tools.get(name)
         return entry.tool.input_schema if entry else None
+
+
+def _close(name: str, names: Iterable[str]) -> list[str]:
+    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)
+
+
+def _error_result(detail: dict[str, Any]) -> types.CallToolResult:
+    text = json.dumps(detail, ensure_ascii=False, default=str)
+    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
 
 
 def _snake(name: str) -> str:
@@ -446,9 +492,39 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+class PostOnly:
+    """Answers every method but POST at the MCP endpoint with 405 (``Allow: POST``).
+
+    The server is stateless: it keeps no stream to push messages on (GET) and no session to end
+    (DELETE). The spec lets a server refuse both with 405, which clients take as "not offered"; the
+    SDK would otherwise hold a GET open as an event stream that never carries anything.
+    """
+
+    def __init__(self, app: ASGIApp, path: str = "/mcp") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.path and scope["method"] != "POST":
+            from starlette.responses import JSONResponse
+
+            message = (f"Method Not Allowed: {scope['method']} {self.path}. This server is stateless: it offers no "
+                       "event stream and no session to end; send each JSON-RPC message as a POST")
+            response = JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": types.INVALID_REQUEST,
+                                                                              "message": message}},
+                                    status_code=405, headers={"Allow": "POST"})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def http_app(toolkit: Toolkit, *, mode: str = "all", host: str = "127.0.0.1", token: str | None = None,
              extra_hosts: Iterable[str] = ()) -> ASGIApp:
     """The ASGI app of the HTTP transport: MCP at ``/mcp``, ``/healthz``, the checks above."""
+    return _http_app(McpTools(toolkit, mode), host=host, token=token, extra_hosts=extra_hosts)
+
+
+def _http_app(tools: McpTools, *, host: str, token: str | None, extra_hosts: Iterable[str]) -> ASGIApp:
     from mcp.server.transport_security import TransportSecuritySettings
     from starlette.requests import Request
     from starlette.responses import JSONResponse
@@ -459,7 +535,6 @@ def http_app(toolkit: Toolkit, *, mode: str = "all", host: str = "127.0.0.1", to
             f"refusing to serve HTTP on {host} without a token: set {TOKEN_ENV} (clients then send it as a "
             "bearer token), or bind to 127.0.0.1"
         )
-    tools = McpTools(toolkit, mode)
     server = _server(tools)
     extra = [h.strip() for h in extra_hosts if h.strip()]
     hosts = allowed_hosts(host, [h for h in extra if h != "*"])
@@ -469,10 +544,10 @@ def http_app(toolkit: Toolkit, *, mode: str = "all", host: str = "127.0.0.1", to
                                          allowed_origins=origins)
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "mode": mode, "tools": len(tools.tools),
-                             "sandbox": toolkit.executor.sandbox})
+        return JSONResponse({"status": "ok", "mode": tools.mode, **tools.counts,
+                             "sandbox": tools.toolkit.executor.sandbox})
 
-    app = server.streamable_http_app(
+    app: ASGIApp = server.streamable_http_app(
         stateless_http=True,
         json_response=True,
         transport_security=security,
@@ -480,6 +555,7 @@ def http_app(toolkit: Toolkit, *, mode: str = "all", host: str = "127.0.0.1", to
         max_request_body_size=MAX_BODY,
         custom_starlette_routes=[Route("/healthz", healthz, methods=["GET"])],
     )
+    app = PostOnly(app)
     if token:
         log.add_secret(token)
         return BearerAuth(app, token)
@@ -507,21 +583,20 @@ def serve(toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", p
     """Serve ``toolkit`` over MCP until interrupted: ``stdio`` or ``http`` (streamable HTTP)."""
     if transport not in ("stdio", "http"):
         raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
-    count = len(toolkit.operations())
-    what = f"{count} operations" + (" as tools" if mode == "all" else " through discover meta-tools")
+    tools = McpTools(toolkit, mode)
     if toolkit.executor.sandbox:
         _notice("sandbox mode: requests go to the embedded local sandbox, no real mail is sent")
     if transport == "stdio":
         import anyio
         from mcp.server.stdio import stdio_server
 
-        server = build_server(toolkit, mode)
+        server = _server(tools)
 
         async def run() -> None:
             async with stdio_server() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
 
-        _notice(f"serving {what} over stdio")
+        _notice(f"serving {tools.summary()} over stdio")
         anyio.run(run)
         return
 
@@ -529,9 +604,9 @@ def serve(toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", p
 
     token = os.environ.get(TOKEN_ENV, "").strip() or None
     extra = (os.environ.get(ALLOWED_HOSTS_ENV) or "").split(",")
-    app = http_app(toolkit, mode=mode, host=host, token=token, extra_hosts=extra)
+    app = _http_app(tools, host=host, token=token, extra_hosts=extra)
     shown = f"[{host}]" if ":" in host else host
-    _notice(f"serving {what} at http://{shown}:{port}/mcp (health: /healthz); "
+    _notice(f"serving {tools.summary()} at http://{shown}:{port}/mcp (health: /healthz); "
             + ("bearer token required" if token else "no token: loopback only"))
     config = uvicorn.Config(app, host=host, port=port, log_config=UVICORN_LOG_CONFIG, access_log=False,
                             server_header=False, lifespan="on")

@@ -40,6 +40,15 @@ def payload(result: Any) -> dict[str, Any]:
     return json.loads(result.content[0].text)
 
 
+def error_of(result: Any) -> dict[str, Any]:
+    """The error an error result carries: ``to_dict()`` as JSON text, and no structured content (which
+    clients would check against the tool's output schema)."""
+    assert result.is_error, result
+    assert result.structured_content is None, result.structured_content
+    assert len(result.content) == 1
+    return payload(result)
+
+
 @dataclass
 class HttpServer:
     """A running HTTP transport: its base URL, bearer token (or None) and toolkit."""

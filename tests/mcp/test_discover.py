@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from mcp.shared.exceptions import MCPError
-from mcp_support import connect, payload, wire
+from mcp_support import connect, error_of, payload, wire
+from mcp_types import INVALID_PARAMS
 
 from mg_tools import Policy, Toolkit
 from mg_tools.schema import input_schema
@@ -47,10 +48,11 @@ async def test_call_operation_errors_are_results(toolkit):
         missing = await client.call_tool("call_operation", {})
         with pytest.raises(MCPError):
             await client.call_tool("get_domain", {"name": "mg.example.com"})  # not a tool in this mode
-    assert unknown.is_error and "Did you mean: get_domain" in unknown.content[0].text
-    assert "search_operations" in unknown.content[0].text
-    assert invalid.is_error and "nme: unknown field" in invalid.content[0].text
-    assert missing.is_error and "name: required" in missing.content[0].text
+    assert error_of(unknown)["error"] == "unknown_operation"
+    assert "Did you mean: get_domain" in error_of(unknown)["message"]
+    assert "search_operations" in error_of(unknown)["message"]
+    assert {"field": "nme", "problem": "unknown field"} in error_of(invalid)["fields"]
+    assert "name: required" in error_of(missing)["message"]
 
 
 async def test_nothing_matched_lists_the_areas(toolkit):
@@ -69,9 +71,11 @@ async def test_discover_keeps_the_policy(tmp_path, protocol):
         called = await client.call_tool("call_operation", {"name": "delete_domain",
                                                            "arguments": {"name": "mg.example.com"}})
     assert all(o["access"] == "read" for o in found.structured_content["operations"])
-    # Hidden operations are unknown, exactly like operations that do not exist.
-    assert described.is_error and described.structured_content["error"] == "unknown_operation"
-    assert called.is_error and "unknown operation 'delete_domain'" in called.content[0].text
+    # A hidden operation is explained by the policy's reason, not passed off as unknown.
+    assert error_of(described) == {"error": "policy_denied",
+                                   "message": "read-only mode: delete_domain is a delete operation"}
+    assert error_of(called) == {"error": "policy_denied",
+                                "message": "read-only mode: delete_domain is a delete operation; nothing was sent"}
     assert tools["call_operation"]["annotations"]["readOnlyHint"] is True
     await toolkit.aclose()
 
@@ -84,10 +88,39 @@ async def test_discover_confirmation(tmp_path):
         tools = {t["name"]: t for t in wire(await client.list_tools())}
         described = await client.call_tool("describe_operation", {"name": "delete_domain"})
         asked = await client.call_tool("call_operation", call)
-        done = await client.call_tool("call_operation",
-                                      {**call, "confirm_token": asked.structured_content["confirm_token"]})
+        done = await client.call_tool("call_operation", {**call, "confirm_token": error_of(asked)["confirm_token"]})
     assert "confirm_token" in tools["call_operation"]["inputSchema"]["properties"]
     assert described.structured_content["needs_confirmation"] is True
-    assert asked.is_error and asked.structured_content["error"] == "confirmation_required"
+    assert error_of(asked)["error"] == "confirmation_required"
     assert not done.is_error, done.content[0].text
+    await toolkit.aclose()
+
+
+def suggested(message: str) -> set[str]:
+    """The names a "Did you mean: a, b?" message suggests."""
+    _, _, rest = message.partition("Did you mean: ")
+    return {name.strip() for name in rest.split("?")[0].split(",") if name.strip()}
+
+
+async def test_hidden_operations_say_why_and_unknown_ones_suggest_exposed_ones(tmp_path, protocol):
+    toolkit = Toolkit(sandbox=True, policy=Policy.build(read_only=True), file_roots=[tmp_path])
+    exposed = {op.name for op in toolkit.operations()}
+    async with connect(toolkit, mode="discover", protocol=protocol) as client:
+        hidden = await client.call_tool("call_operation", {"name": "send_message", "arguments": {"to": 1}})
+        typo = await client.call_tool("describe_operation", {"name": "send_mesage"})
+        near = await client.call_tool("call_operation", {"name": "get_domian", "arguments": {}})
+        direct = await client.call_tool("delete_domain", {"name": "mg.example.com"})
+        with pytest.raises(MCPError) as info:
+            await client.call_tool("get_domain", {"name": "mg.example.com"})
+    # Not "unknown operation 'send_message'. Did you mean: trace_message?": the policy's reason, before
+    # the arguments are even looked at.
+    assert error_of(hidden) == {"error": "policy_denied",
+                                "message": "read-only mode: send_message is a send operation; nothing was sent"}
+    assert error_of(typo)["error"] == "unknown_operation" and suggested(error_of(typo)["message"]) <= exposed
+    assert "get_domain" in suggested(error_of(near)["message"])
+    assert suggested(error_of(near)["message"]) <= exposed
+    assert "read-only mode: delete_domain is a delete operation" in error_of(direct)["message"]
+    # An exposed operation is no tool of its own in this mode: the protocol error says how to run it.
+    assert info.value.error.code == INVALID_PARAMS
+    assert "call_operation(name='get_domain'" in info.value.error.message
     await toolkit.aclose()

@@ -58,8 +58,40 @@ async def test_discover_over_http_without_token(open_http_server, protocol):
 def test_health_needs_no_token(http_server):
     response = httpx.get(f"{http_server.url}/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "mode": "all", "tools": len(http_server.toolkit.operations()) + 1,
+    operations = len(http_server.toolkit.operations())
+    assert response.json() == {"status": "ok", "mode": "all", "operations": operations, "tools": operations + 1,
                                "sandbox": True}
+
+
+def test_health_counts_operations_and_tools_in_discover_mode(open_http_server):
+    health = httpx.get(f"{open_http_server.url}/healthz").json()
+    assert health["operations"] == len(open_http_server.toolkit.operations()) > 4
+    assert health["tools"] == 4
+
+
+#: Short: a server that holds the request open fails the test at once instead of hanging it.
+QUICK = httpx.Timeout(3.0)
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PUT", "PATCH", "HEAD"])
+@pytest.mark.parametrize("version", [None, "2025-11-25", "2026-07-28"])
+def test_only_post_is_served_at_mcp(open_http_server, method, version):
+    """Stateless: no event stream to open with GET, no session to end with DELETE."""
+    headers = {"Accept": "text/event-stream, application/json"}
+    if version:
+        headers["MCP-Protocol-Version"] = version
+    response = httpx.request(method, open_http_server.mcp, headers=headers, timeout=QUICK)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    if method != "HEAD":
+        error = response.json()["error"]
+        assert error["code"] == -32600 and "POST" in error["message"] and method in error["message"]
+
+
+def test_405_still_needs_the_token(http_server):
+    assert httpx.get(http_server.mcp, timeout=QUICK).status_code == 401
+    response = httpx.get(http_server.mcp, headers=http_server.headers(Accept="text/event-stream"), timeout=QUICK)
+    assert response.status_code == 405
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic abc", "bearer {token}",
@@ -160,7 +192,8 @@ def test_serve_command_over_http(tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
+                health = httpx.get(f"{base}/healthz")
+                if health.status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -175,6 +208,9 @@ def test_serve_command_over_http(tmp_path):
     assert out == ""
     assert "no real mail is sent" in err and f"{base}/mcp" in err and "bearer token required" in err
     assert token not in err
+    # The start-up line and /healthz give the same two numbers.
+    counts = health.json()
+    assert f"serving {counts['operations']} operations through {counts['tools']} tools (mode discover)" in err
 
 
 def test_serve_refuses_a_public_address_without_token(monkeypatch, capsys):

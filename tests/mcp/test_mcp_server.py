@@ -9,7 +9,7 @@ import sys
 import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
-from mcp_support import ROOT, connect, payload, wire
+from mcp_support import ROOT, connect, error_of, payload, wire
 from mcp_types import INVALID_PARAMS
 from pydantic import Field
 from structlog.testing import capture_logs
@@ -163,7 +163,7 @@ async def test_trimmed_result_is_read_with_read_result(tmp_path, protocol):
         expired = await client.call_tool("read_result", {"result_id": "000000000000"})
     data = json.loads("".join(chunks))
     assert len(data["items"]) == 4
-    assert expired.is_error and "unknown or expired" in expired.content[0].text
+    assert "unknown or expired" in error_of(expired)["message"]
     await toolkit.aclose()
 
 
@@ -172,27 +172,30 @@ async def test_trimmed_result_is_read_with_read_result(tmp_path, protocol):
 async def test_invalid_arguments_name_the_field(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
         result = await client.call_tool("list_domains", {"limit": 0, "colour": "red"})
-    assert result.is_error
-    text = result.content[0].text
-    assert "limit:" in text and "colour: unknown field" in text
-    assert {f["field"] for f in result.structured_content["fields"]} == {"limit", "colour"}
-    assert result.structured_content["error"] == "invalid_arguments"
+    error = error_of(result)
+    assert "limit:" in error["message"] and "colour: unknown field" in error["message"]
+    assert {f["field"] for f in error["fields"]} == {"limit", "colour"}
+    assert error["error"] == "invalid_arguments"
 
 
 async def test_mailgun_errors_carry_mailguns_message(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
         result = await client.call_tool("get_domain", {"name": "nope.example.com"})
-    assert result.is_error
-    assert "Mailgun 404" in result.content[0].text and "Domain not found" in result.content[0].text
-    assert result.structured_content == {"error": "not_found", "message": result.content[0].text, "status": 404}
+    error = error_of(result)
+    assert error == {"error": "not_found", "message": error["message"], "status": 404}
+    assert "Mailgun 404" in error["message"] and "Domain not found" in error["message"]
 
 
 async def test_unknown_tool_is_a_protocol_error(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
         with pytest.raises(MCPError) as info:
             await client.call_tool("no_such_tool", {})
+        with pytest.raises(MCPError) as near:
+            await client.call_tool("get_domian", {})
     assert info.value.error.code == INVALID_PARAMS
-    assert "no_such_tool" in info.value.error.message
+    assert info.value.error.message == "Unknown tool: no_such_tool."
+    assert near.value.error.code == INVALID_PARAMS
+    assert near.value.error.message.startswith("Unknown tool: get_domian. Did you mean: get_domain")
 
 
 async def test_unexpected_errors_are_masked_and_logged():
@@ -200,9 +203,7 @@ async def test_unexpected_errors_are_masked_and_logged():
     with capture_logs() as logs:
         async with connect(toolkit) as client:
             result = await client.call_tool("boom_test", {})
-    assert result.is_error
-    assert result.content[0].text == INTERNAL_ERROR
-    assert result.structured_content is None
+    assert error_of(result) == {"error": "internal_error", "message": INTERNAL_ERROR}
     failed = [entry for entry in logs if entry["event"] == "tool_failed"]
     assert failed and failed[0]["tool"] == "boom_test" and "kaboom" in failed[0]["traceback"]
 
@@ -211,9 +212,9 @@ async def test_configuration_errors_say_what_to_do(tmp_path):
     toolkit = Toolkit(api_key=None, file_roots=[tmp_path])
     async with connect(toolkit) as client:
         result = await client.call_tool("list_domains", {})
-    assert result.is_error
-    assert "MAILGUN_API_KEY" in result.content[0].text and "--sandbox" in result.content[0].text
-    assert result.structured_content["error"] == "configuration_error"
+    error = error_of(result)
+    assert "MAILGUN_API_KEY" in error["message"] and "--sandbox" in error["message"]
+    assert error["error"] == "configuration_error"
 
 
 async def test_transport_errors_say_whether_the_request_may_have_been_sent(tmp_path):
@@ -224,10 +225,9 @@ async def test_transport_errors_say_whether_the_request_may_have_been_sent(tmp_p
                       retry=RetryPolicy(attempts=1), file_roots=[tmp_path])
     async with connect(toolkit) as client:
         result = await client.call_tool("get_domain", {"name": "mg.example.com"})
-    assert result.is_error
-    assert "could not connect" in result.content[0].text
-    assert result.structured_content == {"error": "transport_error", "message": result.content[0].text,
-                                         "maybe_sent": False}
+    error = error_of(result)
+    assert "could not connect" in error["message"]
+    assert error == {"error": "transport_error", "message": error["message"], "maybe_sent": False}
     await toolkit.aclose()
 
 
@@ -239,9 +239,9 @@ async def test_policy_refusals_inside_composites_are_error_results():
     )
     async with connect(toolkit) as client:
         result = await client.call_tool("via_denied", {})
-    assert result.is_error
-    assert "denied by the rule 'get_domain'" in result.content[0].text
-    assert result.structured_content["error"] == "policy_denied"
+    error = error_of(result)
+    assert "denied by the rule 'get_domain'" in error["message"]
+    assert error["error"] == "policy_denied"
 
 
 # -- exposure -----------------------------------------------------------------------------------------
@@ -251,15 +251,16 @@ async def test_toolsets_and_exclusions_narrow_the_tools(tmp_path, protocol):
     toolkit = Toolkit(sandbox=True, policy=policy, file_roots=[tmp_path])
     async with connect(toolkit, protocol=protocol) as client:
         names = {t["name"] for t in wire(await client.list_tools())}
-        with pytest.raises(MCPError) as info:
-            await client.call_tool("delete_domain", {"name": "mg.example.com"})
-        with pytest.raises(MCPError):
-            await client.call_tool("list_bounces", {"domain": "mg.example.com"})
+        excluded = await client.call_tool("delete_domain", {"name": "mg.example.com"})
+        outside = await client.call_tool("list_bounces", {"domain": "mg.example.com"})
     domains = {op.name for op in toolkit.registry if op.area == "domains"}
     assert names == domains - {"delete_domain"} | {"send_message", "read_result"}
-    assert info.value.error.code == INVALID_PARAMS
-    # A hidden tool and an unknown one are the same error: hidden tools cannot be probed.
-    assert info.value.error.message == "Unknown tool: delete_domain"
+    # A registered tool the policy hides says why, as the CLI does; nothing is sent.
+    assert error_of(excluded) == {
+        "error": "policy_denied",
+        "message": "delete_domain (domains:delete) is denied by the rule 'delete_domain'; nothing was sent"}
+    assert error_of(outside)["message"] == "list_bounces is outside the enabled toolsets and tools; nothing was sent"
+    assert (await toolkit.execute("get_domain", {"name": "mg.example.com"})).data["domain"]["name"]  # still there
     await toolkit.aclose()
 
 
@@ -268,11 +269,14 @@ async def test_read_only_lists_no_write_tool_and_refuses_them(tmp_path, protocol
     toolkit = Toolkit(sandbox=True, policy=policy, file_roots=[tmp_path])
     async with connect(toolkit, protocol=protocol) as client:
         names = [t["name"] for t in wire(await client.list_tools())]
+        refused = await client.call_tool("send_message", {"domain": "mg.example.com"})
         with pytest.raises(MCPError) as info:
-            await client.call_tool("send_message", {"domain": "mg.example.com"})
-    # --read-only wins over --tools: neither named write tool is listed, and calling one fails.
+            await client.call_tool("send_mesage", {})
+    # --read-only wins over --tools: neither named write tool is listed, and calling one says why.
     assert names == ["read_result"]
-    assert info.value.error.code == INVALID_PARAMS
+    assert error_of(refused)["message"] == "read-only mode: send_message is a send operation; nothing was sent"
+    # Suggestions only ever name exposed tools.
+    assert info.value.error.code == INVALID_PARAMS and info.value.error.message == "Unknown tool: send_mesage."
     await toolkit.aclose()
 
 
@@ -292,17 +296,17 @@ async def test_confirmation_round_trip(tmp_path, protocol):
     async with connect(toolkit, protocol=protocol) as client:
         tools = {t["name"]: t for t in wire(await client.list_tools())}
         asked = await client.call_tool("delete_domain", {"name": "old.example.com"})
-        token = asked.structured_content["confirm_token"]
+        token = error_of(asked)["confirm_token"]
         other = await client.call_tool("delete_domain", {"name": "mg.example.com", "confirm_token": token})
         done = await client.call_tool("delete_domain", {"name": "old.example.com", "confirm_token": token})
         extra = await client.call_tool("get_domain", {"name": "mg.example.com", "confirm_token": token})
     assert "confirm_token" in tools["delete_domain"]["inputSchema"]["properties"]
     assert "confirm_token" not in tools["get_domain"]["inputSchema"]["properties"]
-    assert asked.is_error and asked.structured_content["error"] == "confirmation_required"
-    assert token in asked.content[0].text and "Ask the user" in asked.content[0].text
-    assert other.is_error  # a token confirms one exact call only
+    assert error_of(asked)["error"] == "confirmation_required"
+    assert "needs confirmation" in error_of(asked)["message"] and "Ask the user" in error_of(asked)["hint"]
+    assert error_of(other)["error"] == "confirmation_required"  # a token confirms one exact call only
     assert not done.is_error, done.content[0].text
-    assert extra.is_error and "confirm_token: unknown field" in extra.content[0].text
+    assert "confirm_token: unknown field" in error_of(extra)["message"]
     await toolkit.aclose()
 
 
