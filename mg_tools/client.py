@@ -100,7 +100,7 @@ def _explanation(response: httpx.Response) -> str:
     """The explanation in an error body, whichever of Mailgun's shapes it uses; unredacted, uncut."""
     try:
         body: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
         return response.text
     if isinstance(body, dict):
         for key in ("message", "Message", "Reason", "Description", "error"):
@@ -138,16 +138,22 @@ async def _set_location_aside(response: httpx.Response) -> None:
         response.extensions[_LOCATION] = response.headers.pop("location")
 
 
+def _location(response: httpx.Response) -> str:
+    return response.extensions.get(_LOCATION, response.headers.get("location", "")).strip()
+
+
 def _redirect_target(response: httpx.Response) -> str | None:
     """Where a redirect points, resolved against the request's URL, without user info, query or
     fragment (they may carry secrets), redacted and quotable; None when it is no usable http(s) URL."""
-    location = response.extensions.get(_LOCATION, response.headers.get("location", "")).strip()
+    location = _location(response)
+    if not location:
+        return None
     try:
         url = response.request.url.join(location)
         path = url.raw_path.partition(b"?")[0].decode("ascii")
     except (httpx.InvalidURL, ValueError):
         return None
-    if not location or url.scheme not in _DEFAULT_PORTS or not url.host:
+    if url.scheme not in _DEFAULT_PORTS or not url.host:
         return None
     return _quoted(f"{_origin_of(url)}{path}", 300)
 
@@ -321,8 +327,7 @@ class MailgunClient:
         kwargs: dict[str, Any] = {"status": status, "method": req.method, "path": req.path}
         if cls is Redirected:
             kwargs["location"] = _redirect_target(response)
-            target = kwargs["location"] or (
-                "an unusable location" if response.extensions.get(_LOCATION, "").strip() else "no location")
+            target = kwargs["location"] or ("an unusable location" if _location(response) else "no location")
             message = f"{_origin_of(response.request.url)} answered with a redirect to {target}."
         else:
             message = error_message(response)

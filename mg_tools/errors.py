@@ -30,6 +30,7 @@ forge lines or reach a terminal raw, whichever front end shows it.
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 __all__ = [
     "BadRequest",
@@ -200,15 +201,16 @@ class MailgunError(MgToolsError):
 class Redirected(MailgunError):
     """Mailgun, or whatever answers at the configured base URL, redirected the request (3xx).
 
-    Redirects are never followed (the API key would go along) and never retried: the request was
-    not processed. ``location`` is where the answer pointed, without user info, query or fragment.
-    A redirect usually means a wrong base URL or region.
+    Redirects are never followed (a request goes only where the configuration says) and never
+    retried: the request was not processed. ``location`` is where the answer pointed, without user
+    info, query or fragment; None when it named no usable URL. A redirect usually means a wrong base
+    URL or region.
     """
 
     code = "redirected"
     hint = "The request was not processed: check MAILGUN_API_BASE_URL and MAILGUN_API_REGION."
 
-    def __init__(self, message: str, *, status: int, location: str | None = None, **kw) -> None:
+    def __init__(self, message: str, *, status: int, location: str | None = None, **kw: Any) -> None:
         super().__init__(message, status=status, **kw)
         self.location = None if location is None else _one_line(location)
 

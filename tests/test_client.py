@@ -196,8 +196,7 @@ def test_a_redirect_is_an_error_that_is_never_followed_nor_retried(status, metho
     assert len(calls) == 1 and error.status == status and error.code == "redirected"
     assert "https://evil.example/v3/mg.example.com/messages" in error.message
     assert "not processed" in error.message and "MAILGUN_API_BASE_URL" in error.message
-    assert not {"leak-me-please", "api_key", "user:pw", "frag"} & set(error.message.replace("/", " ").split())
-    assert "leak-me-please" not in error.message and "pw@" not in error.message
+    assert not any(part in error.message for part in ("leak-me-please", "api_key", "user", "pw@", "frag"))
     assert error.location == "https://evil.example/v3/mg.example.com/messages"
 
 
@@ -205,6 +204,7 @@ def test_a_redirect_is_an_error_that_is_never_followed_nor_retried(status, metho
     ("/v4/domains?page=2", "to https://api.mailgun.net/v4/domains."),
     ("//other.example:8443/x#y", "to https://other.example:8443/x."),
     ("/x/\u202e", "to https://api.mailgun.net/x/%E2%80%AE."),
+    ("/v3/fake-key-1234/x?fake-key-1234", "to https://api.mailgun.net/v3/***/x."),
     ("http://[::1", "to an unusable location."),
     ("javascript:alert(1)", "to an unusable location."),
     ("", "to no location."),
@@ -245,24 +245,43 @@ def _fragments(secret: str, size: int = 8) -> set[str]:
     return {secret[i:i + size] for i in range(len(secret) - size + 1)}
 
 
+def _answering(bodies: list[str], shape: str, *, api_key: str = CONFIGURED_KEY) -> MailgunClient:
+    """A client whose every request is answered 400 with the last of ``bodies``, as JSON or text."""
+    def handler(request):
+        body = bodies[-1]
+        return httpx.Response(400, json={"message": body}) if shape == "json" else httpx.Response(400, text=body)
+
+    return MailgunClient(api_key=api_key, base_url="https://api.mailgun.net", retry=FAST,
+                         transport=httpx.MockTransport(handler))
+
+
 @pytest.mark.parametrize("key", [CONFIGURED_KEY, SHAPED_KEY])
 @pytest.mark.parametrize("shape", ["text", "json"])
 def test_a_key_straddling_the_length_cap_leaves_no_fragment(key, shape):
-    client = MailgunClient(api_key=CONFIGURED_KEY, base_url="https://api.mailgun.net", retry=FAST,
-                           transport=httpx.MockTransport(lambda r: answer(r)))
+    bodies: list[str] = []
+    client = _answering(bodies, shape)
     for start in range(500 - len(key) + 1, 500):
-        body = "x" * start + key + " tail" * 200
-
-        def answer(request, body=body):
-            return httpx.Response(400, json={"message": body}) if shape == "json" else httpx.Response(400, text=body)
-
+        bodies.append("x" * start + key + " tail" * 200)
         with pytest.raises(BadRequest) as info:
             send(client)
         assert not {f for f in _fragments(key) if f in info.value.message}, start
         assert len(info.value.mailgun_message) <= 500
 
 
-HOSTILE = "first line\nmg-tools: forged line\r\x1b[31mred\x1b]0;title\x07\u202eevil\u200b\x00\u2028\ufeff\ue000\U000e0041"
+@pytest.mark.parametrize("shape", ["text", "json"])
+def test_a_secret_split_where_scanning_stops_leaves_no_fragment(shape):
+    # Each copy of a long secret shrinks to "***", so the piece cut at the scan limit would land
+    # within the quoted 500 characters.
+    secret = "long-secret-" + "5e1f" * 47
+    client = _answering([secret * 100], shape, api_key=secret)
+    with pytest.raises(BadRequest) as info:
+        send(client)
+    assert info.value.mailgun_message.startswith("******")
+    assert not {f for f in _fragments(secret) if f in info.value.message}
+
+
+HOSTILE = ("first line\nmg-tools: forged line\r\x1b[31mred\x1b]0;title\x07\u202eevil\u200b\x00\u2028\ufeff"
+           "\ue000\U000e0041")
 
 
 @pytest.mark.parametrize("shape", ["text", "json"])
@@ -342,3 +361,10 @@ def test_the_key_goes_only_to_the_base_origin_and_https_mailgun_hosts(base, orig
         with pytest.raises(ConfigurationError, match="refusing to send the API key"):
             send(client, req)
         assert calls == []
+
+
+def test_an_error_body_nested_too_deep_to_parse_is_quoted_as_text():
+    body = "[" * 200_000
+    with pytest.raises(BadRequest) as info:
+        send(client_for(lambda r: httpx.Response(400, text=body, headers={"Content-Type": "application/json"})))
+    assert info.value.mailgun_message.startswith("[[[") and len(info.value.mailgun_message) <= 500
