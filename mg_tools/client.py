@@ -6,6 +6,7 @@ import asyncio
 import email.utils
 import math
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,15 +15,33 @@ from urllib.parse import urlsplit
 import httpx
 
 from mg_tools import log
-from mg_tools.errors import ConfigurationError, MailgunError, RateLimited, TransportError, error_for_status
+from mg_tools.errors import (
+    ConfigurationError,
+    MailgunError,
+    RateLimited,
+    Redirected,
+    TransportError,
+    _one_line,
+    error_for_status,
+)
 from mg_tools.regions import REGIONS, base_url_for  # re-exported: they were defined here
 from mg_tools.request import PreparedRequest
 
 __all__ = ["REGIONS", "MailgunClient", "RetryPolicy", "base_url_for"]
 
 USER_AGENT = "mg-tools/0.1"
-# Storage hosts named in events' storage URLs; the API key is sent to no other host.
-TRUSTED_HOST_SUFFIXES = (".mailgun.net",)
+#: Storage URLs in events name hosts of this domain (itself or a subdomain): besides the configured
+#: base URL, the API key goes only to these, over https on the default port.
+TRUSTED_DOMAIN = "mailgun.net"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+#: The most of an upstream explanation an error quotes: counted after redaction and escaping.
+ERROR_TEXT_LIMIT = 500
+#: How much of an error body is scanned for secrets; redacting a huge hostile body can take minutes.
+ERROR_SCAN_LIMIT = 16_384
+#: A secret split by the scan limit is not recognised: this much of the scanned tail is dropped.
+_LONGEST_SECRET = 256
+_LOCATION = "mg_tools.location"
 
 
 @dataclass(frozen=True)
@@ -77,12 +96,12 @@ def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
-def error_message(response: httpx.Response) -> str:
-    """Mailgun's explanation from an error body, whichever of its shapes it uses."""
+def _explanation(response: httpx.Response) -> str:
+    """The explanation in an error body, whichever of Mailgun's shapes it uses; unredacted, uncut."""
     try:
         body: Any = response.json()
-    except ValueError:
-        return response.text.strip()[:500] or response.reason_phrase
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
+        return response.text
     if isinstance(body, dict):
         for key in ("message", "Message", "Reason", "Description", "error"):
             if body.get(key):
@@ -92,7 +111,77 @@ def error_message(response: httpx.Response) -> str:
             return f"invalid {body.get('Field')}: {body.get('Value')}"
     if isinstance(body, str) and body:
         return body
-    return response.text.strip()[:500] or response.reason_phrase
+    return response.text
+
+
+def _quoted(text: str, limit: int = ERROR_TEXT_LIMIT) -> str:
+    """Upstream ``text`` fit to quote in an error: secrets redacted first (so no cut can leave a piece
+    of one behind), then control and invisible characters escaped, then cut to ``limit`` characters."""
+    text = text.strip()
+    redacted = log.redact_text(text[:ERROR_SCAN_LIMIT])
+    if len(text) > ERROR_SCAN_LIMIT:
+        redacted = redacted[:-_LONGEST_SECRET]
+    return _one_line(redacted.strip(), limit)
+
+
+def error_message(response: httpx.Response) -> str:
+    """Mailgun's explanation from an error body (or the status's reason), ready to quote: redacted,
+    one line, at most ``ERROR_TEXT_LIMIT`` characters."""
+    return _quoted(_explanation(response)) or _quoted(response.reason_phrase) or "no explanation given"
+
+
+async def _set_location_aside(response: httpx.Response) -> None:
+    # httpx parses a redirect's Location to prepare the next request even when it will not follow
+    # it, and a malformed one raises an error that reads as a lost answer. The answer did come: the
+    # Location is set aside, unparsed, for the Redirected error to show.
+    if response.is_redirect and "location" in response.headers:
+        response.extensions[_LOCATION] = response.headers.pop("location")
+
+
+def _location(response: httpx.Response) -> str:
+    return response.extensions.get(_LOCATION, response.headers.get("location", "")).strip()
+
+
+def _redirect_target(response: httpx.Response) -> str | None:
+    """Where a redirect points, resolved against the request's URL, without user info, query or
+    fragment (they may carry secrets), redacted and quotable; None when it is no usable http(s) URL."""
+    location = _location(response)
+    if not location:
+        return None
+    try:
+        url = response.request.url.join(location)
+        path = url.raw_path.partition(b"?")[0].decode("ascii")
+    except (httpx.InvalidURL, ValueError):
+        return None
+    if url.scheme not in _DEFAULT_PORTS or not url.host:
+        return None
+    return _quoted(f"{_origin_of(url)}{path}", 300)
+
+
+def _origin_of(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.netloc.decode('ascii')}"
+
+
+def _endpoint(url: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` of ``url``, the scheme's default port filled in; None when it has
+    user info or a port that is not a number."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if "@" in parts.netloc or not parts.hostname:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, _DEFAULT_PORTS.get(scheme) if port is None else port
+
+
+def _is_mailgun_host(host: str) -> bool:
+    """``host`` is ``mailgun.net`` or a subdomain of it: plain labels, none empty, no trailing dot."""
+    if host == TRUSTED_DOMAIN:
+        return True
+    suffix = "." + TRUSTED_DOMAIN
+    return host.endswith(suffix) and all(_LABEL.fullmatch(label) for label in host[: -len(suffix)].split("."))
 
 
 class MailgunClient:
@@ -133,6 +222,7 @@ class MailgunClient:
                 headers=self._headers,
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
                 follow_redirects=False,
+                event_hooks={"response": [_set_location_aside]},
             )
             self._loop = loop
         return self._http
@@ -155,15 +245,21 @@ class MailgunClient:
         return origin + req.path
 
     def _trusted(self, origin: str) -> bool:
-        host = urlsplit(origin).hostname or ""
-        base = urlsplit(self.base_url)
-        if urlsplit(origin).scheme == base.scheme and host == base.hostname:
+        """Whether the API key may go to ``origin``: the base URL's own scheme, host and port, or an
+        https Mailgun host (``mailgun.net`` or a subdomain) on port 443. Any other port of the base
+        host may be another service; a lookalike name (``evilmailgun.net``) is another owner."""
+        target = _endpoint(origin)
+        if target is None:
+            return False
+        if target == _endpoint(self.base_url):
             return True
-        return urlsplit(origin).scheme == "https" and host.endswith(TRUSTED_HOST_SUFFIXES)
+        scheme, host, port = target
+        return scheme == "https" and port == 443 and _is_mailgun_host(host)
 
     async def send(self, req: PreparedRequest, *, idempotent: bool) -> httpx.Response:
-        """Send ``req``; return the successful response or raise a typed error.
+        """Send ``req``; return the 2xx response or raise a typed error for anything else.
 
+        Redirects are not followed: a 3xx raises :class:`Redirected` (the request was not processed).
         Retries connection failures before any byte was sent, 429 (honouring Retry-After) and,
         for idempotent requests only, 5xx, read timeouts and dropped connections.
         """
@@ -205,7 +301,7 @@ class MailgunClient:
                     "mailgun.response", method=req.method, path=req.path, status=response.status_code,
                     attempt=attempt, ms=round((time.monotonic() - started) * 1000, 1),
                 )
-                if response.status_code < 400:
+                if response.is_success:
                     return response
                 error = self._error(req, response, idempotent=idempotent, answer_lost=answer_lost)
                 if isinstance(error, RateLimited):
@@ -226,14 +322,20 @@ class MailgunClient:
     def _error(
         self, req: PreparedRequest, response: httpx.Response, *, idempotent: bool = True, answer_lost: bool = False
     ) -> MailgunError:
-        cls = error_for_status(response.status_code)
-        message = log.redact_text(error_message(response))
-        if response.status_code >= 500 and not idempotent:
+        status = response.status_code
+        cls = error_for_status(status)
+        kwargs: dict[str, Any] = {"status": status, "method": req.method, "path": req.path}
+        if cls is Redirected:
+            kwargs["location"] = _redirect_target(response)
+            target = kwargs["location"] or ("an unusable location" if _location(response) else "no location")
+            message = f"{_origin_of(response.request.url)} answered with a redirect to {target}."
+        else:
+            message = error_message(response)
+        if not idempotent and (status >= 500 or status < 200):
             message += "; the request may still have been processed: check events or logs before repeating it"
-        elif answer_lost and response.status_code != 429:
+        elif answer_lost and status != 429:
             # e.g. a retried DELETE answered 404: the first attempt may have deleted it.
             message += "; an earlier attempt whose answer was lost may already have done it"
-        kwargs: dict[str, Any] = {"status": response.status_code, "method": req.method, "path": req.path}
         if cls is RateLimited:
             kwargs["retry_after"] = _retry_after(response)
         return cls(message, **kwargs)

@@ -8,7 +8,8 @@
     ├── PolicyDenied              the policy refused the call; nothing was sent
     ├── ConfirmationRequired      the policy wants the call repeated with a confirmation token
     ├── TransportError            the request did not get an HTTP answer (carries ``maybe_sent``)
-    └── MailgunError              Mailgun answered with an error status
+    └── MailgunError              Mailgun answered with a status outside 2xx
+        ├── Redirected            3xx: the request was not processed (redirects are never followed)
         ├── BadRequest            400
         ├── Unauthorized          401
         ├── PaymentRequired       402
@@ -20,10 +21,16 @@
         ├── RateLimited           429 (carries ``retry_after``)
         └── ServerError           5xx
 
-Messages say what happened and what to do next; none of them ever contains a secret.
+Messages say what happened and what to do next; none of them ever contains a secret. Every message
+is one line: control and invisible characters (newlines, ANSI escapes, bidi overrides, zero-width
+characters) are escaped when the error is made, so text quoted from Mailgun or from the caller cannot
+forge lines or reach a terminal raw, whichever front end shows it.
 """
 
 from __future__ import annotations
+
+import unicodedata
+from typing import Any
 
 __all__ = [
     "BadRequest",
@@ -40,6 +47,7 @@ __all__ = [
     "PaymentRequired",
     "PolicyDenied",
     "RateLimited",
+    "Redirected",
     "RegistryError",
     "ServerError",
     "TransportError",
@@ -50,11 +58,12 @@ __all__ = [
 
 
 class MgToolsError(Exception):
-    """Base class of every error raised by mg-tools."""
+    """Base class of every error raised by mg-tools; ``message`` is one line of printable text."""
 
     code = "error"
 
     def __init__(self, message: str) -> None:
+        message = _one_line(message)
         super().__init__(message)
         self.message = message
 
@@ -114,11 +123,24 @@ class InvalidArguments(MgToolsError):
         }
 
 
-def _one_line(text: str, limit: int) -> str:
-    """``text`` safe to quote in a one-line message: control and invisible characters escaped
-    (``\\n``, ``\\u202e``), at most ``limit`` characters."""
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+#: Letters and marks that draw nothing (Hangul fillers, the combining grapheme joiner, the blank
+#: braille pattern, variation selectors): invisible, though Unicode does not class them as controls.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0"
+                       + "".join(map(chr, range(0xFE00, 0xFE10))) + "".join(map(chr, range(0xE0100, 0xE01F0))))
+
+
+def _shown_raw(ch: str) -> bool:
+    # Categories C* (Cc controls, Cf format such as bidi overrides and zero-width, Cs, Co, Cn) and
+    # Z* (Zl, Zp and every space but the ASCII one) are escaped: they move, hide or break lines.
+    return ch == " " or (unicodedata.category(ch)[0] not in "CZ" and ch not in _INVISIBLE)
+
+
+def _one_line(text: object, limit: int | None = None) -> str:
+    """``text`` safe to quote in a one-line message: control, invisible and other non-printable
+    characters escaped (``\\n``, ``\\x1b``, ``\\u202e``), at most ``limit`` characters. Escapes are
+    printable, so escaping again changes nothing."""
+    text = "".join(ch if _shown_raw(ch) else ascii(ch)[1:-1] for ch in str(text))
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
 class PolicyDenied(MgToolsError):
@@ -158,7 +180,7 @@ class TransportError(MgToolsError):
 
 
 class MailgunError(MgToolsError):
-    """Mailgun answered with an error status; ``message`` carries Mailgun's own explanation."""
+    """Mailgun answered with a status outside 2xx; ``mailgun_message`` is Mailgun's own explanation."""
 
     code = "mailgun_error"
     hint = ""
@@ -170,10 +192,30 @@ class MailgunError(MgToolsError):
             text += f" {self.hint}"
         super().__init__(text)
         self.status = status
-        self.mailgun_message = message
+        self.mailgun_message = _one_line(message)
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "status": self.status}
+
+
+class Redirected(MailgunError):
+    """Mailgun, or whatever answers at the configured base URL, redirected the request (3xx).
+
+    Redirects are never followed (a request goes only where the configuration says) and never
+    retried: the request was not processed. ``location`` is where the answer pointed, without user
+    info, query or fragment; None when it named no usable URL. A redirect usually means a wrong base
+    URL or region.
+    """
+
+    code = "redirected"
+    hint = "The request was not processed: check MAILGUN_API_BASE_URL and MAILGUN_API_REGION."
+
+    def __init__(self, message: str, *, status: int, location: str | None = None, **kw: Any) -> None:
+        super().__init__(message, status=status, **kw)
+        self.location = None if location is None else _one_line(location)
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "location": self.location}
 
 
 class BadRequest(MailgunError):
@@ -260,7 +302,10 @@ _BY_STATUS: dict[int, type[MailgunError]] = {
 
 
 def error_for_status(status: int) -> type[MailgunError]:
-    """The error class for an HTTP status: one table, with 5xx and other 4xx as fallbacks."""
+    """The error class for an HTTP status outside 2xx: one table, with 3xx, 5xx and other statuses
+    as fallbacks."""
     if status >= 500:
         return ServerError
+    if 300 <= status < 400:
+        return Redirected
     return _BY_STATUS.get(status, MailgunError)

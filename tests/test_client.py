@@ -1,12 +1,13 @@
 import asyncio
 import base64
+import time
 
 import httpx
 import pytest
 
-from mg_tools import ConfigurationError, TransportError
+from mg_tools import ConfigurationError, MailgunError, MgToolsError, TransportError
 from mg_tools.client import MailgunClient, RetryPolicy, base_url_for
-from mg_tools.errors import BadRequest, Conflict, NotFound, RateLimited, ServerError, Unauthorized
+from mg_tools.errors import BadRequest, Conflict, NotFound, RateLimited, Redirected, ServerError, Unauthorized
 from mg_tools.request import PreparedRequest
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
@@ -173,3 +174,197 @@ def test_base_url_choice():
         base_url_for("asia")
     with pytest.raises(ConfigurationError, match="http"):
         base_url_for(None, "ftp://x")
+
+
+# -- answers that are not a success ---------------------------------------------------------------------
+
+LEAKY_LOCATION = "https://user:pw@evil.example/v3/mg.example.com/messages?api_key=leak-me-please#frag"
+
+
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308])
+@pytest.mark.parametrize(("method", "idempotent"), [("POST", False), ("GET", True)])
+def test_a_redirect_is_an_error_that_is_never_followed_nor_retried(status, method, idempotent):
+    calls = []
+
+    def handler(request):
+        calls.append(request.url)
+        return httpx.Response(status, headers={"Location": LEAKY_LOCATION}, text="moved")
+
+    with pytest.raises(Redirected) as info:
+        send(client_for(handler), PreparedRequest(method, "/v3/mg.example.com/messages"), idempotent=idempotent)
+    error = info.value
+    assert len(calls) == 1 and error.status == status and error.code == "redirected"
+    assert "https://evil.example/v3/mg.example.com/messages" in error.message
+    assert "not processed" in error.message and "MAILGUN_API_BASE_URL" in error.message
+    assert not any(part in error.message for part in ("leak-me-please", "api_key", "user", "pw@", "frag"))
+    assert error.location == "https://evil.example/v3/mg.example.com/messages"
+
+
+@pytest.mark.parametrize(("location", "shown"), [
+    ("/v4/domains?page=2", "to https://api.mailgun.net/v4/domains."),
+    ("//other.example:8443/x#y", "to https://other.example:8443/x."),
+    ("/x/\u202e", "to https://api.mailgun.net/x/%E2%80%AE."),
+    ("/v3/fake-key-1234/x?fake-key-1234", "to https://api.mailgun.net/v3/***/x."),
+    ("http://[::1", "to an unusable location."),
+    ("javascript:alert(1)", "to an unusable location."),
+    ("", "to no location."),
+])
+def test_a_redirect_names_where_it_pointed_without_its_query(location, shown):
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return httpx.Response(302, headers=[(b"Location", location.encode())] if location else [])
+
+    with pytest.raises(Redirected) as info:
+        send(client_for(handler))
+    assert shown in info.value.message and len(calls) == 1
+    assert all(ch.isprintable() for ch in info.value.message)
+
+
+@pytest.mark.parametrize("status", [100, 101, 199, 304])
+def test_any_status_outside_2xx_is_an_error(status):
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return httpx.Response(status)
+
+    with pytest.raises(MailgunError) as info:
+        send(client_for(handler), PreparedRequest("POST", "/v3/d/messages"), idempotent=False)
+    assert info.value.status == status and len(calls) == 1
+
+
+# -- what an error body may put into a message ------------------------------------------------------------
+
+CONFIGURED_KEY = "configured-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+SHAPED_KEY = "key-" + "3f9a" * 8
+
+
+def _fragments(secret: str, size: int = 8) -> set[str]:
+    return {secret[i:i + size] for i in range(len(secret) - size + 1)}
+
+
+def _answering(bodies: list[str], shape: str, *, api_key: str = CONFIGURED_KEY) -> MailgunClient:
+    """A client whose every request is answered 400 with the last of ``bodies``, as JSON or text."""
+    def handler(request):
+        body = bodies[-1]
+        return httpx.Response(400, json={"message": body}) if shape == "json" else httpx.Response(400, text=body)
+
+    return MailgunClient(api_key=api_key, base_url="https://api.mailgun.net", retry=FAST,
+                         transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize("key", [CONFIGURED_KEY, SHAPED_KEY])
+@pytest.mark.parametrize("shape", ["text", "json"])
+def test_a_key_straddling_the_length_cap_leaves_no_fragment(key, shape):
+    bodies: list[str] = []
+    client = _answering(bodies, shape)
+    for start in range(500 - len(key) + 1, 500):
+        bodies.append("x" * start + key + " tail" * 200)
+        with pytest.raises(BadRequest) as info:
+            send(client)
+        assert not {f for f in _fragments(key) if f in info.value.message}, start
+        assert len(info.value.mailgun_message) <= 500
+
+
+@pytest.mark.parametrize("shape", ["text", "json"])
+def test_a_secret_split_where_scanning_stops_leaves_no_fragment(shape):
+    # Each copy of a long secret shrinks to "***", so the piece cut at the scan limit would land
+    # within the quoted 500 characters.
+    secret = "long-secret-" + "5e1f" * 47
+    client = _answering([secret * 100], shape, api_key=secret)
+    with pytest.raises(BadRequest) as info:
+        send(client)
+    assert info.value.mailgun_message.startswith("******")
+    assert not {f for f in _fragments(secret) if f in info.value.message}
+
+
+HOSTILE = ("first line\nmg-tools: forged line\r\x1b[31mred\x1b]0;title\x07\u202eevil\u200b\x00\u2028\ufeff"
+           "\ue000\U000e0041")
+
+
+@pytest.mark.parametrize("shape", ["text", "json"])
+def test_upstream_error_text_is_one_line_of_printable_characters(shape):
+    def handler(request):
+        return httpx.Response(400, json={"message": HOSTILE}) if shape == "json" else httpx.Response(400, text=HOSTILE)
+
+    with pytest.raises(BadRequest) as info:
+        send(client_for(handler))
+    message = info.value.message
+    assert all(ch.isprintable() for ch in message) and message == str(info.value)
+    assert "forged line" in message and "\\n" in message and "\\x1b[31m" in message and "\\u202e" in message
+
+
+@pytest.mark.parametrize("shape", ["text", "json"])
+def test_a_huge_error_body_gives_a_short_message_quickly(shape):
+    body = "-----BEGIN A PRIVATE KEY-----" * 40_000  # redacting all of it takes minutes: a lazy scan per marker
+
+    def handler(request):
+        return httpx.Response(400, json={"message": body}) if shape == "json" else httpx.Response(400, text=body)
+
+    started = time.monotonic()
+    with pytest.raises(BadRequest) as info:
+        send(client_for(handler))
+    assert len(info.value.mailgun_message) <= 500 and len(info.value.message) < 700
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("cls", [MgToolsError, ConfigurationError, TransportError, MailgunError, Redirected])
+def test_every_error_message_is_escaped_when_the_error_is_made(cls):
+    kwargs = {TransportError: {"maybe_sent": True}, MailgunError: {"status": 400}, Redirected: {"status": 301}}
+    error = cls("a\nb\x1b[2J\u202ec\u200bd\x00", **kwargs.get(cls, {}))
+    assert "\n" not in error.message and all(ch.isprintable() for ch in error.message)
+    assert "a\\nb\\x1b[2J\\u202ec\\u200bd\\x00" in error.message and str(error) == error.message
+    assert error.to_dict()["message"] == error.message
+
+
+# -- where the key may go ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("base", "origin", "trusted"), [
+    ("http://127.0.0.1:8025", "http://127.0.0.1:8025", True),
+    ("http://127.0.0.1:8025", "http://127.0.0.1:9999", False),
+    ("http://127.0.0.1:8025", "http://127.0.0.1", False),
+    ("http://127.0.0.1:8025", "https://127.0.0.1:8025", False),
+    ("http://127.0.0.1", "http://127.0.0.1:80", True),
+    ("http://127.0.0.1", "http://127.0.0.1:8080", False),
+    ("https://api.mailgun.net", "https://api.mailgun.net:443", True),
+    ("https://api.mailgun.net", "https://api.mailgun.net:8443", False),
+    ("https://api.mailgun.net", "https://storage-us-east4.api.mailgun.net", True),
+    ("https://api.mailgun.net", "https://storage.mailgun.net:443", True),
+    ("https://api.mailgun.net", "https://mailgun.net", True),
+    ("https://api.mailgun.net", "https://STORAGE.MAILGUN.NET", True),
+    ("https://api.mailgun.net", "https://storage.mailgun.net:8443", False),
+    ("https://api.mailgun.net", "https://storage.mailgun.net:80", False),
+    ("https://api.mailgun.net", "http://storage.mailgun.net", False),
+    ("https://api.mailgun.net", "https://evilmailgun.net", False),
+    ("https://api.mailgun.net", "https://evil-mailgun.net", False),
+    ("https://api.mailgun.net", "https://mailgun.net.evil.com", False),
+    ("https://api.mailgun.net", "https://mailgun.net.", False),
+    ("https://api.mailgun.net", "https://x.mailgun.net.", False),
+    ("https://api.mailgun.net", "https://.mailgun.net", False),
+    ("https://api.mailgun.net", "https://x..mailgun.net", False),
+    ("https://api.mailgun.net", "https://mailgun.net@evil.com", False),
+    ("https://api.mailgun.net", "https://evil.com@x.mailgun.net", False),
+    ("https://api.mailgun.net", "https://xn--mailgn-3ya.net", False),
+    ("https://api.mailgun.net", "https://x.mailgun.net:notaport", False),
+])
+def test_the_key_goes_only_to_the_base_origin_and_https_mailgun_hosts(base, origin, trusted):
+    calls = []
+    client = MailgunClient(api_key="fake-key-1234", base_url=base, retry=FAST,
+                           transport=httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(200, json={})))
+    req = PreparedRequest("GET", "/v3/domains/d/messages/k", origin=origin)
+    if trusted:
+        assert send(client, req).status_code == 200 and len(calls) == 1
+    else:
+        with pytest.raises(ConfigurationError, match="refusing to send the API key"):
+            send(client, req)
+        assert calls == []
+
+
+def test_an_error_body_nested_too_deep_to_parse_is_quoted_as_text():
+    body = "[" * 200_000
+    with pytest.raises(BadRequest) as info:
+        send(client_for(lambda r: httpx.Response(400, text=body, headers={"Content-Type": "application/json"})))
+    assert info.value.mailgun_message.startswith("[[[") and len(info.value.mailgun_message) <= 500

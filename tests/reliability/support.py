@@ -80,3 +80,17 @@ def quiet(fn, *args: Any, **kw: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fn(*args, **kw)
+
+
+def unsafe_characters(text: str) -> list[str]:
+    """The characters of ``text`` a terminal would not show as themselves: controls (newlines, ESC,
+    NUL), format characters (bidi overrides, zero-width), separators other than the space, surrogates,
+    private use and unassigned code points."""
+    import unicodedata
+
+    return [ch for ch in text if ch != " " and unicodedata.category(ch)[0] in "CZ"]
+
+
+def leaked_pieces(text: str, secret: str, size: int = 8) -> list[str]:
+    """Every piece of ``secret``, ``size`` characters or longer, that appears in ``text``."""
+    return [secret[i:i + size] for i in range(len(secret) - size + 1) if secret[i:i + size] in text]

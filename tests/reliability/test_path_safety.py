@@ -246,9 +246,19 @@ hosts = st.one_of(
                      "evil.example\t.mailgun.net", "[::1]", "127.0.0.1:8025", "x.mailgun.net:99999",
                      "XN--80AK6AA92E.mailgun.net", "evil.example/.mailgun.net", "evil\x01.mailgun.net",
                      "ex ample.mailgun.net", "\u0435vil.mailgun.net", "x.mailgun.net\x00"]),
+    # Lookalikes of Mailgun's domain, and Mailgun hosts on other ports.
+    st.sampled_from(["evilmailgun.net", "evil-mailgun.net", "mailgun.net.evil.com", "mailgun.net@evil.com",
+                     "x.mailgun.net@evil.com", "mailgun.net.", "x.mailgun.net.:443", "xn--mailgun-4ya.net",
+                     "xn--mailgn-3ya.net", "x.xn--mailgun-4ya.net", "mailgun.net.xn--p1ai", ".mailgun.net",
+                     "x..mailgun.net", "-x.mailgun.net", "MAILGUN.NET", "x.MailGun.Net", "mailgun.net:443",
+                     "api.mailgun.net:443", "api.mailgun.net:444", "x.mailgun.net:8443", "x.mailgun.net:80",
+                     "mailgun.net:0", "mailgun.networks", "mailgun.net-evil.com"]),
+    st.builds("{}:{}".format, st.sampled_from(["api.mailgun.net", "x.mailgun.net", "mailgun.net"]),
+              st.integers(min_value=0, max_value=70_000)),
     st.text(max_size=40),
-    # Hosts that look trusted by their suffix, whatever comes before it.
+    # Hosts that look trusted by their suffix, whatever comes before it, with or without a dot.
     st.text(max_size=12).map(lambda prefix: prefix + ".mailgun.net"),
+    st.text(alphabet=string.ascii_lowercase + "-.", max_size=8).map(lambda prefix: prefix + "mailgun.net"),
 )
 storage_urls = st.one_of(
     st.builds(lambda scheme, host, rest: f"{scheme}://{host}{rest}",
@@ -258,8 +268,26 @@ storage_urls = st.one_of(
 )
 
 
+def _may_get_the_key(url: httpx.URL) -> bool:
+    """The promise, stated apart from the client's code: the base URL's own scheme, host and port, or
+    https on the default port to ``mailgun.net`` itself or a subdomain of it (a label before the dot)."""
+    base = httpx.URL(BASE_URL)
+    host = url.raw_host.decode("ascii")  # as sent (IDNA hosts in punycode)
+    if (url.scheme, host, url.port) == (base.scheme, base.host, base.port):
+        return True
+    return url.scheme == "https" and url.port in (None, 443) and (
+        host == "mailgun.net" or re.fullmatch(r"(?:[a-z0-9-]+\.)+mailgun\.net", host) is not None)
+
+
+@pytest.mark.parametrize("url", ["https://evilmailgun.net/x", "https://mailgun.net.evil.com/x",
+                                 "https://api.mailgun.net:444/x", "https://x.mailgun.net:8443/x",
+                                 "http://x.mailgun.net/x", "https://x.mailgun.net./x"])
+def test_the_trusted_host_rule_itself_refuses_lookalikes_and_other_ports(url):
+    assert not _may_get_the_key(httpx.URL(url))
+
+
 @pytest.mark.skipif(not ORIGIN_OPS, reason="no operation takes a URL that picks the host")
-@settings(RELIABILITY, max_examples=300)
+@settings(RELIABILITY, max_examples=400)
 @given(data=st.data())
 def test_a_storage_url_never_sends_the_key_to_an_untrusted_host(data, wire):
     op = data.draw(st.sampled_from(ORIGIN_OPS), label="operation")
@@ -267,17 +295,15 @@ def test_a_storage_url_never_sends_the_key_to_an_untrusted_host(data, wire):
                  if any(isinstance(m, _Marker) and m.kind == "origin" for m in f.metadata))
     url = data.draw(storage_urls, label=field)
     args = constructed(op, {**{n: "x" for n in op.path_params}, field: url})
+    sent = len(wire.recorder.requests)
     try:
         req = quiet(build_request, op, args)
         final = wire.url(op, req)
     except (InvalidArguments, ConfigurationError):
+        assert len(wire.recorder.requests) == sent, "a refused storage URL still reached the transport"
         return
-    base = httpx.URL(BASE_URL)
-    host = final.raw_host.decode("ascii")  # as sent (IDNA hosts in punycode)
-    trusted = (final.scheme, host, final.port) == (base.scheme, base.host, base.port) or (
-        final.scheme == "https" and host.endswith(".mailgun.net"))
-    assert trusted, f"the API key went to {final}"
-    assert host == urlsplit(req.origin).hostname, "the host checked is not the host used"
+    assert _may_get_the_key(final), f"the API key went to {final}"
+    assert final.raw_host.decode("ascii") == urlsplit(req.origin).hostname, "the host checked is not the host used"
     assert wire.recorder.requests[-1].headers["authorization"].startswith("Basic ")
 
 
