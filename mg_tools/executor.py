@@ -6,12 +6,12 @@ validate (pydantic) -> policy -> build request -> client -> shape result
 from __future__ import annotations
 
 import json
-import re
+import math
 import secrets
-import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from mg_tools.operation import Operation, Paging
 from mg_tools.policy import Policy
 from mg_tools.registry import Registry
 from mg_tools.request import PreparedRequest, build_request
+from mg_tools.sanitize import sanitize
 
 if TYPE_CHECKING:  # httpx is imported by the client, only when one is needed
     import httpx
@@ -180,29 +181,34 @@ class Executor:
         data = await op.handler(args, call)
         result = Result(op.name, data, sandbox=self.sandbox)
         if untrusted:
-            # What a composite builds from email text is still email text.
-            result.data, removed = sanitize(data)
-            result.untrusted = True
-            if removed:
-                result.meta["removed_characters"] = removed
-        return self._budget(result)
+            _clean_untrusted(result)  # what a composite builds from email text is still email text
+        return self._budget(result, op.items_key)
 
     @staticmethod
     def validate(op: Operation, arguments: Any) -> Any:
+        """The params model built from ``arguments``; InvalidArguments naming every bad field."""
         if arguments is None:
             arguments = {}
         if not isinstance(arguments, dict):
             raise InvalidArguments(op.name, [("", f"arguments must be an object, got {type(arguments).__name__}")])
         try:
-            bad = _not_unicode(arguments)
-            if bad is not None:
-                # Lone surrogates pass str validation but cannot be encoded into any request.
-                raise InvalidArguments(op.name, [(bad, "is not valid Unicode text (lone surrogate)")])
-            return op.params.model_validate(arguments)
-        except ValidationError as exc:
-            raise InvalidArguments(op.name, _field_errors(exc)) from None
+            problems = list(islice(_unsendable(arguments), _MAX_UNSENDABLE))
+            errors: list[tuple[str, str]] = []
+            try:
+                params = op.params.model_validate(arguments)
+            except ValidationError as exc:
+                errors = _field_errors(exc)
+            except Exception:
+                # A validator may trip over a value no request can carry: the problems found
+                # already are the answer then.
+                if not problems:
+                    raise
         except RecursionError:
             raise InvalidArguments(op.name, [("", "arguments are nested too deeply")]) from None
+        if not problems and not errors:
+            return params
+        named = {where for where, _ in problems}
+        raise InvalidArguments(op.name, problems + [e for e in errors if e[0] not in named])
 
     # -- shaping ----------------------------------------------------------------------------------
 
@@ -218,37 +224,30 @@ class Executor:
             data = {k: v for k, v in data.items() if k != "paging"}
         result = Result(op.name, data, status=response.status_code, next_cursor=cursor, sandbox=self.sandbox)
         if op.untrusted:
-            result.data, removed = sanitize(data)
-            result.untrusted = True
-            if removed:
-                result.meta["removed_characters"] = removed
-        return self._budget(result)
+            _clean_untrusted(result)
+        return self._budget(result, op.items_key)
 
-    def _budget(self, result: Result) -> Result:
-        text = json.dumps(result.data, ensure_ascii=False, default=str)
+    def _budget(self, result: Result, items_key: str) -> Result:
+        """Fit ``result.data`` into the budget: afterwards its JSON text (``_json``) is at most
+        ``self.budget`` characters. The list at ``items_key`` (dotted for a nested list, as in
+        ``Operation.items_key``) keeps the longest prefix of its items that fits; when there is no
+        such list, or the data is over the budget even without items, the data is left out. The
+        full text stays readable with ``read_result``."""
+        text = _json(result.data)
         if len(text) <= self.budget:
             return result
         result_id = secrets.token_hex(6)
         self._results[result_id] = (text, result.untrusted)
         while len(self._results) > 32:
             self._results.popitem(last=False)
-        data = result.data
-        items_key = next((k for k in ("items", "members", "routes") if isinstance(data, dict)
-                          and isinstance(data.get(k), list)), None)
-        if items_key:
-            items, kept = data[items_key], []
-            size = len(json.dumps({**data, items_key: []}, ensure_ascii=False, default=str))
-            for item in items:
-                size += len(json.dumps(item, ensure_ascii=False, default=str)) + 2
-                if size > self.budget:
-                    break
-                kept.append(item)
-            result.data = {**data, items_key: kept}
+        trimmed = _trim_items(result.data, items_key, self.budget)
+        if trimmed is not None:
+            result.data, kept, total = trimmed
             result.truncated = {
-                "items_returned": len(kept),
-                "items_omitted": len(items) - len(kept),
+                "items_returned": kept,
+                "items_omitted": total - kept,
                 "result_id": result_id,
-                "hint": f"ask for a smaller page (limit={max(1, len(kept))}) or read the full JSON "
+                "hint": f"ask for a smaller page (limit={max(1, kept)}) or read the full JSON "
                         "with read_result(result_id, offset)",
             }
         else:
@@ -290,24 +289,33 @@ def _field_errors(exc: ValidationError) -> list[tuple[str, str]]:
     return out
 
 
-def _not_unicode(value: Any, where: str = "") -> str | None:
-    """The location of the first string (key or value) holding a lone surrogate, else None."""
+_NOT_UNICODE = "is not valid Unicode text (lone surrogate)"
+_NOT_FINITE = "must be a finite number: NaN and infinity are not JSON"
+#: At most this many values no request can carry are listed in one error.
+_MAX_UNSENDABLE = 10
+
+
+def _unsendable(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """The location and the problem of each value no request can carry.
+
+    Lone surrogates pass str validation but cannot be encoded; NaN and infinity pass free-form
+    fields (``dict[str, Any]``) but are not JSON, and the encoders would send them as null."""
     if isinstance(value, str):
-        return None if value.isascii() or _encodable(value) else where
-    if isinstance(value, dict):
+        if not value.isascii() and not _encodable(value):
+            yield where, _NOT_UNICODE
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            yield where, _NOT_FINITE
+    elif isinstance(value, dict):
         for key, item in value.items():
             here = f"{where}.{key}" if where else str(key)
             if isinstance(key, str) and not key.isascii() and not _encodable(key):
-                return where or "(a field name)"
-            found = _not_unicode(item, here)
-            if found is not None:
-                return found
+                yield where or "(a field name)", _NOT_UNICODE
+                continue
+            yield from _unsendable(item, here)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            found = _not_unicode(item, f"{where}.{index}" if where else str(index))
-            if found is not None:
-                return found
-    return None
+            yield from _unsendable(item, f"{where}.{index}" if where else str(index))
 
 
 def _encodable(text: str) -> bool:
@@ -318,48 +326,50 @@ def _encodable(text: str) -> bool:
     return True
 
 
-@cache
-def _invisible() -> re.Pattern[str]:
-    # Every format (Cf: zero-width, bidi embeddings/isolates/overrides, BOM, tag characters...) and
-    # control (Cc: C0 and C1) character except newline, carriage return and tab; built once, lazily.
-    # Planes 4-13 and 15-16 hold no such characters (unassigned or private use), so are skipped.
-    ranges: list[list[int]] = []
-    for code in (*range(0x40000), *range(0xE0000, 0xE1000)):
-        if unicodedata.category(chr(code)) not in ("Cc", "Cf") or chr(code) in "\n\r\t":
-            continue
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+def _clean_untrusted(result: Result) -> None:
+    """Strip invisible characters from text written by email senders and mark the result so."""
+    result.data, removed = sanitize(result.data)
+    result.untrusted = True
+    if removed:
+        result.meta["removed_characters"] = removed
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
+def _json(data: Any) -> str:
+    """``data`` as JSON text, written as the front ends write it: the budget counts its characters."""
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def sanitize(data: Any) -> tuple[Any, int]:
-    """A copy of ``data`` whose strings (keys included) have invisible and control characters
-    removed (newline, carriage return and tab stay) and lone surrogates replaced by U+FFFD, with the
-    number of characters changed. Text from email can hide instructions or reorder what a reader
-    sees with these characters."""
-    removed = 0
+def _trim_items(data: Any, items_key: str, budget: int) -> tuple[Any, int, int] | None:
+    """``data`` with the list at ``items_key`` cut to the longest prefix that keeps the whole within
+    ``budget`` characters, with the number of items kept and in all; None when there is no such list
+    or the rest of ``data`` alone is over the budget."""
+    path = items_key.split(".")
+    items = _at(data, path)
+    if not isinstance(items, list):
+        return None
+    size = len(_json(_replaced(data, path, [])))
+    if size > budget:
+        return None
+    kept: list[Any] = []
+    for item in items:
+        # json.dumps writes a list as "[" + items joined by ", " + "]": "[]" is already counted.
+        size += len(_json(item)) + (2 if kept else 0)
+        if size > budget:
+            break
+        kept.append(item)
+    return _replaced(data, path, kept), len(kept), len(items)
 
-    def clean(value: Any) -> Any:
-        nonlocal removed
-        if isinstance(value, str):
-            if value.isascii() and value.isprintable():
-                return value
-            value, n = _invisible().subn("", value)
-            value, m = _SURROGATES.subn("\ufffd", value)
-            removed += n + m
-            return value
-        if isinstance(value, dict):
-            return {clean(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
 
-    return clean(data), removed
+def _at(data: Any, path: list[str]) -> Any:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _replaced(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    """A copy of ``data`` with ``value`` at ``path`` (only the dicts on the way are copied)."""
+    head, *rest = path
+    return {**data, head: _replaced(data[head], rest, value) if rest else value}
 
 
 def _decode(response: httpx.Response) -> Any:

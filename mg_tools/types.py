@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -44,9 +45,12 @@ __all__ = [
     "Domain",
     "Files",
     "Header",
+    "HeaderName",
+    "HeaderText",
     "JsonText",
     "Limit",
     "Local",
+    "Mailbox",
     "Origin",
     "Params",
     "Prefixed",
@@ -92,6 +96,27 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True, allow_inf_nan=False)
 
 
+# Control characters (C0 but tab, DEL, C1) and the Unicode line and paragraph separators: a line break
+# in a header value starts a new header ("Subject: hi\r\nBcc: everyone"), and mail software differs
+# on which of these it takes for one.
+_HEADER_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _header_safe(value: str) -> str:
+    found = _HEADER_UNSAFE.search(value)
+    if found is not None:
+        raise ValueError(f"must be one line without control characters (U+{ord(found.group()):04X} at "
+                         f"position {found.start()})")
+    return value
+
+
+#: Text that goes into a mail header (subject, a header value, a tag): one line, no control
+#: characters but tab.
+HeaderText = Annotated[str, AfterValidator(_header_safe)]
+#: The name of a custom MIME header, e.g. ``X-Campaign`` (letters, digits and hyphens).
+HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,100}$")]
+
+
 def _rfc2822(value: str) -> str:
     try:
         parsedate_to_datetime(value)
@@ -101,7 +126,7 @@ def _rfc2822(value: str) -> str:
 
 
 #: A date as Mailgun writes them: ``Thu, 13 Oct 2011 18:02:00 +0000``.
-Rfc2822 = Annotated[str, AfterValidator(_rfc2822)]
+Rfc2822 = Annotated[str, AfterValidator(_header_safe), AfterValidator(_rfc2822)]
 
 
 def _yes_no(value: bool) -> str:
@@ -122,7 +147,11 @@ Domain = Annotated[
     # Not "." or ".." (or any leading dot): a dot segment would be resolved away in a URL path.
     Field(min_length=1, max_length=253, pattern=r"^[\w-][\w.-]*$"),
 ]
-Address = Annotated[str, Field(min_length=3, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$")]
+Address = Annotated[str, Field(min_length=3, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$"),
+                    AfterValidator(_header_safe)]
+#: Addresses as a mail header holds them, with optional display names: ``Ann <ann@example.com>``
+#: (one, or several separated by commas).
+Mailbox = Annotated[str, Field(min_length=3), AfterValidator(_header_safe)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Skip = Annotated[int, Field(ge=0)]
 Cursor = Annotated[str | None, CURSOR, Field(description="next_cursor of the previous page")]

@@ -12,8 +12,11 @@ from mg_tools.types import (
     Domain,
     Files,
     Header,
+    HeaderName,
+    HeaderText,
     JsonText,
     Local,
+    Mailbox,
     Origin,
     Params,
     Prefixed,
@@ -28,21 +31,17 @@ MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 
 
 
-Recipients = Annotated[
-    list[Annotated[str, Field(min_length=3)]],
-    Field(min_length=1, description="Addresses, 'Name <addr>' allowed"),
-]
-HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,100}$")]
+Recipients = Annotated[list[Mailbox], Field(min_length=1, description="Addresses, 'Name <addr>' allowed")]
 
 
 class _Options(Params):
-    template: str | None = Field(None, max_length=255, description="Stored template name")
-    template_version: str | None = Field(None, serialization_alias="t:version")
+    template: HeaderText | None = Field(None, max_length=255, description="Stored template name")
+    template_version: HeaderText | None = Field(None, serialization_alias="t:version")
     template_text: YesNo | None = Field(None, serialization_alias="t:text", description="Also render a text part")
     template_variables: Annotated[dict[str, Any] | None, JsonText] = Field(
         None, serialization_alias="t:variables", description="Values for {{placeholders}} in the template"
     )
-    tags: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
+    tags: list[Annotated[HeaderText, Field(min_length=1, max_length=128)]] | None = Field(
         None, serialization_alias="o:tag", max_length=10
     )
     delivery_time: Rfc2822 | None = Field(
@@ -54,8 +53,8 @@ class _Options(Params):
         None, serialization_alias="o:deliverytime-optimize-period", pattern=r"^\d+h$",
         description="Send-time optimization window, 24h-72h",
     )
-    time_zone_localize: str | None = Field(None, serialization_alias="o:time-zone-localize",
-                                           description="Local send time, e.g. 09:00AM")
+    time_zone_localize: HeaderText | None = Field(None, serialization_alias="o:time-zone-localize",
+                                                  description="Local send time, e.g. 09:00AM")
     test_mode: YesNo | None = Field(None, serialization_alias="o:testmode",
                                     description="Accepted but never delivered")
     tracking: YesNoHtml | None = Field(None, serialization_alias="o:tracking")
@@ -63,20 +62,20 @@ class _Options(Params):
     tracking_opens: YesNo | None = Field(None, serialization_alias="o:tracking-opens")
     tracking_pixel_location_top: YesNoHtml | None = Field(None, serialization_alias="o:tracking-pixel-location-top")
     dkim: YesNo | None = Field(None, serialization_alias="o:dkim")
-    secondary_dkim: str | None = Field(None, serialization_alias="o:secondary-dkim",
-                                       description="Second signature: domain/selector")
-    secondary_dkim_public: str | None = Field(None, serialization_alias="o:secondary-dkim-public")
+    secondary_dkim: HeaderText | None = Field(None, serialization_alias="o:secondary-dkim",
+                                              description="Second signature: domain/selector")
+    secondary_dkim_public: HeaderText | None = Field(None, serialization_alias="o:secondary-dkim-public")
     require_tls: YesNo | None = Field(None, serialization_alias="o:require-tls")
     skip_verification: YesNo | None = Field(None, serialization_alias="o:skip-verification")
-    sending_ip: str | None = Field(None, serialization_alias="o:sending-ip")
-    sending_ip_pool: str | None = Field(None, serialization_alias="o:sending-ip-pool")
-    archive_to: str | None = Field(None, serialization_alias="o:archive-to")
-    suppress_headers: str | None = Field(None, serialization_alias="o:suppress-headers",
-                                         description="Comma-separated headers to drop")
-    headers: Annotated[dict[HeaderName, str] | None, Prefixed("h:")] = Field(
+    sending_ip: HeaderText | None = Field(None, serialization_alias="o:sending-ip")
+    sending_ip_pool: HeaderText | None = Field(None, serialization_alias="o:sending-ip-pool")
+    archive_to: HeaderText | None = Field(None, serialization_alias="o:archive-to")
+    suppress_headers: HeaderText | None = Field(None, serialization_alias="o:suppress-headers",
+                                                description="Comma-separated headers to drop")
+    headers: Annotated[dict[HeaderName, HeaderText] | None, Prefixed("h:")] = Field(
         None, description="Custom MIME headers, e.g. {'Reply-To': 'a@b.c'}"
     )
-    variables: Annotated[dict[str, Any] | None, Prefixed("v:")] = Field(
+    variables: Annotated[dict[HeaderText, Any] | None, Prefixed("v:")] = Field(
         None, description="Custom data echoed in events and webhooks"
     )
     recipient_variables: Annotated[dict[str, dict[str, Any]] | None, JsonText] = Field(
@@ -110,12 +109,12 @@ class SendMessage(_Options):
     Returns the message id; track it with the events or logs tools."""
 
     domain: Domain
-    sender: str = Field(serialization_alias="from", min_length=3, max_length=1024,
-                        description="From, e.g. 'Ann <ann@mg.example.com>'")
+    sender: Mailbox = Field(serialization_alias="from", max_length=1024,
+                            description="From, e.g. 'Ann <ann@mg.example.com>'")
     to: Recipients
-    cc: list[str] | None = None
-    bcc: list[str] | None = None
-    subject: str | None = Field(None, max_length=998)
+    cc: list[Mailbox] | None = None
+    bcc: list[Mailbox] | None = None
+    subject: HeaderText | None = Field(None, max_length=998)
     text: str | None = None
     html: str | None = None
     amp_html: str | None = Field(None, serialization_alias="amp-html")

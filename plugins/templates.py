@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from mg_tools import Access, Operation, Paging, hookimpl
-from mg_tools.types import Cursor, Domain, JsonText, Params, Query, YesNo
+from mg_tools.types import Cursor, Domain, HeaderText, JsonText, Params, Query, YesNo
 
 TemplateName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^\S+$",
                                     description="Template name (stored lower-cased)")]
@@ -14,7 +14,7 @@ Content = Annotated[str, Field(min_length=1, max_length=100 * 1024,
                                description="Template body, Handlebars: <p>Hi {{name}}</p>")]
 PageSize = Annotated[int, Field(ge=1, le=100)]
 TemplateHeaders = Annotated[
-    dict[Literal["From", "Subject", "Reply-To"], str] | None,
+    dict[Literal["From", "Subject", "Reply-To"], HeaderText] | None,
     JsonText,
     Field(description="Headers added at delivery; message headers win"),
 ]

@@ -91,6 +91,18 @@ def recording(record_mode) -> bool:
     return record_mode not in (None, "none")
 
 
+@pytest.fixture(autouse=True)
+def _every_recorded_request_is_replayed(vcr, recording):
+    """A cassette test fails when some recorded request was never made: a request the code stopped
+    sending must not go unnoticed."""
+    yield
+    if vcr is None or recording:
+        return
+    if not vcr.all_played:
+        unplayed = [f"{req.method} {req.path}" for i, (req, _) in enumerate(vcr.data) if not vcr.play_counts[i]]
+        pytest.fail(f"cassette {Path(vcr.path).name}: recorded requests never made: {unplayed}")
+
+
 @pytest.fixture
 def mg(recording, tmp_path):
     """A toolkit for cassette tests: the in-process sandbox when recording, a fake key when replaying."""

@@ -1,7 +1,11 @@
 import asyncio
+import json
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reliability.support import RELIABILITY
 
 from mg_tools import (
     Access,
@@ -16,6 +20,8 @@ from mg_tools import (
     Toolkit,
 )
 from mg_tools.errors import NotFound
+from mg_tools.executor import Executor
+from mg_tools.request import PreparedRequest
 from mg_tools.types import Cursor, Domain, Params
 
 
@@ -169,3 +175,65 @@ def test_sync_call_refuses_to_run_inside_an_event_loop(wire):
         return await mg.acall("list_things", domain="d.com")
 
     assert asyncio.run(inside())["total_count"] == 3
+
+
+# -- the result budget -------------------------------------------------------------------------------
+
+def json_size(data) -> int:
+    """The size the budget limits: the data as the front ends write it (JSON, non-ASCII kept)."""
+    return len(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def shaped(body, budget, items_key="items"):
+    op = Operation("list_things", "GET", "/v3/things", ListThings, Access.READ, area="things", items_key=items_key)
+    executor = Executor(Registry([op]), Policy(), None, budget=budget)
+    response = httpx.Response(200, json=body, headers={"content-type": "application/json"})
+    return executor.shape(op, PreparedRequest("GET", "/v3/things"), response)
+
+
+item_values = st.one_of(st.integers(), st.text(max_size=300), st.lists(st.text(max_size=40), max_size=8),
+                        st.dictionaries(st.text(max_size=8), st.text(max_size=60), max_size=6))
+
+
+@settings(RELIABILITY, max_examples=120)
+@given(items=st.lists(item_values, min_size=1, max_size=40), extra=st.text(max_size=300),
+       budget=st.integers(20, 600))
+def test_a_trimmed_list_is_the_longest_prefix_that_fits_the_budget(items, extra, budget):
+    body = {"total_count": len(items), "note": extra, "items": items}
+    result = shaped(body, budget)
+    if json_size(body) <= budget:
+        assert result.data == body and result.truncated is None
+        return
+    marker = result.truncated
+    if result.data is None:  # even without items the rest is over the budget
+        assert json_size({**body, "items": []}) > budget and marker["total_chars"] == json_size(body)
+        return
+    kept = result.data["items"]
+    assert json_size(result.data) <= budget
+    assert kept == items[: len(kept)], "the kept items are a prefix"
+    assert json_size({**body, "items": items[: len(kept) + 1]}) > budget, "one more item would not fit"
+    assert {k: v for k, v in result.data.items() if k != "items"} == {k: v for k, v in body.items() if k != "items"}
+    assert (marker["items_returned"], marker["items_omitted"]) == (len(kept), len(items) - len(kept))
+
+
+def test_the_surrounding_object_counts_against_the_budget():
+    body = {"note": "n" * 900, "items": [{"pad": "x" * 40} for _ in range(50)]}
+    result = shaped(body, budget=1500)
+    assert 0 < result.truncated["items_returned"] < 50
+    assert json_size(result.data) <= 1500
+
+
+def test_trimming_follows_the_operations_items_key_dotted_or_not():
+    versions = [{"tag": f"v{i}", "template": "t" * 100} for i in range(40)]
+    nested = shaped({"template": {"name": "welcome", "versions": versions}}, 1500, items_key="template.versions")
+    assert nested.data["template"]["name"] == "welcome"
+    kept = nested.data["template"]["versions"]
+    assert 0 < len(kept) < 40 and kept == versions[: len(kept)] and json_size(nested.data) <= 1500
+    assert nested.truncated["items_returned"] == len(kept)
+    named = shaped({"things": versions, "items": "not the list"}, 1500, items_key="things")
+    assert 0 < len(named.data["things"]) < 40 and json_size(named.data) <= 1500
+
+
+def test_data_without_the_operations_list_is_left_out_whole_and_readable():
+    op_key_missing = shaped({"members": [{"pad": "x" * 100}] * 40}, 1000, items_key="items")
+    assert op_key_missing.data is None and op_key_missing.truncated["total_chars"] > 1000
