@@ -377,7 +377,7 @@ def _decode(response: httpx.Response) -> Any:
     if "json" in ctype:
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python can parse
             pass
     if not response.content:
         return {}

@@ -26,14 +26,28 @@ _SECRET_KEYS = re.compile(
     r"(?:access|auth|bearer|http|refresh|session)[_-]?token|smtp_password)",
     re.I,
 )
-_SECRET_VALUES = re.compile(
-    r"(Basic\s+[A-Za-z0-9+/=]{8,}|Bearer\s+\S{8,}|key-[0-9a-f]{32}|"
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----)",
-    re.S,
-)
-_UNMISTAKABLE = re.compile(
-    r"(key-[0-9a-f]{32}|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----)", re.S
-)
+_SECRET_VALUES = re.compile(r"(Basic\s+[A-Za-z0-9+/=]{8,}|Bearer\s+\S{8,}|key-[0-9a-f]{32})")
+_UNMISTAKABLE = re.compile(r"key-[0-9a-f]{32}")
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z ]{0,40}PRIVATE KEY-----")
+
+
+def _redact_pem(text: str) -> str:
+    """``text`` with each whole PEM private key replaced. A scan, not one regex: a lazy ``.*?``
+    between the markers re-reads the rest of the text for every BEGIN without an END (minutes on a
+    hostile megabyte)."""
+    if "PRIVATE KEY-----" not in text:
+        return text
+    out, pos = [], 0
+    while True:
+        begin = _PEM_BEGIN.search(text, pos)
+        end = _PEM_END.search(text, begin.end()) if begin else None
+        if begin is None or end is None:  # no END after this BEGIN: none after a later one either
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:begin.start()])
+        out.append(REDACTED)
+        pos = end.end()
 _known: set[str] = set()
 #: Secrets seen in call arguments, most recent last; bounded so a long-running server does not grow.
 _seen: dict[str, None] = {}
@@ -100,7 +114,7 @@ def register_secrets(value: Any, key: str = "") -> None:
 
 def redact_text(text: str) -> str:
     # Shapes first: a whole private key goes at once, before any registered piece of one matches.
-    text = _SECRET_VALUES.sub(REDACTED, text)
+    text = _SECRET_VALUES.sub(REDACTED, _redact_pem(text))
     pattern = _known_pattern()
     return pattern.sub(REDACTED, text) if pattern is not None else text
 
@@ -111,7 +125,7 @@ def redact_known(value: Any) -> Any:
     ``Basic``/``Bearer`` shapes are left alone (email text says "Basic plan"). For results, which
     are shown unless secrets are granted."""
     if isinstance(value, str):
-        value = _UNMISTAKABLE.sub(REDACTED, value)
+        value = _UNMISTAKABLE.sub(REDACTED, _redact_pem(value))
         pattern = _known_pattern()
         return pattern.sub(REDACTED, value) if pattern is not None else value
     if isinstance(value, dict):

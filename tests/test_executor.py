@@ -237,3 +237,12 @@ def test_trimming_follows_the_operations_items_key_dotted_or_not():
 def test_data_without_the_operations_list_is_left_out_whole_and_readable():
     op_key_missing = shaped({"members": [{"pad": "x" * 100}] * 40}, 1000, items_key="items")
     assert op_key_missing.data is None and op_key_missing.truncated["total_chars"] > 1000
+
+
+def test_a_success_nested_deeper_than_python_parses_is_returned_as_text():
+    body = b"[" * 100_000 + b"]" * 100_000
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body,
+                                                             headers={"content-type": "application/json"}))
+    with Toolkit(api_key="fake-key-1234", transport=transport) as mg:
+        result = mg.run(mg.execute("list_domains", {}))
+    assert result.truncated or result.data["text"].startswith("[[[")

@@ -31,3 +31,17 @@ def test_logs_go_to_stderr_as_json_without_secrets(capsys):
     line = json.loads(captured.err.strip().splitlines()[-1])
     assert line["event"] == "call" and "canary-key-888" not in captured.err
     log.configure()
+
+
+def test_private_keys_are_redacted_whole_and_many_unclosed_markers_stay_fast():
+    import time
+
+    from mg_tools.log import redact_known, redact_text
+
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----"
+    assert redact_text(f"a {pem} b {pem} c") == "a *** b *** c"
+    assert redact_known({"k": f"x{pem}"}) == {"k": "x***"}
+    hostile = "-----BEGIN PRIVATE KEY-----" * 40_000
+    started = time.monotonic()
+    assert redact_text(hostile) == hostile and redact_known(hostile) == hostile
+    assert time.monotonic() - started < 5  # the regex took minutes; the scan takes milliseconds
