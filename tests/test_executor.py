@@ -3,9 +3,6 @@ import json
 
 import httpx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from reliability.support import RELIABILITY
 
 from mg_tools import (
     Access,
@@ -177,10 +174,20 @@ def test_sync_call_refuses_to_run_inside_an_event_loop(wire):
     assert asyncio.run(inside())["total_count"] == 3
 
 
-# -- the result budget -------------------------------------------------------------------------------
+# -- preparing and shaping ----------------------------------------------------------------------------
+
+def test_prepare_gives_the_request_of_an_http_operation_and_none_for_a_composite(wire):
+    executor = toolkit(wire).executor
+    prepared = executor.prepare("list_things", {"domain": "d.com", "limit": 5})
+    assert prepared.operation.name == "list_things" and prepared.arguments.limit == 5
+    assert (prepared.request.method, prepared.request.path) == ("GET", "/v3/d.com/things")
+    composite = executor.prepare("summarise_things", {"domain": "d.com"})
+    assert composite.request is None and composite.arguments.domain == "d.com"
+    assert executor.dry_run("summarise_things", {"domain": "d.com"}).data["arguments"] == {"domain": "d.com"}
+    assert wire == []
+
 
 def json_size(data) -> int:
-    """The size the budget limits: the data as the front ends write it (JSON, non-ASCII kept)."""
     return len(json.dumps(data, ensure_ascii=False, default=str))
 
 
@@ -191,39 +198,7 @@ def shaped(body, budget, items_key="items"):
     return executor.shape(op, PreparedRequest("GET", "/v3/things"), response)
 
 
-item_values = st.one_of(st.integers(), st.text(max_size=300), st.lists(st.text(max_size=40), max_size=8),
-                        st.dictionaries(st.text(max_size=8), st.text(max_size=60), max_size=6))
-
-
-@settings(RELIABILITY, max_examples=120)
-@given(items=st.lists(item_values, min_size=1, max_size=40), extra=st.text(max_size=300),
-       budget=st.integers(20, 600))
-def test_a_trimmed_list_is_the_longest_prefix_that_fits_the_budget(items, extra, budget):
-    body = {"total_count": len(items), "note": extra, "items": items}
-    result = shaped(body, budget)
-    if json_size(body) <= budget:
-        assert result.data == body and result.truncated is None
-        return
-    marker = result.truncated
-    if result.data is None:  # even without items the rest is over the budget
-        assert json_size({**body, "items": []}) > budget and marker["total_chars"] == json_size(body)
-        return
-    kept = result.data["items"]
-    assert json_size(result.data) <= budget
-    assert kept == items[: len(kept)], "the kept items are a prefix"
-    assert json_size({**body, "items": items[: len(kept) + 1]}) > budget, "one more item would not fit"
-    assert {k: v for k, v in result.data.items() if k != "items"} == {k: v for k, v in body.items() if k != "items"}
-    assert (marker["items_returned"], marker["items_omitted"]) == (len(kept), len(items) - len(kept))
-
-
-def test_the_surrounding_object_counts_against_the_budget():
-    body = {"note": "n" * 900, "items": [{"pad": "x" * 40} for _ in range(50)]}
-    result = shaped(body, budget=1500)
-    assert 0 < result.truncated["items_returned"] < 50
-    assert json_size(result.data) <= 1500
-
-
-def test_trimming_follows_the_operations_items_key_dotted_or_not():
+def test_shaping_trims_the_list_the_operation_names_dotted_or_not():
     versions = [{"tag": f"v{i}", "template": "t" * 100} for i in range(40)]
     nested = shaped({"template": {"name": "welcome", "versions": versions}}, 1500, items_key="template.versions")
     assert nested.data["template"]["name"] == "welcome"
@@ -232,11 +207,8 @@ def test_trimming_follows_the_operations_items_key_dotted_or_not():
     assert nested.truncated["items_returned"] == len(kept)
     named = shaped({"things": versions, "items": "not the list"}, 1500, items_key="things")
     assert 0 < len(named.data["things"]) < 40 and json_size(named.data) <= 1500
-
-
-def test_data_without_the_operations_list_is_left_out_whole_and_readable():
-    op_key_missing = shaped({"members": [{"pad": "x" * 100}] * 40}, 1000, items_key="items")
-    assert op_key_missing.data is None and op_key_missing.truncated["total_chars"] > 1000
+    missing = shaped({"members": [{"pad": "x" * 100}] * 40}, 1000, items_key="items")
+    assert missing.data is None and missing.truncated["total_chars"] > 1000
 
 
 def test_a_success_nested_deeper_than_python_parses_is_returned_as_text():

@@ -27,10 +27,10 @@ def test_list_logs(mg):
 
 
 def test_logs_query_is_a_json_body_and_the_cursor_is_the_pagination_token(dry):
-    op, req = dry.executor.prepare("list_logs", {
+    req = dry.executor.prepare("list_logs", {
         "start": "Mon, 08 Jul 2024 00:00:00 -0000", "events": ["failed", "rejected"], "filter": DOMAIN_FILTER,
         "pagination": {"sort": "timestamp:desc", "limit": 50}, "cursor": "tok-2",
-    })
+    }).request
     assert (req.method, req.path, req.query, req.form) == ("POST", "/v1/analytics/logs", [], [])
     assert req.json == {
         "start": "Mon, 08 Jul 2024 00:00:00 -0000",
