@@ -18,8 +18,10 @@ from mg_tools import log
 from mg_tools.errors import (
     ConfigurationError,
     MailgunError,
+    MgToolsError,
     RateLimited,
     Redirected,
+    ServerError,
     TransportError,
     _one_line,
     error_for_status,
@@ -27,7 +29,7 @@ from mg_tools.errors import (
 from mg_tools.regions import REGIONS, base_url_for  # re-exported: they were defined here
 from mg_tools.request import PreparedRequest
 
-__all__ = ["REGIONS", "MailgunClient", "RetryPolicy", "base_url_for"]
+__all__ = ["REGIONS", "MailgunClient", "RetryPolicy", "base_url_for", "parse_retry_after", "retryable"]
 
 USER_AGENT = "mg-tools/0.1"
 #: Storage URLs in events name hosts of this domain (itself or a subdomain): besides the configured
@@ -58,34 +60,60 @@ class RetryPolicy:
     #: trickling in byte by byte keeps each read within the timeout, forever). Generous for uploads.
     max_call: float = 300.0
 
+    def should_retry(self, error: MgToolsError, *, idempotent: bool, attempt: int) -> bool:
+        """Whether to try again after try number ``attempt`` ended in ``error``: attempts are left,
+        and repeating the request is safe (``retryable``)."""
+        return attempt < self.attempts and retryable(error, idempotent=idempotent)
+
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after try number ``attempt``: what the server asked for (``retry_after``,
+        at most ``max_retry_after``), else a jittered exponential backoff of at most ``max_backoff``."""
         if retry_after is not None and math.isfinite(retry_after):
             return min(max(retry_after, 0.0), self.max_retry_after)
         cap = min(self.max_backoff, self.backoff * 2**attempt)
         return random.uniform(cap / 2, cap)
 
+    def in_time(self, elapsed: float, delay: float) -> bool:
+        """Whether a retry after ``delay`` more seconds, ``elapsed`` seconds into the call, starts within
+        the deadline and before ``max_call``."""
+        return elapsed + delay <= self.deadline and elapsed + delay < self.max_call
 
-def _retry_after(response: httpx.Response) -> float | None:
+
+def retryable(error: MgToolsError, *, idempotent: bool) -> bool:
+    """Whether the request that failed with ``error`` is safe to repeat and may then succeed.
+
+    A request that never left (connection refused) and a 429 (refused before anything is accepted)
+    always are; a 5xx, a timeout or a dropped connection only when the request is idempotent, as it
+    may have been processed. Other answers (3xx, 4xx) would only come again.
+    """
+    if isinstance(error, TransportError):
+        return idempotent or not error.maybe_sent
+    return isinstance(error, RateLimited) or (idempotent and isinstance(error, ServerError))
+
+
+def _maybe_processed(error: MgToolsError) -> bool:
+    """Whether the request that failed with ``error`` may have been processed though no success came
+    back: it was sent and its answer lost, or Mailgun failed (5xx) part way."""
+    return isinstance(error, ServerError) or (isinstance(error, TransportError) and error.maybe_sent)
+
+
+def parse_retry_after(headers: httpx.Headers) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or ``X-RateLimit-Reset`` (epoch
     seconds); None when absent or unreadable (a garbled header must not turn a 429 into a crash)."""
-    value = response.headers.get("retry-after")
-    if value:
-        try:
-            seconds = float(value)
-        except ValueError:
+    value, reset = headers.get("retry-after"), headers.get("x-ratelimit-reset")
+    try:
+        if value:
             try:
+                seconds = float(value)
+            except ValueError:
                 seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-            except (TypeError, ValueError, OverflowError, IndexError):
-                return None
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    reset = response.headers.get("x-ratelimit-reset")
-    if reset:
-        try:
+        elif reset:
             seconds = float(reset) - time.time()
-        except ValueError:
+        else:
             return None
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    return None
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -269,33 +297,12 @@ class MailgunClient:
         answer_lost = False  # an earlier attempt may have been processed, its answer lost
         while True:
             attempt += 1
-            retry_after: float | None = None
             try:
-                async with asyncio.timeout(self.retry.max_call - (time.monotonic() - started)):
-                    response = await self._client().request(
-                        req.method,
-                        url,
-                        params=req.query or None,
-                        data=_grouped(req.form) or None,
-                        files=req.files or None,
-                        json=req.json,
-                        headers=req.headers or None,
-                    )
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # The request never left: repeating it cannot duplicate anything.
-                error: Exception = TransportError(
-                    f"could not connect to {urlsplit(url).netloc}: {type(exc).__name__}", maybe_sent=False
+                response = await self._attempt(
+                    req, url, idempotent=idempotent, timeout=self.retry.max_call - (time.monotonic() - started)
                 )
-                retryable = True
-            except (httpx.TransportError, TimeoutError) as exc:
-                answer_lost = True
-                error = TransportError(
-                    f"{req.method} {req.path} failed after the request was sent ({type(exc).__name__}); "
-                    + ("it may have reached Mailgun: check events or logs before repeating it"
-                       if not idempotent else "no answer from Mailgun"),
-                    maybe_sent=True,
-                )
-                retryable = idempotent
+            except TransportError as exc:
+                error: MgToolsError = exc
             else:
                 self._log.debug(
                     "mailgun.response", method=req.method, path=req.path, status=response.status_code,
@@ -304,24 +311,49 @@ class MailgunClient:
                 if response.is_success:
                     return response
                 error = self._error(req, response, idempotent=idempotent, answer_lost=answer_lost)
-                if isinstance(error, RateLimited):
-                    retry_after = error.retry_after
-                    retryable = True  # a 429 is refused before anything is accepted
-                else:
-                    retryable = idempotent and response.status_code >= 500
-                    answer_lost = answer_lost or response.status_code >= 500
+            answer_lost = answer_lost or _maybe_processed(error)
             elapsed = time.monotonic() - started
-            delay = self.retry.delay(attempt, retry_after)
-            if (not retryable or attempt >= self.retry.attempts or elapsed + delay > self.retry.deadline
-                    or elapsed + delay >= self.retry.max_call):
+            delay = self.retry.delay(attempt, error.retry_after if isinstance(error, RateLimited) else None)
+            if not (self.retry.should_retry(error, idempotent=idempotent, attempt=attempt)
+                    and self.retry.in_time(elapsed, delay)):
                 self._log.info("mailgun.error", method=req.method, path=req.path, error=str(error), attempt=attempt)
                 raise error
             self._log.info("mailgun.retry", method=req.method, path=req.path, attempt=attempt, delay=round(delay, 3))
             await asyncio.sleep(delay)
 
+    async def _attempt(self, req: PreparedRequest, url: str, *, idempotent: bool, timeout: float) -> httpx.Response:
+        """One try: the answer, whatever its status; a :class:`TransportError` when none came within
+        ``timeout`` seconds, saying whether the request may have reached Mailgun."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._client().request(
+                    req.method,
+                    url,
+                    params=req.query or None,
+                    data=_grouped(req.form) or None,
+                    files=req.files or None,
+                    json=req.json,
+                    headers=req.headers or None,
+                )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The request never left: repeating it cannot duplicate anything.
+            error = TransportError(
+                f"could not connect to {urlsplit(url).netloc}: {type(exc).__name__}", maybe_sent=False
+            )
+        except (httpx.TransportError, TimeoutError) as exc:
+            error = TransportError(
+                f"{req.method} {req.path} failed after the request was sent ({type(exc).__name__}); "
+                + ("it may have reached Mailgun: check events or logs before repeating it"
+                   if not idempotent else "no answer from Mailgun"),
+                maybe_sent=True,
+            )
+        raise error  # outside the handlers, so it does not chain httpx's exception (which holds the request)
+
     def _error(
         self, req: PreparedRequest, response: httpx.Response, *, idempotent: bool = True, answer_lost: bool = False
     ) -> MailgunError:
+        """The typed error for a non-2xx ``response``, with Mailgun's explanation and, when the request
+        may have been processed already, a warning against repeating it blindly."""
         status = response.status_code
         cls = error_for_status(status)
         kwargs: dict[str, Any] = {"status": status, "method": req.method, "path": req.path}
@@ -337,5 +369,5 @@ class MailgunClient:
             # e.g. a retried DELETE answered 404: the first attempt may have deleted it.
             message += "; an earlier attempt whose answer was lost may already have done it"
         if cls is RateLimited:
-            kwargs["retry_after"] = _retry_after(response)
+            kwargs["retry_after"] = parse_retry_after(response.headers)
         return cls(message, **kwargs)

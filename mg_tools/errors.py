@@ -274,7 +274,7 @@ class RateLimited(MailgunError):
 
     code = "rate_limited"
 
-    def __init__(self, message: str, *, status: int = 429, retry_after: float | None = None, **kw) -> None:
+    def __init__(self, message: str, *, status: int = 429, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, status=status, **kw)
         self.retry_after = retry_after
 

@@ -1,13 +1,23 @@
 import asyncio
 import base64
+import email.utils
 import time
 
 import httpx
 import pytest
 
 from mg_tools import ConfigurationError, MailgunError, MgToolsError, TransportError
-from mg_tools.client import MailgunClient, RetryPolicy, base_url_for
-from mg_tools.errors import BadRequest, Conflict, NotFound, RateLimited, Redirected, ServerError, Unauthorized
+from mg_tools.client import MailgunClient, RetryPolicy, base_url_for, parse_retry_after, retryable
+from mg_tools.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    RateLimited,
+    Redirected,
+    ServerError,
+    Unauthorized,
+    error_for_status,
+)
 from mg_tools.request import PreparedRequest
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.002, max_retry_after=0.01)
@@ -368,3 +378,88 @@ def test_an_error_body_nested_too_deep_to_parse_is_quoted_as_text():
     with pytest.raises(BadRequest) as info:
         send(client_for(lambda r: httpx.Response(400, text=body, headers={"Content-Type": "application/json"})))
     assert info.value.mailgun_message.startswith("[[[") and len(info.value.mailgun_message) <= 500
+
+
+# -- each retry decision on its own ----------------------------------------------------------------------
+
+def _failure(what: str) -> MgToolsError:
+    if what == "connect error":
+        return TransportError("refused", maybe_sent=False)
+    if what == "no answer after sending":
+        return TransportError("reset", maybe_sent=True)
+    return error_for_status(int(what))("x", status=int(what))
+
+
+# The table in docs/security.md, "Retries never duplicate a send", by what failed.
+RETRIED_ALWAYS = ("connect error", "429")  # nothing was accepted
+RETRIED_IF_IDEMPOTENT = ("500", "502", "503", "no answer after sending")  # it may have been processed
+NEVER_RETRIED = ("301", "400", "401", "404", "409", "413")  # the same answer would come again
+
+
+@pytest.mark.parametrize("what", RETRIED_ALWAYS + RETRIED_IF_IDEMPOTENT + NEVER_RETRIED)
+@pytest.mark.parametrize(("method", "idempotent"), [("GET", True), ("PUT", True), ("DELETE", True), ("POST", False)])
+@pytest.mark.parametrize("attempt", [1, 3, 4])
+def test_should_retry_follows_the_table_while_attempts_are_left(what, method, idempotent, attempt):
+    safe = what in RETRIED_ALWAYS or (idempotent and what in RETRIED_IF_IDEMPOTENT)
+    assert retryable(_failure(what), idempotent=idempotent) is safe
+    assert RetryPolicy(attempts=4).should_retry(_failure(what), idempotent=idempotent, attempt=attempt) is (
+        safe and attempt < 4)
+
+
+@pytest.mark.parametrize(("elapsed", "delay", "in_time"), [
+    (0.0, 1.0, True),
+    (9.0, 1.0, True),  # a retry may start exactly at the deadline
+    (9.0, 1.5, False),
+    (10.0, 0.0, True),
+    (10.5, 0.0, False),
+])
+def test_a_retry_must_start_within_the_deadline_and_before_the_longest_call(elapsed, delay, in_time):
+    assert RetryPolicy(deadline=10.0).in_time(elapsed, delay) is in_time
+    assert RetryPolicy(deadline=60.0, max_call=10.0).in_time(elapsed, delay) is (elapsed + delay < 10.0)
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 5, 10, 60])
+def test_backoff_is_jittered_between_half_and_all_of_a_doubling_cap(attempt):
+    policy = RetryPolicy(backoff=0.25, max_backoff=8.0)
+    cap = min(8.0, 0.25 * 2**attempt)
+    delays = [policy.delay(attempt) for _ in range(50)]
+    assert all(cap / 2 <= d <= cap for d in delays) and len(set(delays)) > 1
+
+
+@pytest.mark.parametrize(("retry_after", "delay"), [
+    (0.0, 0.0), (2.5, 2.5), (30.0, 30.0), (3600.0, 30.0), (-5.0, 0.0),
+])
+def test_a_retry_after_is_waited_exactly_up_to_its_cap(retry_after, delay):
+    assert RetryPolicy(max_retry_after=30.0).delay(1, retry_after) == delay
+
+
+@pytest.mark.parametrize("retry_after", [float("nan"), float("inf")])
+def test_a_retry_after_that_is_no_number_falls_back_to_backoff(retry_after):
+    assert 0.125 <= RetryPolicy(backoff=0.25, max_backoff=8.0).delay(0, retry_after) <= 0.25
+
+
+@pytest.mark.parametrize(("headers", "seconds"), [
+    ({"Retry-After": "7"}, 7.0),
+    ({"Retry-After": "0.5"}, 0.5),
+    ({"Retry-After": "-3"}, 0.0),
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date in the past: no wait
+    ({"Retry-After": "soon"}, None),
+    ({"Retry-After": "nan"}, None),
+    ({"Retry-After": "1e309"}, None),
+    ({"Retry-After": "Mon, 99 Foo 2015"}, None),
+    ({"X-RateLimit-Reset": "not a time"}, None),
+    ({"X-RateLimit-Reset": "1"}, 0.0),  # an epoch second long past
+    ({}, None),
+    ({"Retry-After": ""}, None),
+])
+def test_parse_retry_after_reads_seconds_and_dates_and_ignores_the_rest(headers, seconds):
+    assert parse_retry_after(httpx.Headers(headers)) == seconds
+
+
+def test_parse_retry_after_counts_dates_and_reset_times_from_now():
+    now = time.time()
+    date = email.utils.formatdate(now + 120, usegmt=True)
+    assert 118 <= parse_retry_after(httpx.Headers({"Retry-After": date})) <= 120
+    assert 59 <= parse_retry_after(httpx.Headers({"X-RateLimit-Reset": str(now + 60)})) <= 60
+    both = httpx.Headers({"Retry-After": "3", "X-RateLimit-Reset": str(now + 60)})
+    assert parse_retry_after(both) == 3.0, "Retry-After comes first"
