@@ -48,29 +48,30 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _deref(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``node`` with the definition it refers to merged in (its own keys win)."""
     if "$ref" not in node:
-        return node
+        return dict(node)
     target = defs[node["$ref"].rsplit("/", 1)[-1]]
     return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
 
 
 def compact(node: Any, defs: dict[str, Any]) -> Any:
+    """A compact copy of ``node`` (a pydantic JSON schema or a part of one), its references to
+    ``defs`` inlined."""
     if isinstance(node, list):
         return [compact(n, defs) for n in node]
     if not isinstance(node, dict):
         return node
     node = _deref(node, defs)
-    node = {k: v for k, v in node.items() if k not in _DROP and k not in _STRING_BOUNDS}
     if node.get("default", 0) is None:
         del node["default"]
     any_of = node.get("anyOf")
     if isinstance(any_of, list):
         kept = [o for o in any_of if o != {"type": "null"}]
-        if len(kept) == 1:
-            node = {**{k: v for k, v in node.items() if k != "anyOf"}, **kept[0]}
+        if len(kept) == 1:  # the one type left may be a reference itself
+            node = _deref({**{k: v for k, v in node.items() if k != "anyOf"}, **kept[0]}, defs)
         else:
             node["anyOf"] = kept
-    node = _deref(node, defs)
     node = {k: v for k, v in node.items() if k not in _DROP and k not in _STRING_BOUNDS}
     patterns = node.pop("patternProperties", None)
     if isinstance(patterns, dict) and "additionalProperties" not in node:
