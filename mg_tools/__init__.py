@@ -16,6 +16,7 @@ from mg_tools.hookspecs import hookimpl
 from mg_tools.operation import Access, Operation, Paging
 from mg_tools.policy import Decision, Policy
 from mg_tools.registry import Registry
+from mg_tools.settings import Settings
 from mg_tools.toolkit import Toolkit
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "Result",
+    "Settings",
     "Toolkit",
     "TransportError",
     "UnknownOperation",

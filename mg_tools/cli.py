@@ -1,4 +1,8 @@
-"""The `mg-tools` command: list tools, call one, serve them over MCP, run the sandbox."""
+"""The `mg-tools` command: list tools, call one, serve them over MCP, run the sandbox, show the settings.
+
+The settings are read from the environment once, here, and handed to everything the command builds;
+logs are set up here too (JSON lines on stderr, at ``MG_TOOLS_LOG_LEVEL``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mg_tools.errors import (
     ConfigurationError,
@@ -19,6 +23,9 @@ from mg_tools.errors import (
     TransportError,
     UnknownOperation,
 )
+
+if TYPE_CHECKING:
+    from mg_tools.settings import Settings
 
 __all__ = ["main"]
 
@@ -70,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mg-tools", description="Mailgun's whole API as tools for agents.",
                                      formatter_class=_Help)
     parser.add_argument("--version", action="version", version=f"mg-tools {__version__}")
+    parser.set_defaults(settings=None)  # main() reads them; a policy built without them reads the environment
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_parser_with_defaults)
 
     tools = sub.add_parser("tools", help="list the operations the policy exposes")
@@ -104,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8025, help="port (0 picks a free one)")
     sandbox.add_argument("--state", metavar="FILE", help="SQLite file to keep state in (default: memory)")
     sandbox.add_argument("--api-key", help="the key clients must use (default: sandbox-key)")
+
+    settings = sub.add_parser("settings", help="show the settings the environment gives (secrets hidden)")
+    settings.add_argument("--markdown", action="store_true", help="the README's table of the variables")
     return parser
 
 
@@ -115,6 +126,7 @@ def _policy(args: argparse.Namespace):
     from mg_tools.policy import Policy
 
     return Policy.from_env(
+        settings=args.settings,
         grants=args.grants,
         deny=args.deny,
         read_only=args.read_only,
@@ -126,10 +138,10 @@ def _policy(args: argparse.Namespace):
     )
 
 
-def default_sandbox_state() -> str:
+def default_sandbox_state(settings: Settings) -> str:
     from mg_tools.state import state_dir
 
-    return str(state_dir() / "sandbox.sqlite")
+    return str(state_dir(settings) / "sandbox.sqlite")
 
 
 def _toolkit(args: argparse.Namespace, *, persistent_sandbox: bool):
@@ -138,9 +150,9 @@ def _toolkit(args: argparse.Namespace, *, persistent_sandbox: bool):
     policy = _policy(args) if hasattr(args, "grants") else None
     overrides: dict[str, Any] = {"policy": policy} if policy is not None else {}
     if getattr(args, "sandbox", False):
-        state = args.sandbox_state or (default_sandbox_state() if persistent_sandbox else None)
+        state = args.sandbox_state or (default_sandbox_state(args.settings) if persistent_sandbox else None)
         overrides.update(sandbox=True, sandbox_state=None if state == ":memory:" else state)
-    return Toolkit.from_env(**overrides)
+    return Toolkit.from_settings(args.settings, redactor=args.redactor, **overrides)
 
 
 def _read_arguments(raw: str | None) -> dict[str, Any]:
@@ -223,24 +235,41 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_settings(args: argparse.Namespace) -> int:
+    if args.markdown:
+        from mg_tools.settings import markdown_table
+
+        sys.stdout.write(markdown_table())
+    else:
+        _print(args.settings.model_dump(mode="json", by_alias=True))
+    return 0
+
+
 COMMANDS = {
     "tools": _cmd_tools,
     "describe": _cmd_describe,
     "call": _cmd_call,
     "serve": _cmd_serve,
     "sandbox": _cmd_sandbox,
+    "settings": _cmd_settings,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from mg_tools import log  # structlog itself is set up when something first logs
+    from mg_tools.log import Redactor, configure
+    from mg_tools.settings import Settings
 
+    args = build_parser().parse_args(argv)
+    # The toolkit a command builds redacts with this one, so an error it raises is redacted with
+    # what that toolkit learnt (its API key, secret arguments).
+    args.redactor = Redactor()
     try:
+        args.settings = Settings.from_env()
+        configure(args.settings.log_level)  # structlog itself is imported when a line is first written
         return COMMANDS[args.command](args)
     except MgToolsError as exc:
         extra = f" (confirm_token: {exc.token})" if isinstance(exc, ConfirmationRequired) else ""
-        sys.stderr.write(f"mg-tools: {log.redact_text(exc.message)}{extra}\n")
+        sys.stderr.write(f"mg-tools: {args.redactor.redact_text(exc.message)}{extra}\n")
         return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 1)
     except BrokenPipeError:
         # The reader went away (`mg-tools tools | head`): stop quietly, as other command-line tools do.

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mg_tools import log
 from mg_tools.errors import (
     ConfigurationError,
     MailgunError,
@@ -26,6 +25,7 @@ from mg_tools.errors import (
     _one_line,
     error_for_status,
 )
+from mg_tools.log import Redactor, get_logger
 from mg_tools.regions import REGIONS, base_url_for  # re-exported: they were defined here
 from mg_tools.request import PreparedRequest
 
@@ -142,20 +142,21 @@ def _explanation(response: httpx.Response) -> str:
     return response.text
 
 
-def _quoted(text: str, limit: int = ERROR_TEXT_LIMIT) -> str:
+def _quoted(text: str, redactor: Redactor, limit: int = ERROR_TEXT_LIMIT) -> str:
     """Upstream ``text`` fit to quote in an error: secrets redacted first (so no cut can leave a piece
     of one behind), then control and invisible characters escaped, then cut to ``limit`` characters."""
     text = text.strip()
-    redacted = log.redact_text(text[:ERROR_SCAN_LIMIT])
+    redacted = redactor.redact_text(text[:ERROR_SCAN_LIMIT])
     if len(text) > ERROR_SCAN_LIMIT:
         redacted = redacted[:-_LONGEST_SECRET]
     return _one_line(redacted.strip(), limit)
 
 
-def error_message(response: httpx.Response) -> str:
+def error_message(response: httpx.Response, redactor: Redactor) -> str:
     """Mailgun's explanation from an error body (or the status's reason), ready to quote: redacted,
     one line, at most ``ERROR_TEXT_LIMIT`` characters."""
-    return _quoted(_explanation(response)) or _quoted(response.reason_phrase) or "no explanation given"
+    return (_quoted(_explanation(response), redactor) or _quoted(response.reason_phrase, redactor)
+            or "no explanation given")
 
 
 async def _set_location_aside(response: httpx.Response) -> None:
@@ -170,7 +171,7 @@ def _location(response: httpx.Response) -> str:
     return response.extensions.get(_LOCATION, response.headers.get("location", "")).strip()
 
 
-def _redirect_target(response: httpx.Response) -> str | None:
+def _redirect_target(response: httpx.Response, redactor: Redactor) -> str | None:
     """Where a redirect points, resolved against the request's URL, without user info, query or
     fragment (they may carry secrets), redacted and quotable; None when it is no usable http(s) URL."""
     location = _location(response)
@@ -183,7 +184,7 @@ def _redirect_target(response: httpx.Response) -> str | None:
         return None
     if url.scheme not in _DEFAULT_PORTS or not url.host:
         return None
-    return _quoted(f"{_origin_of(url)}{path}", 300)
+    return _quoted(f"{_origin_of(url)}{path}", redactor, 300)
 
 
 def _origin_of(url: httpx.URL) -> str:
@@ -216,6 +217,7 @@ class MailgunClient:
     """Async Mailgun HTTP client: Basic auth ``api:KEY``, pooling, timeouts, retries, typed errors.
 
     ``transport`` is injectable (``httpx.MockTransport``, the in-process sandbox's ASGI transport).
+    ``redactor`` (its own by default) learns the API key and redacts errors and logs.
     """
 
     def __init__(
@@ -227,6 +229,7 @@ class MailgunClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         extra_headers: dict[str, str] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
@@ -236,8 +239,9 @@ class MailgunClient:
         self._headers = {"User-Agent": USER_AGENT, **(extra_headers or {})}
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._log = log.get_logger("mg_tools.client")
-        log.add_secret(api_key)
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.redactor.add_secret(api_key)
+        self._log = get_logger(__name__, self.redactor)
 
     def _client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -358,11 +362,11 @@ class MailgunClient:
         cls = error_for_status(status)
         kwargs: dict[str, Any] = {"status": status, "method": req.method, "path": req.path}
         if cls is Redirected:
-            kwargs["location"] = _redirect_target(response)
+            kwargs["location"] = _redirect_target(response, self.redactor)
             target = kwargs["location"] or ("an unusable location" if _location(response) else "no location")
             message = f"{_origin_of(response.request.url)} answered with a redirect to {target}."
         else:
-            message = error_message(response)
+            message = error_message(response, self.redactor)
         if not idempotent and (status >= 500 or status < 200):
             message += "; the request may still have been processed: check events or logs before repeating it"
         elif answer_lost and status != 429:

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from mg_tools import log
 from mg_tools.confirm import Confirmations, request_digest
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, PolicyDenied
+from mg_tools.log import Redactor, get_logger
 from mg_tools.operation import Operation, Paging
 from mg_tools.policy import Policy
 from mg_tools.registry import Registry
@@ -62,6 +62,7 @@ class Executor:
         sandbox: bool = False,
         base_url: str = "",
         confirmations: Confirmations | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.registry = registry
         self.policy = policy
@@ -71,7 +72,9 @@ class Executor:
         self.base_url = base_url or (client.base_url if client else "")
         self.confirmations = confirmations or Confirmations()
         self.results = ResultStore(budget)
-        self._log = log.get_logger("mg_tools.executor")
+        # The client's redactor knows the API key: errors, logs and results share it.
+        self.redactor = redactor or (client.redactor if client is not None else Redactor())
+        self._log = get_logger(__name__, self.redactor)
 
     # -- the path ---------------------------------------------------------------------------------
 
@@ -88,7 +91,7 @@ class Executor:
         args = self.validate(op, arguments)
         # Secret arguments (passwords, keys) are redacted wherever they come back: logs, errors
         # (Mailgun's error bodies may echo them), dry runs.
-        log.register_secrets(args.model_dump(mode="json", by_alias=True, exclude_none=True))
+        self.redactor.register_secrets(args.model_dump(mode="json", by_alias=True, exclude_none=True))
         decision = self.policy.decide(op)
         if not decision.allowed:
             raise PolicyDenied(f"{decision.reason}; nothing was sent")
@@ -140,7 +143,7 @@ class Executor:
             data = {"composite": op.name, "arguments": prepared.arguments.model_dump(mode="json", exclude_none=True),
                     "note": "runs several read operations; nothing is sent in a dry run"}
         else:
-            data = log.redact(request.describe(self.base_url or "https://api.mailgun.net"))
+            data = self.redactor.redact(request.describe(self.base_url or "https://api.mailgun.net"))
         return Result(op.name, data, dry_run=True, sandbox=self.sandbox)
 
     async def _composite(self, op: Operation, args: Any) -> Result:
@@ -194,7 +197,7 @@ class Executor:
             if op.secret_fields:
                 data = _redact_fields(data, op.secret_fields)
             # Secrets Mailgun echoes back (the API key, a password just set, a private key).
-            data = log.redact_known(data)
+            data = self.redactor.redact_known(data)
         cursor = _next_cursor(op, request, data)
         if isinstance(data, dict) and op.paging is Paging.URLS:
             data = {k: v for k, v in data.items() if k != "paging"}

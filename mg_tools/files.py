@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+
+from mg_tools.settings import Settings
 
 __all__ = ["FILES_DIR_ENV", "FileRefused", "default_roots", "read_regular_file"]
 
@@ -39,13 +40,14 @@ def _unsafe_cwd(cwd: Path) -> bool:
     return any(cwd == tree or cwd.is_relative_to(tree) for tree in _PSEUDO_TREES)
 
 
-def default_roots(environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """The directories attachments may be read from: ``MG_TOOLS_FILES_DIR`` when set, else the working
-    directory when it is a safe one, else none (file access off)."""
-    env = os.environ if environ is None else environ
-    configured = env.get(FILES_DIR_ENV, "").strip()
-    if configured:
-        return tuple(Path(p).expanduser() for p in configured.split(os.pathsep) if p.strip())
+def default_roots(settings: Settings | None = None) -> tuple[Path, ...]:
+    """The directories attachments may be read from: ``MG_TOOLS_FILES_DIR`` of ``settings`` (default:
+    the environment's) when set, else the working directory when it is a safe one, else none (file
+    access off)."""
+    if settings is None:
+        settings = Settings.from_env()
+    if settings.files_dir:
+        return settings.files_dir
     try:
         cwd = Path.cwd().resolve()
     except OSError:

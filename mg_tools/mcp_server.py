@@ -28,7 +28,6 @@ import difflib
 import hmac
 import ipaddress
 import json
-import os
 import socket
 import sys
 import traceback
@@ -58,7 +57,6 @@ __all__ = ["MAX_BODY", "MODES", "TOKEN_ENV", "McpTools", "build_server", "http_a
 
 MODES = ("all", "discover")
 TOKEN_ENV = "MG_TOOLS_HTTP_TOKEN"
-ALLOWED_HOSTS_ENV = "MG_TOOLS_HTTP_ALLOWED_HOSTS"
 MAX_BODY = 4 * 1024 * 1024
 INTERNAL_ERROR = "internal error; see the server log"
 CONFIRM_HINT = ("Ask the user to approve this exact call before repeating it with this confirm_token; never confirm "
@@ -164,7 +162,7 @@ class McpTools:
         self.toolkit = toolkit
         self.mode = mode
         self.exposed: dict[str, Operation] = {op.name: op for op in toolkit.operations()}
-        self._log = log.get_logger("mg_tools.mcp")
+        self._log = log.get_logger(__name__, toolkit.redactor)
         self._index: OperationIndex | None = None
         tools = self._operation_tools() if mode == "all" else self._discover_tools()
         tools.append(self._meta_tool(ReadResult, self._read_result, output=["chunk", "next_offset"]))
@@ -352,7 +350,7 @@ class McpTools:
     def _error(self, exc: MgToolsError) -> types.CallToolResult:
         """An error result: the error's ``to_dict()`` as JSON text, and no structured content (an output
         schema describes the successes of a tool; clients check structured content against it)."""
-        detail = log.redact(exc.to_dict())
+        detail = self.toolkit.redactor.redact(exc.to_dict())
         if isinstance(exc, UnknownOperation) and self.mode == "discover":
             detail["message"] += " Find operations with search_operations."
         if isinstance(exc, ConfirmationRequired):
@@ -519,8 +517,13 @@ class PostOnly:
 
 
 def http_app(toolkit: Toolkit, *, mode: str = "all", host: str = "127.0.0.1", token: str | None = None,
-             extra_hosts: Iterable[str] = ()) -> ASGIApp:
-    """The ASGI app of the HTTP transport: MCP at ``/mcp``, ``/healthz``, the checks above."""
+             extra_hosts: Iterable[str] | None = None) -> ASGIApp:
+    """The ASGI app of the HTTP transport: MCP at ``/mcp``, ``/healthz``, the checks above.
+
+    ``token`` and ``extra_hosts`` default to the toolkit's settings (``MG_TOOLS_HTTP_TOKEN``,
+    ``MG_TOOLS_HTTP_ALLOWED_HOSTS``)."""
+    token = toolkit.settings.secret("http_token") if token is None else token
+    extra_hosts = toolkit.settings.http_allowed_hosts if extra_hosts is None else extra_hosts
     return _http_app(McpTools(toolkit, mode), host=host, token=token, extra_hosts=extra_hosts)
 
 
@@ -557,7 +560,7 @@ def _http_app(tools: McpTools, *, host: str, token: str | None, extra_hosts: Ite
     )
     app = PostOnly(app)
     if token:
-        log.add_secret(token)
+        tools.toolkit.redactor.add_secret(token)
         return BearerAuth(app, token)
     return app
 
@@ -583,6 +586,7 @@ def serve(toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", p
     """Serve ``toolkit`` over MCP until interrupted: ``stdio`` or ``http`` (streamable HTTP)."""
     if transport not in ("stdio", "http"):
         raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
+    log.configure(toolkit.settings.log_level)
     tools = McpTools(toolkit, mode)
     if toolkit.executor.sandbox:
         _notice("sandbox mode: requests go to the embedded local sandbox, no real mail is sent")
@@ -602,9 +606,8 @@ def serve(toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", p
 
     import uvicorn
 
-    token = os.environ.get(TOKEN_ENV, "").strip() or None
-    extra = (os.environ.get(ALLOWED_HOSTS_ENV) or "").split(",")
-    app = _http_app(tools, host=host, token=token, extra_hosts=extra)
+    token = toolkit.settings.secret("http_token")
+    app = _http_app(tools, host=host, token=token, extra_hosts=toolkit.settings.http_allowed_hosts)
     shown = f"[{host}]" if ":" in host else host
     _notice(f"serving {tools.summary()} at http://{shown}:{port}/mcp (health: /healthz); "
             + ("bearer token required" if token else "no token: loopback only"))

@@ -16,31 +16,17 @@ policy read-only, however it was built.
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mg_tools.errors import ConfigurationError
 from mg_tools.operation import Access, Operation
+from mg_tools.settings import READ_ONLY_ENV, Settings, env_flag, forced_read_only
 
 __all__ = ["READ_ONLY_ENV", "Decision", "Policy", "env_flag"]
 
-READ_ONLY_ENV = "MG_TOOLS_READ_ONLY"
-_TRUTHY = frozenset({"1", "true", "yes", "on"})
-_FALSY = frozenset({"", "0", "false", "no", "off"})
 _ACCESSES = tuple(str(a) for a in Access)
 _WILDCARDS = frozenset("*?[")
-
-
-def env_flag(environ: Mapping[str, str], name: str) -> bool:
-    """A boolean environment switch: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``/empty.
-    Anything else is refused rather than guessed, since a typo must not switch a safety off."""
-    value = environ.get(name, "").strip().lower()
-    if value in _TRUTHY:
-        return True
-    if value in _FALSY:
-        return False
-    raise ConfigurationError(f"{name}={environ[name]!r} is not a switch value; use 1 or 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +105,7 @@ class Policy:
     def __post_init__(self) -> None:
         for name in ("grants", "deny", "toolsets", "tools", "confirm"):
             object.__setattr__(self, name, _split(getattr(self, name)))
-        if not self.read_only and env_flag(os.environ, READ_ONLY_ENV):
+        if not self.read_only and forced_read_only():
             object.__setattr__(self, "read_only", True)
 
     @classmethod
@@ -147,19 +133,18 @@ class Policy:
         )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Policy:
-        """``MG_TOOLS_GRANTS``, ``MG_TOOLS_DENY``, ``MG_TOOLS_READ_ONLY``, ``MG_TOOLS_CONFIRM``,
-        ``MG_TOOLS_ALLOW_SECRETS``; explicit keyword arguments win, except that read-only from any
-        source wins over everything (``read_only=False`` never turns the variable off)."""
-        env = os.environ if environ is None else environ
-        values = {
-            "grants": env.get("MG_TOOLS_GRANTS"),
-            "deny": env.get("MG_TOOLS_DENY"),
-            "confirm": env.get("MG_TOOLS_CONFIRM"),
-            "allow_secrets": env_flag(env, "MG_TOOLS_ALLOW_SECRETS"),
-        }
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, settings: Settings | None = None,
+                 **overrides) -> Policy:
+        """The policy of ``MG_TOOLS_GRANTS``, ``MG_TOOLS_DENY``, ``MG_TOOLS_READ_ONLY``,
+        ``MG_TOOLS_CONFIRM`` and ``MG_TOOLS_ALLOW_SECRETS``, taken from ``settings`` (default: read
+        from ``environ``, else the process environment); explicit keyword arguments win, except that
+        read-only from any source wins over everything (``read_only=False`` never turns it off)."""
+        if settings is None:
+            settings = Settings.from_env(environ)
+        values = {"grants": settings.grants, "deny": settings.deny, "confirm": settings.confirm,
+                  "allow_secrets": settings.allow_secrets}
         values.update({k: v for k, v in overrides.items() if v not in (None, (), "") and k != "read_only"})
-        values["read_only"] = env_flag(env, READ_ONLY_ENV) or bool(overrides.get("read_only"))
+        values["read_only"] = settings.read_only or bool(overrides.get("read_only"))
         return cls.build(**values)
 
     def check(self, operations: Iterable[Operation]) -> None:

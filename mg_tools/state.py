@@ -4,22 +4,21 @@ else ``~/.local/state/mg-tools``. Created private to the user (0700); files in i
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
+
+from mg_tools.settings import Settings
 
 __all__ = ["STATE_DIR_ENV", "private_file", "state_dir"]
 
 STATE_DIR_ENV = "MG_TOOLS_STATE_DIR"
 
 
-def state_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """The state directory, created 0700 if missing (a looser existing mode is tightened)."""
-    env = os.environ if environ is None else environ
-    if env.get(STATE_DIR_ENV):
-        path = Path(env[STATE_DIR_ENV]).expanduser()
-    else:
-        base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-        path = base / "mg-tools"
+def state_dir(settings: Settings | None = None) -> Path:
+    """The state directory of ``settings`` (default: the environment's), created 0700 if missing (a
+    looser existing mode is tightened)."""
+    if settings is None:
+        settings = Settings.from_env()
+    path = settings.state_path
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if path.stat().st_mode & 0o077:
         path.chmod(0o700)

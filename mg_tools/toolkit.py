@@ -12,17 +12,19 @@
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mg_tools.executor import DEFAULT_BUDGET, Executor, Result
 from mg_tools.files import default_roots
+from mg_tools.log import Redactor
 from mg_tools.operation import Operation
 from mg_tools.policy import Policy
 from mg_tools.regions import base_url_for
 from mg_tools.registry import Registry, make_plugin_manager
+from mg_tools.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
@@ -44,11 +46,15 @@ class Toolkit:
     (``us``/``eu``) or an explicit ``base_url``. Without a key or sandbox, listing and dry runs work
     and any real call stops with a message saying how to choose.
 
-    The operator's switches hold however a toolkit is built: without ``policy`` the policy comes from
-    the ``MG_TOOLS_*`` variables, ``MG_TOOLS_READ_ONLY`` makes any policy read-only, and without
+    The operator's switches hold however a toolkit is built: they come from ``settings`` (by default
+    :meth:`Settings.from_env() <mg_tools.settings.Settings.from_env>`). Without ``policy`` the policy
+    is the ``MG_TOOLS_*`` switches', ``MG_TOOLS_READ_ONLY`` makes any policy read-only, and without
     ``file_roots`` / ``blocked_plugins`` those come from ``MG_TOOLS_FILES_DIR`` /
     ``MG_TOOLS_BLOCK_PLUGINS``. A grant, deny, tool or toolset pattern that matches nothing, or a
     blocked plugin that is not installed, is a ``ConfigurationError``.
+
+    Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
+    which its client, executor and servers share.
     """
 
     def __init__(
@@ -69,13 +75,16 @@ class Toolkit:
         retry: RetryPolicy | None = None,
         sandbox_state: str | None = None,
         confirmations: Confirmations | None = None,
+        settings: Settings | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.redactor = redactor if redactor is not None else Redactor()
         if registry is None:
-            if blocked_plugins is None:
-                blocked_plugins = [p for p in os.environ.get(BLOCK_PLUGINS_ENV, "").split(",") if p.strip()]
-            registry = Registry.from_plugins(make_plugin_manager(blocked=blocked_plugins, plugins=plugins))
+            blocked = self.settings.block_plugins if blocked_plugins is None else blocked_plugins
+            registry = Registry.from_plugins(make_plugin_manager(blocked=blocked, plugins=plugins))
         self.registry = registry
-        self.policy = policy if policy is not None else Policy.from_env()
+        self.policy = self._forced(policy if policy is not None else Policy.from_env(settings=self.settings))
         self.policy.check(registry)
         self._sandbox_app: Any = None
         self._sandbox_state = sandbox_state
@@ -94,11 +103,16 @@ class Toolkit:
             from mg_tools.client import MailgunClient
 
             client = MailgunClient(api_key=api_key, base_url=self.base_url, timeout=timeout, retry=retry,
-                                   transport=transport)
-        roots = tuple(Path(r) for r in file_roots) if file_roots is not None else default_roots()
+                                   transport=transport, redactor=self.redactor)
+        roots = tuple(Path(r) for r in file_roots) if file_roots is not None else default_roots(self.settings)
         self.executor = Executor(registry, self.policy, client, file_roots=roots, budget=budget,
-                                 sandbox=sandbox, base_url=self.base_url, confirmations=confirmations)
+                                 sandbox=sandbox, base_url=self.base_url, confirmations=confirmations,
+                                 redactor=self.redactor)
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
+
+    def _forced(self, policy: Policy) -> Policy:
+        """``policy``, made read-only when the settings say so, whoever built it."""
+        return dataclasses.replace(policy, read_only=True) if self.settings.read_only else policy
 
     @property
     def sandbox_app(self) -> Any:
@@ -115,19 +129,15 @@ class Toolkit:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Toolkit:
         """A toolkit configured from ``MAILGUN_API_KEY``, ``MAILGUN_API_REGION``,
-        ``MAILGUN_API_BASE_URL``, ``MG_TOOLS_FILES_DIR``, ``MG_TOOLS_BLOCK_PLUGINS`` and the policy
-        variables; keyword arguments override them (``policy=``, ``sandbox=True``, ...)."""
-        env = os.environ if environ is None else environ
-        config: dict[str, Any] = {
-            "api_key": env.get("MAILGUN_API_KEY") or None,
-            "region": env.get("MAILGUN_API_REGION") or None,
-            "base_url": env.get("MAILGUN_API_BASE_URL") or None,
-            "file_roots": default_roots(env),
-            "blocked_plugins": [p for p in env.get(BLOCK_PLUGINS_ENV, "").split(",") if p.strip()],
-        }
-        if "policy" not in overrides:
-            config["policy"] = Policy.from_env(dict(env))
-        config.update(overrides)
+        ``MAILGUN_API_BASE_URL`` and the ``MG_TOOLS_*`` variables of ``environ`` (default: the process
+        environment); keyword arguments override them (``policy=``, ``sandbox=True``, ...)."""
+        return cls.from_settings(Settings.from_env(environ), **overrides)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> Toolkit:
+        """Like :meth:`from_env`, from settings already read: the account too comes from them."""
+        config: dict[str, Any] = {"api_key": settings.secret("api_key"), "region": settings.region,
+                                  "base_url": settings.base_url, "settings": settings, **overrides}
         if config.get("sandbox"):
             config["api_key"] = config["base_url"] = None
         return cls(**config)
@@ -143,14 +153,8 @@ class Toolkit:
 
     # -- calling ------------------------------------------------------------------------------------
 
-    async def execute(
-        self,
-        name: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        dry_run: bool = False,
-        confirm_token: str | None = None,
-    ) -> Result:
+    async def execute(self, name: str, arguments: Mapping[str, Any] | None = None, *, dry_run: bool = False,
+                      confirm_token: str | None = None) -> Result:
         """Run one operation through the executor and return the shaped :class:`Result`."""
         return await self.executor.execute(
             name, dict(arguments) if isinstance(arguments, Mapping) else arguments, dry_run=dry_run,

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from mg_tools import Policy, Toolkit
-from mg_tools.log import REDACTED, redact
+from mg_tools.log import REDACTED, Redactor
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -28,6 +28,8 @@ _BOUNDARY = re.compile(rb"boundary=([A-Za-z0-9'()+_,\-./:=?]+)")
 
 
 _SECRET_FIELD = re.compile(r"password|secret|signing_key|private_key|api_key", re.I)
+#: Recordings are scrubbed by key name and by shape (Basic/Bearer credentials, Mailgun and private keys).
+redact = Redactor().redact
 
 
 def _scrub_request(request):

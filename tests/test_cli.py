@@ -104,3 +104,20 @@ def test_entry_points_and_no_heavy_imports_for_dry_runs(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "server.py"), "--help"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and "--transport" in done.stdout
+
+
+def test_logs_are_json_lines_on_stderr_at_the_configured_level(capsys, monkeypatch):
+    import logging
+
+    ours = logging.getLogger("mg_tools")
+    monkeypatch.setattr(ours, "handlers", list(ours.handlers))  # put back after the test
+    monkeypatch.setattr(ours, "level", ours.level)
+    monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "info")
+    code, out, err = run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:", "--args",
+                         '{"name": "mg.example.com"}')
+    assert code == 0 and json.loads(out)["result"]["domain"]["name"] == "mg.example.com"
+    events = [json.loads(line) for line in err.splitlines()]
+    assert {"event": "call", "operation": "get_domain", "level": "info"}.items() <= events[0].items()
+    monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "warning")
+    assert run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:", "--args",
+               '{"name": "mg.example.com"}')[2] == ""

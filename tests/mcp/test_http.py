@@ -17,7 +17,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_support import ROOT, wire
 from starlette.testclient import TestClient
 
-from mg_tools import Toolkit, log
+from mg_tools import Toolkit
 from mg_tools.cli import main
 from mg_tools.errors import ConfigurationError
 from mg_tools.mcp_server import MAX_BODY, allowed_hosts, http_app
@@ -169,8 +169,9 @@ def test_a_star_turns_host_and_origin_checks_off(tmp_path):
 
 def test_the_token_is_redacted_from_logs(tmp_path):
     token = "tok-" + secrets.token_hex(16)
-    http_app(Toolkit(sandbox=True, file_roots=[tmp_path]), token=token)
-    assert token not in log.redact_text(f"Authorization: {token}")
+    toolkit = Toolkit(sandbox=True, file_roots=[tmp_path])
+    http_app(toolkit, token=token)
+    assert token not in toolkit.redactor.redact_text(f"Authorization: {token}")
 
 
 def _free_port() -> int:

@@ -12,7 +12,6 @@ from mcp.shared.exceptions import MCPError
 from mcp_support import ROOT, connect, error_of, payload, wire
 from mcp_types import INVALID_PARAMS
 from pydantic import Field
-from structlog.testing import capture_logs
 
 from mg_tools import Access, Operation, Policy, Registry, Toolkit
 from mg_tools.client import RetryPolicy
@@ -198,14 +197,13 @@ async def test_unknown_tool_is_a_protocol_error(toolkit, protocol):
     assert near.value.error.message.startswith("Unknown tool: get_domian. Did you mean: get_domain")
 
 
-async def test_unexpected_errors_are_masked_and_logged():
+async def test_unexpected_errors_are_masked_and_logged(caplog):
     toolkit = _custom_toolkit()
-    with capture_logs() as logs:
-        async with connect(toolkit) as client:
-            result = await client.call_tool("boom_test", {})
+    async with connect(toolkit) as client:
+        result = await client.call_tool("boom_test", {})
     assert error_of(result) == {"error": "internal_error", "message": INTERNAL_ERROR}
-    failed = [entry for entry in logs if entry["event"] == "tool_failed"]
-    assert failed and failed[0]["tool"] == "boom_test" and "kaboom" in failed[0]["traceback"]
+    failed = [record for record in caplog.records if getattr(record, "event", "") == "tool_failed"]
+    assert failed and failed[0].tool == "boom_test" and "kaboom" in failed[0].traceback
 
 
 async def test_configuration_errors_say_what_to_do(tmp_path):

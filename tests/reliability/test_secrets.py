@@ -2,9 +2,9 @@
 
 The canaries are an API key, an SMTP password, a webhook signing key and a DKIM private key (PEM).
 The scan looks for each one plain, URL-encoded (``%XX`` and ``+`` forms), base64-encoded (also as
-Basic auth ``api:KEY``) and JSON-escaped. Paths: debug logs, errors (Mailgun error bodies echoing
-the secrets), dry runs, results, the CLI, the MCP server, cassettes (recorded and checked in) and
-MCP snapshots.
+Basic auth ``api:KEY``) and JSON-escaped. Paths: debug logs (as the CLI writes them, and as an
+application's own logging set-up gets them), errors (Mailgun error bodies echoing the secrets), dry
+runs, results, the CLI, the MCP server, cassettes (recorded and checked in) and MCP snapshots.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import re
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, quote_plus
@@ -114,10 +115,10 @@ def test_errors_and_debug_logs_never_show_a_secret(secret_kit, debug_logs):
 
 
 def test_a_log_event_carrying_secrets_is_redacted(secret_kit, debug_logs):
-    """Whatever a future log line carries (an argument, a header, an exception), the log processor
-    redacts it by key name and by value."""
+    """Whatever a future log line carries (an argument, a header, an exception), the toolkit's
+    redactor redacts it by key name and by value before it is logged."""
     secret_kit.dry_run("set_secrets", **SECRET_ARGS)  # registers the secret arguments
-    log.get_logger("mg_tools.test").info(
+    log.get_logger("mg_tools.test", secret_kit.redactor).info(
         "anything", smtp_password=SMTP_PASSWORD, headers={"Authorization": f"Basic {API_KEY}"},
         detail=f"failed with {ECHO}", nested=[{"signing_key": SIGNING_KEY}],
     )
@@ -126,10 +127,49 @@ def test_a_log_event_carrying_secrets_is_redacted(secret_kit, debug_logs):
     assert_clean(logs, "a log line")
 
 
+@pytest.fixture
+def app_logging():
+    """Logging as an embedding application sets it up: its own handler on the root logger, every
+    attribute of every record written out (structured handlers copy them all), and nothing of ours."""
+    buffer = io.StringIO()
+
+    class Everything(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return super().format(record) + " " + json.dumps(record.__dict__, default=str)
+
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(Everything())
+    root, ours = logging.getLogger(), logging.getLogger("mg_tools")
+    saved = (root.level, ours.level, list(ours.handlers))
+    ours.handlers[:] = [h for h in ours.handlers if isinstance(h, logging.NullHandler)]
+    ours.setLevel(logging.NOTSET)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield buffer.getvalue
+    root.removeHandler(handler)
+    root.setLevel(saved[0])
+    ours.setLevel(saved[1])
+    ours.handlers[:] = saved[2]
+
+
+def test_an_application_logging_setup_never_sees_a_secret(secret_kit, app_logging):
+    secret_kit.dry_run("set_secrets", **SECRET_ARGS)
+    for name, args in (("set_secrets", SECRET_ARGS), ("get_secrets", {"domain": DEFAULT_DOMAIN})):
+        try:
+            secret_kit.call(name, **args)
+        except MailgunError:
+            pass
+    log.get_logger("mg_tools.test", secret_kit.redactor).debug("anything", detail=f"failed with {ECHO}")
+    logs = app_logging()
+    assert '"mailgun.response"' in logs and '"mailgun.error"' in logs and "anything" in logs, logs[:500]
+    assert_clean(logs, "an application's own logs")
+
+
 def test_registering_one_private_key_does_not_weaken_redaction_of_another(secret_kit):
     secret_kit.dry_run("set_secrets", **SECRET_ARGS)  # registers PRIVATE_KEY, line by line too
     other = "-----BEGIN RSA PRIVATE KEY-----\nMIIEotherKeyBody0123456789\n-----END RSA PRIVATE KEY-----"
-    for redacted in (log.redact_text(f"x {other} y"), log.redact_known({"k": other})["k"]):
+    redactor = secret_kit.redactor
+    for redacted in (redactor.redact_text(f"x {other} y"), redactor.redact_known({"k": other})["k"]):
         assert "MIIEotherKeyBody" not in redacted and "PRIVATE KEY" not in redacted
 
 
@@ -160,7 +200,7 @@ SECRET_ARG_FIELDS = [(op, name) for op in OPERATIONS for name in op.params.model
 def test_every_secret_argument_is_redacted_in_what_a_dry_run_shows(op, field):
     req = quiet(build_request, op, constructed(op, {**{n: "x" for n in op.path_params}, field: SMTP_PASSWORD}))
     assert SMTP_PASSWORD in json.dumps(req.describe(BASE_URL)) or req.files, "the value must reach the request"
-    assert_clean(json.dumps(log.redact(req.describe(BASE_URL))), f"the {op.name} dry run")
+    assert_clean(json.dumps(log.Redactor().redact(req.describe(BASE_URL))), f"the {op.name} dry run")
 
 
 SECRET_RESULT_OPS = [op for op in OPERATIONS if op.secret_fields] + [SECRET_OPS[1]]
@@ -236,7 +276,9 @@ def test_the_cli_never_prints_a_secret(cli, canary_server):
         code, output = cli(*argv)
         assert code == 0, output
         outputs.append(output)
-    canary_server.fault(method="*", path="^/v4/domains", status=400, message=f"rejected: {ECHO}", times=5)
+    # The server echoes what this process sent it; each process knows only its own secrets.
+    sent = " | ".join(sorted(form for form, name in LEAKS.items() if name in ("api key", "smtp password")))
+    canary_server.fault(method="*", path="^/v4/domains", status=400, message=f"rejected: {sent}", times=5)
     code, output = cli("call", "update_domain", "--args", set_password)
     assert code == 4 and "rejected" in output, output
     outputs.append(output)
