@@ -169,8 +169,10 @@ def test_a_composite_built_on_an_untrusted_operation_is_untrusted_too():
 
 def test_a_stored_message_with_a_hostile_subject_comes_back_marked_and_clean(tmp_path):
     with Toolkit(sandbox=True, registry=REGISTRY, file_roots=[tmp_path]) as mg:
+        # A header refuses control characters (the sandbox answers 400), so the subject keeps the invisible rest.
+        subject = "".join(ch for ch in HOSTILE.splitlines()[0] if unicodedata.category(ch) != "Cc")
         mg.call("send_message", domain=DEFAULT_DOMAIN, sender="Mallory <m@mg.example.com>",
-                to=["bob@example.com"], subject=HOSTILE.splitlines()[0], text=HOSTILE)
+                to=["bob@example.com"], subject=subject, text=HOSTILE)
         events = mg.call("list_events", domain=DEFAULT_DOMAIN, event="accepted")
         url = next(e["storage"]["url"] for e in events["items"] if e.get("storage"))
         result = mg.run(mg.execute("get_stored_message", {"storage_url": url}))
