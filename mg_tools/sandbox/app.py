@@ -3,11 +3,8 @@ and the routes of every area module in ``mg_tools.sandbox.areas``."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import json
 import pkgutil
-import re
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mg_tools.sandbox import areas
+from mg_tools.sandbox import areas, faults
 from mg_tools.sandbox.core import ApiError, Sandbox, basic_auth_ok
 from mg_tools.sandbox.state import State
 
@@ -54,7 +51,7 @@ def create_app(
         routes += module.router.starlette_routes(sb)
         if hasattr(module, "before_request"):
             hooks.append(module.before_request)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
     app.state.sandbox = sb
     if seed:
         _seed(sb)
@@ -109,18 +106,12 @@ async def _faults(sb: Sandbox, request: Request) -> Any:
         return {"message": "faults cleared"}
     if request.method == "POST":
         try:
-            rule = json.loads(await request.body() or b"{}")
-            re.compile(rule.get("path", ".*"))
-        except (ValueError, re.error) as exc:
-            raise ApiError(400, f"invalid fault rule: {exc}") from None
-        if not isinstance(rule, dict):
-            raise ApiError(400, "a fault rule is a JSON object")
-        rule.setdefault("method", "*")
-        rule.setdefault("path", ".*")
-        rule.setdefault("times", 1)
+            rule = faults.parse_rule(await request.body() or b"{}")
+        except faults.FaultError as exc:
+            raise ApiError(400, exc.message) from None
         sb.faults.append(rule)
-        return {"message": "fault added", "fault": rule}
-    return {"items": sb.faults}
+        return {"message": "fault added", "fault": rule.listed()}
+    return {"items": [rule.listed() for rule in sb.faults]}
 
 
 async def _messages(sb: Sandbox, request: Request) -> dict:
@@ -130,24 +121,6 @@ async def _messages(sb: Sandbox, request: Request) -> dict:
 
 async def _deliveries(sb: Sandbox, request: Request) -> dict:
     return {"items": sb.webhook_deliveries}
-
-
-def _parse_fault(text: str) -> dict[str, Any]:
-    rule: dict[str, Any] = {}
-    for part in text.split(";"):
-        key, _, value = part.strip().partition("=")
-        key = key.strip().lower().replace("-", "_")
-        if not key:
-            continue
-        if key == "drop":
-            rule["drop"] = value.strip() or "before"
-        elif key in {"status", "times"}:
-            rule[key] = int(value)
-        elif key in {"delay", "retry_after"}:
-            rule[key] = float(value)
-        else:
-            rule[key] = value.strip()
-    return rule
 
 
 class _Middleware:
@@ -168,33 +141,50 @@ class _Middleware:
             # Route on the still-encoded path: an encoded "/" must not split a segment.
             scope = dict(scope, path=raw.decode("latin-1").split("?", 1)[0])
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        started = False
+
+        async def send_tracked(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
         async def send_marked(message) -> None:
             if message["type"] == "http.response.start":
                 message = dict(message, headers=[*message.get("headers", []), (SANDBOX_HEADER.encode(), b"true")])
-            await send(message)
+            await send_tracked(message)
 
+        try:
+            await self._serve(scope, receive, send_tracked, send_marked, headers)
+        except Exception as exc:
+            # Mailgun's error shape even for the sandbox's own failures; the exception goes on to the
+            # server, which logs it.
+            if not started:
+                response = await _internal_error(None, exc)
+                await response(scope, receive, send_marked)
+            raise
+
+    async def _serve(self, scope, receive, send, send_marked, headers: dict[str, str]) -> None:
         if scope["path"] != "/_sandbox/health" and not basic_auth_ok(headers.get("authorization", ""), self.sb.api_key):
             await JSONResponse({"message": "Invalid private key"}, status_code=401,
                                headers={"WWW-Authenticate": 'Basic realm="MG API"'})(scope, receive, send_marked)
             return
-        fault = self._fault(scope, headers)
+        try:
+            fault = self._fault(scope, headers)
+        except faults.FaultError as exc:
+            await JSONResponse({"message": exc.message}, status_code=400)(scope, receive, send_marked)
+            return
         if fault:
-            if fault.get("delay"):
-                await asyncio.sleep(min(float(fault["delay"]), 30.0))
-            if fault.get("drop") == "before":
+            if fault.delay:
+                await self.sb.sleep(fault.delay)
+            if fault.drop == "before":
                 await _drop(send)
                 return
-            if fault.get("status"):
-                extra = {}
-                if fault.get("retry_after") is not None:
-                    extra["Retry-After"] = str(int(fault["retry_after"]) if float(fault["retry_after"]).is_integer()
-                                               else fault["retry_after"])
-                message = fault.get("message") or _STATUS_TEXT.get(int(fault["status"]), "Injected fault")
-                await JSONResponse({"message": message}, status_code=int(fault["status"]),
-                                   headers=extra)(scope, receive, send_marked)
+            if fault.status:
+                message = fault.message or _STATUS_TEXT.get(fault.status, "Injected fault")
+                await JSONResponse({"message": message}, status_code=fault.status,
+                                   headers=fault.retry_after_header())(scope, receive, send_marked)
                 return
-            if fault.get("drop") == "after":
+            if fault.drop == "after":
                 await self._before_request()
                 await self.app(scope, receive, _swallow)
                 await _drop(send)
@@ -206,24 +196,26 @@ class _Middleware:
         for hook in self.hooks:
             await hook(self.sb)
 
-    def _fault(self, scope, headers: dict[str, str]) -> dict[str, Any] | None:
+    def _fault(self, scope, headers: dict[str, str]) -> faults.Fault | None:
+        """The fault this request gets: its header's, else the first matching rule's (which is used up
+        once its ``times`` are); ``FaultError`` for a malformed header."""
         if scope["path"].startswith("/_sandbox/"):
             return None
         if FAULT_HEADER in headers:
-            try:
-                return _parse_fault(headers[FAULT_HEADER])
-            except ValueError:
-                return None
-        for rule in self.sb.faults:
-            if rule["method"] not in {"*", scope["method"]}:
+            return faults.parse_header(headers[FAULT_HEADER])
+        for index, rule in enumerate(self.sb.faults):
+            if not rule.matches(scope["method"], scope["path"]):
                 continue
-            if not re.search(rule["path"], scope["path"]):
-                continue
-            rule["times"] -= 1
-            if rule["times"] <= 0:
-                self.sb.faults.remove(rule)
+            rule.times -= 1
+            if rule.times <= 0:
+                del self.sb.faults[index]
             return rule
         return None
+
+
+async def _internal_error(request: Request | None, exc: Exception) -> JSONResponse:
+    return JSONResponse({"message": f"Internal server error ({type(exc).__name__}); the sandbox logged it"},
+                        status_code=500)
 
 
 _STATUS_TEXT = {429: "Too many requests, try again later", 500: "Internal server error",

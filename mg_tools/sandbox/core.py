@@ -45,9 +45,11 @@ Domain documents also carry private (``_``) fields owned by other areas: ``_trac
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -55,7 +57,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode
 
 from starlette.datastructures import MultiDict, UploadFile
@@ -65,6 +67,9 @@ from starlette.routing import Route
 
 from mg_tools.sandbox.state import State
 
+if TYPE_CHECKING:
+    from mg_tools.sandbox.faults import FaultRule
+
 __all__ = [
     "ApiError",
     "Ctx",
@@ -72,7 +77,9 @@ __all__ = [
     "Sandbox",
     "described",
     "domain_docs",
+    "is_loopback_host",
     "json_object",
+    "loads_json",
     "page_by_skip",
     "page_by_token",
     "page_by_urls",
@@ -113,13 +120,15 @@ def rfc2822(ts: float | None = None) -> str:
 
 @dataclass
 class Sandbox:
-    """Everything a handler may need: the state, the keys and the clock."""
+    """Everything a handler may need: the state, the keys, the clock (and how to wait: injected
+    delays sleep with ``sleep``)."""
 
     state: State
     api_key: str
     signing_key: str
     clock: Callable[[], float] = time.time
-    faults: list[dict[str, Any]] = field(default_factory=list)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    faults: list[FaultRule] = field(default_factory=list)
     webhook_deliveries: list[dict[str, Any]] = field(default_factory=list)
 
     def now(self) -> float:
@@ -166,6 +175,20 @@ def domain_docs(state: State, kind: str, domain: dict[str, Any], id_field: str) 
     return found
 
 
+def loads_json(raw: str | bytes) -> Any:
+    """``json.loads`` for text from a request; ``ValueError`` also for JSON nested too deeply, and for
+    an unpaired surrogate escape (``"\\ud800"``): stored, it could never be answered as UTF-8 again."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ValueError("an unpaired surrogate escape (\\ud800-\\udfff must come in pairs)") from None
+    return value
+
+
 def json_object(raw: Any, message: str, *, not_object: str | None = None) -> dict[str, Any] | None:
     """A JSON object given as text or already decoded (a JSON body); None when absent.
 
@@ -175,7 +198,7 @@ def json_object(raw: Any, message: str, *, not_object: str | None = None) -> dic
     if raw in (None, ""):
         return None
     try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
+        value = loads_json(raw) if isinstance(raw, str) else raw
     except ValueError:
         raise ApiError(400, message) from None
     if not isinstance(value, dict):
@@ -216,9 +239,9 @@ class Ctx:
             self.body = await self.request.body()
             if self.body and ("json" in ctype or self.body[:1] in (b"{", b"[")):
                 try:
-                    self.json = json.loads(self.body)
-                except ValueError:
-                    raise ApiError(400, "Invalid JSON body") from None
+                    self.json = loads_json(self.body)
+                except ValueError as exc:
+                    raise ApiError(400, f"Invalid JSON body: {str(exc)[:200]}") from None
 
     # -- arguments (form first, then query, as Mailgun reads them) --------------------------------
 
@@ -230,12 +253,25 @@ class Ctx:
         return self.query.get(name, default)
 
     def args(self, name: str) -> list[str]:
-        """Every value of a repeatable field (repeated keys, or comma-separated in one value)."""
+        """Every value of a repeatable field (repeated keys, or comma-separated in one value); 400
+        when a JSON body gives something else than strings."""
         values = self.form.getlist(name) + self.query.getlist(name)
-        if isinstance(self.json, dict) and name in self.json:
+        if isinstance(self.json, dict) and self.json.get(name) is not None:
             value = self.json[name]
-            values += value if isinstance(value, list) else [value]
+            given = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) for v in given):
+                raise ApiError(400, f"'{name}' parameter must be a string or a list of strings")
+            values += given
         return values
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        """A text parameter, ``default`` when absent; 400 when a JSON body gives something else."""
+        value = self.arg(name)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise ApiError(400, f"'{name}' parameter must be a string")
+        return value
 
     def has(self, name: str) -> bool:
         return name in self.form or name in self.query or (isinstance(self.json, dict) and name in self.json)
@@ -246,9 +282,13 @@ class Ctx:
         return f"{str(self.request.base_url).rstrip('/')}{path}{q}"
 
     def require(self, name: str) -> str:
+        """A text parameter that must be given: ``'<name>' parameter is missing`` otherwise, and 400
+        when a JSON body gives something else than a string."""
         value = self.arg(name)
         if value in (None, ""):
             raise ApiError(400, f"'{name}' parameter is missing")
+        if not isinstance(value, str):
+            raise ApiError(400, f"'{name}' parameter must be a string")
         return value
 
     def int_arg(self, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
@@ -270,6 +310,8 @@ class Ctx:
         raw = self.arg(name)
         if raw in (None, ""):
             return None
+        if not isinstance(raw, str):
+            raise ApiError(400, message)
         try:
             return parsedate_to_datetime(raw).timestamp()
         except (TypeError, ValueError):
@@ -449,6 +491,20 @@ def _decode_page(token: str | None) -> tuple[str, str]:
     if direction not in {"first", "last", "next", "prev"} or not isinstance(at, str):
         raise ApiError(400, "Invalid 'page' parameter")
     return direction, at
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1`` (also in brackets or IPv4-mapped): addresses
+    only this machine can reach."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def basic_auth_ok(header: str, api_key: str) -> bool:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import html as htmllib
-import ipaddress
 import json
 import re
 import secrets
@@ -40,7 +39,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from mg_tools.sandbox.core import ApiError, Ctx, Sandbox, public
+from mg_tools.sandbox.core import ApiError, Ctx, Sandbox, is_loopback_host, public
 
 __all__ = [
     "QUEUED",
@@ -49,6 +48,7 @@ __all__ = [
     "cancel_scheduled",
     "deliver_due",
     "fire_webhooks",
+    "header_problem",
     "is_loopback_url",
     "mime_text",
     "render_template",
@@ -128,6 +128,23 @@ class _Content:
     html: str | None
     template: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+#: What ``str.splitlines`` (and so the email package) takes for the end of a line.
+_LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_UNSAFE_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a MIME header value, or None: it must hold no line break, no control
+    character (a tab aside) and no unpaired surrogate."""
+    match = _UNSAFE_IN_HEADER.search(value)
+    if match is None:
+        return None
+    char = match.group()
+    kind = ("line breaks" if char in _LINE_BREAKS else
+            "unpaired surrogates" if "\ud800" <= char <= "\udfff" else "control characters")
+    return f"{kind} (U+{ord(char):04X} at position {match.start()})"
 
 
 @lru_cache(maxsize=256)
@@ -391,6 +408,7 @@ def _stored_from_fields(sub: Submission, content: _Content, message_id: str, gro
     to_header = group[0].to_header if batch else ", ".join(h for h, _n, _a in _addresses(sub.to))
     cc_header = "" if batch else ", ".join(h for h, _n, _a in _addresses(sub.cc))
     headers = _headers(sub, content, message_id, subject, to_header, cc_header, now)
+    _check_headers(headers)
     ctype = _content_type(text, html, sub.amp_html, sub.inline, sub.attachments)
     stored = _stored_doc(sub, [*headers, ("Content-Type", ctype)], text, html, sub.attachments, sub.inline, group)
     stored["_headers"] = headers
@@ -401,6 +419,16 @@ def _stored_from_fields(sub: Submission, content: _Content, message_id: str, gro
     }
     stored["_size"] = _estimated_size(headers, text, html, sub.amp_html, [*sub.attachments, *sub.inline])
     return stored
+
+
+def _check_headers(headers: list[tuple[str, str]]) -> None:
+    """400 when a copy's MIME could not be built. The request's own fields were checked as they
+    arrived; what is left is what template rendering and recipient variables put in."""
+    for name, value in headers:
+        problem = header_problem(value)
+        if problem:
+            raise ApiError(400, f"The {name} header of this message would contain {problem}: check the template "
+                                "and the variables (t:variables, v:, recipient-variables) that fill it")
 
 
 def _content_type(text: str | None, html: str | None, amp: str | None, inline: list[Part],
@@ -515,15 +543,20 @@ def _header(doc: dict[str, Any], name: str, default: str = "") -> str:
 
 
 def _stored_from_mime(sub: Submission, group: list[_Recipient], message_id: str) -> dict[str, Any]:
-    msg = BytesParser(policy=policy.default).parsebytes(sub.mime or b"")
-    if msg["Message-Id"] is None:
-        msg["Message-Id"] = f"<{message_id}>"
-    for tag in sub.tags:
-        msg["X-Mailgun-Tag"] = tag
-    text, html = _bodies(msg)
-    attachments, inline = _files(msg)
-    raw = msg.as_bytes()
-    stored = _stored_doc(sub, [(n, str(v)) for n, v in msg.items()], text, html, attachments, inline, group)
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(sub.mime or b"")
+        if msg["Message-Id"] is None:
+            msg["Message-Id"] = f"<{message_id}>"
+        for tag in sub.tags:
+            msg["X-Mailgun-Tag"] = tag
+        text, html = _bodies(msg)
+        attachments, inline = _files(msg)
+        raw = msg.as_bytes()
+        header_pairs = [(n, str(v)) for n, v in msg.items()]
+    except Exception as exc:  # the email package raises many kinds of error on malformed input
+        raise ApiError(400, f"'message' parameter is not a MIME message that can be read and stored "
+                            f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    stored = _stored_doc(sub, header_pairs, text, html, attachments, inline, group)
     stored.update({"_mime_b64": base64.b64encode(raw).decode(), "_size": len(raw)})
     return stored
 
@@ -712,12 +745,7 @@ def is_loopback_url(url: str) -> bool:
         return False
     if parts.scheme not in {"http", "https"} or not host:
         return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(host)
 
 
 def _webhook_id(event: dict[str, Any]) -> str | None:

@@ -17,12 +17,23 @@ from typing import Any
 
 import uvicorn
 
+from mg_tools.errors import ConfigurationError
 from mg_tools.sandbox.app import DEFAULT_API_KEY, DEFAULT_SIGNING_KEY, create_app
+from mg_tools.sandbox.core import is_loopback_host
 
-__all__ = ["BackgroundSandbox", "banner", "serve"]
+__all__ = ["BackgroundSandbox", "banner", "check_exposure", "serve"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
+
+
+def check_exposure(host: str, api_key: str) -> None:
+    """Refuse to listen beyond this machine with the publicly documented key: anyone who can reach
+    the port could read everything the sandbox holds and add to it."""
+    if api_key == DEFAULT_API_KEY and not is_loopback_host(host):
+        raise ConfigurationError(
+            f"refusing to serve the sandbox on {host or 'every interface'} with the default API key, which "
+            "is publicly documented: pass --api-key with a key of your own, or bind to 127.0.0.1")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -72,8 +83,11 @@ def serve(
     - ``signing_key``: the key webhook signatures are made with (HMAC-SHA256 of timestamp + token).
 
     Logs go to stderr, and so does one line with the URL, the keys and how to point an SDK at it.
-    Raises ``OSError`` when the address is taken.
+    Raises ``ConfigurationError`` for an address beyond loopback (127.0.0.0/8, ``::1``,
+    ``localhost``) with the default API key, before binding anything, and ``OSError`` when the
+    address is taken.
     """
+    check_exposure(host, api_key)
     sock = _bind(host, port)
     url = _url(host, sock.getsockname()[1])
     app = create_app(api_key=api_key, state_path=state_path, signing_key=signing_key)
@@ -102,11 +116,13 @@ class BackgroundSandbox:
 
     Use it as a context manager (or call :meth:`start` / :meth:`stop`). ``url`` is its base URL,
     ``app`` the ASGI app and ``sandbox`` the :class:`~mg_tools.sandbox.core.Sandbox` (state, clock).
+    Like :func:`serve`, it refuses an address beyond loopback with the default API key.
     """
 
     def __init__(self, *, host: str = DEFAULT_HOST, port: int = 0, state_path: str | None = None,
                  api_key: str = DEFAULT_API_KEY, signing_key: str = DEFAULT_SIGNING_KEY,
                  log_level: str = "warning") -> None:
+        check_exposure(host, api_key)
         self.api_key = api_key
         self.app = create_app(api_key=api_key, state_path=state_path, signing_key=signing_key)
         self.sandbox: Any = self.app.state.sandbox

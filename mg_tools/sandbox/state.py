@@ -3,18 +3,34 @@
 One code path serves both modes: ``State()`` keeps everything in memory, ``State("file.sqlite")``
 survives restarts. Every method takes a lock, so concurrent requests are safe; ``transaction()``
 groups several calls atomically.
+
+A state file holds what was sent (addresses, bodies, keys), so only its owner may read it: missing
+parent directories are created 0700, the file 0600 whatever the umask, and an existing file (or
+SQLite side file) readable by others is tightened to 0600, with a warning on stderr. mg-tools' own
+state directory (:func:`app_state_dir`, where ``mg-tools call --sandbox`` keeps its state) is kept
+0700 even when something else created it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-__all__ = ["State"]
+from mg_tools import log
+
+__all__ = ["State", "app_state_dir"]
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+#: The files SQLite keeps next to a database (write-ahead log, its index, the rollback journal).
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -33,12 +49,71 @@ def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def app_state_dir() -> Path:
+    """mg-tools' own state directory (:func:`mg_tools.state.state_dir`), not created here."""
+    from mg_tools.settings import Settings
+
+    return Settings.from_env().state_path
+
+
+def _make_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each 0700 (existing ones are left as they are)."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # created meanwhile by someone else: not ours to change
+        os.chmod(path, DIR_MODE)  # mkdir's mode is masked by the umask
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` 0600 unless it exists; tighten it and its SQLite side files when others may read them."""
+    _make_dirs(path.parent)
+    if path.parent.resolve() == app_state_dir().resolve() and stat.S_IMODE(path.parent.stat().st_mode) & 0o077:
+        os.chmod(path.parent, DIR_MODE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        try:
+            os.fchmod(fd, FILE_MODE)  # os.open's mode is masked by the umask
+        finally:
+            os.close(fd)
+    for candidate in (path, *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)):
+        _tighten(candidate)
+
+
+def _tighten(path: Path) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if not mode & 0o077 or not path.is_file():
+        return
+    logger = log.get_logger("mg_tools.sandbox", log.Redactor())
+    try:
+        os.chmod(path, FILE_MODE)
+    except OSError as exc:  # another user's file: say so, and let SQLite decide whether it can be used
+        logger.warning("sandbox.state_readable_by_others", path=str(path), mode=oct(mode), error=exc.strerror)
+        return
+    logger.warning("sandbox.state_permissions_tightened", path=str(path), was=oct(mode), now=oct(FILE_MODE))
+
+
 class State:
     """A small document store: ``put(kind, key, doc)``, ``get``, ``delete``, ``list`` by key prefix
     in insertion order (updates keep their original position)."""
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path or ":memory:"
+        if self.path != ":memory:":
+            _private_file(Path(self.path))
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":

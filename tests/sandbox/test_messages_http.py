@@ -70,7 +70,7 @@ def test_send_queues_and_stores_the_message(client, sb):
     ({"from": "nobody"}, "'from' parameter is not a valid address. please check documentation"),
     ({"to": [f"u{i}@example.com" for i in range(1001)]}, "Too many recipients, max is 1000"),
     ({"cc": ",".join(f"u{i}@example.com" for i in range(1000))}, "Too many recipients, max is 1000"),
-    ({"h:X-Note": "a\r\nBcc: eve@example.com"}, "Header value of X-Note must not contain line breaks"),
+    ({"h:X-Note": "a\r\nBcc: eve@example.com"}, "Header value of X-Note must not contain line breaks (U+000D at position 1)"),
     ({"v:big": "x" * 17000}, "Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total"),
     ({"recipient-variables": "{not json"}, "'recipient-variables' parameter is not a valid JSON"),
     ({"t:variables": "[1, 2"}, "'t:variables' parameter is not a valid JSON"),

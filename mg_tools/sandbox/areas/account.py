@@ -10,6 +10,7 @@ invitation; a limit's ``current`` counts this calendar month's ``accepted`` even
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import secrets
 from datetime import UTC, datetime
@@ -307,7 +308,7 @@ async def list_allowlist(ctx: Ctx) -> dict:
 @router.post("/v2/ip_whitelist")
 async def add_allowlist_entry(ctx: Ctx) -> dict:
     """Allow an IP address or CIDR network."""
-    address = _address(ctx.arg("address"))
+    address = _address(ctx.text("address"))
     with ctx.state.transaction():
         if ctx.state.get("ip_allowlist", address) is not None:
             raise ApiError(400, "IP already exists")
@@ -318,7 +319,7 @@ async def add_allowlist_entry(ctx: Ctx) -> dict:
 @router.put("/v2/ip_whitelist")
 async def update_allowlist_entry(ctx: Ctx) -> dict:
     """Change the description of an allowed address."""
-    address = _address(ctx.arg("address"))
+    address = _address(ctx.text("address"))
     with ctx.state.transaction():
         doc = ctx.sb.existing("ip_allowlist", address, "IP not found", status=400)
         doc["description"] = ctx.arg("description") or ""
@@ -329,7 +330,7 @@ async def update_allowlist_entry(ctx: Ctx) -> dict:
 @router.delete("/v2/ip_whitelist")
 async def delete_allowlist_entry(ctx: Ctx) -> dict:
     """Stop allowing an address."""
-    if not ctx.state.delete("ip_allowlist", _address(ctx.arg("address"))):
+    if not ctx.state.delete("ip_allowlist", _address(ctx.text("address"))):
         raise ApiError(400, "IP not found")
     return await _addresses(ctx)
 
@@ -472,8 +473,10 @@ def _limit_arg(ctx: Ctx) -> int:
         raise ApiError(400, "'limit' parameter is missing")
     try:
         limit = float(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         raise ApiError(400, "Invalid 'limit' parameter: expected a number") from None
+    if not math.isfinite(limit):
+        raise ApiError(400, "Invalid 'limit' parameter: expected a number")
     if limit < MIN_MONTHLY_LIMIT:
         raise ApiError(400, f"The limit parameter minumum is {MIN_MONTHLY_LIMIT}")
     return int(limit)

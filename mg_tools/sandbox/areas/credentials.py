@@ -130,7 +130,7 @@ async def delete_all_credentials(ctx: Ctx) -> dict:
 async def _change_password(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         domain, doc = _find(ctx)
-        password, was_generated = _password(ctx.arg("password"))
+        password, was_generated = _password(ctx.text("password"))
         doc["_password"] = password
         ctx.state.put("credential", f"{domain['name']}/{doc['login']}", doc)
     answer: dict[str, Any] = {"message": "Password changed"}

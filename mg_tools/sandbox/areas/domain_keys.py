@@ -119,7 +119,7 @@ def _pem(ctx: Ctx) -> str | None:
 @router.get("/v1/dkim/keys")
 async def list_all_keys(ctx: Ctx) -> dict:
     """Every domain's keys, filtered by signing domain and selector, in pages of ``limit``."""
-    signing_domain, selector = ctx.arg("signing_domain"), ctx.arg("selector")
+    signing_domain, selector = ctx.text("signing_domain"), ctx.text("selector")
     items = []
     with ctx.state.transaction():
         for domain in ctx.state.list("domain"):
@@ -135,10 +135,10 @@ async def list_all_keys(ctx: Ctx) -> dict:
 @router.post("/v1/dkim/keys")
 async def create_key(ctx: Ctx) -> dict:
     """Create (or import from ``pem``) an inactive key for an account domain."""
-    name = ctx.arg("signing_domain")
+    name = ctx.text("signing_domain")
     if name in (None, ""):
         raise ApiError(400, "'signing_domain' parameter is missing")
-    selector = _selector(ctx.arg("selector"))
+    selector = _selector(ctx.text("selector"))
     bits, pem = _bits(ctx), _pem(ctx)
     with ctx.state.transaction():
         domain = ctx.sb.domain(name)
@@ -240,7 +240,7 @@ async def update_dkim_authority(ctx: Ctx) -> dict:
 @router.put("/v3/domains/{name}/dkim_selector")
 async def update_dkim_selector(ctx: Ctx) -> dict:
     """Rename the selector of the domain's primary key (no change when omitted)."""
-    raw = ctx.arg("dkim_selector")
+    raw = ctx.text("dkim_selector")
     with ctx.state.transaction():
         domain = ctx.sb.domain(ctx.path["name"])
         if raw in (None, ""):
@@ -313,7 +313,7 @@ def _asd_view(ctx: Ctx, domain: dict[str, Any]) -> dict[str, Any]:
 async def update_rotation(ctx: Ctx) -> dict:
     """Turn automatic DKIM key rotation on or off, with an interval of at least 5 days."""
     enabled = ctx.bool_arg("rotation_enabled")
-    interval = ctx.arg("rotation_interval") or ""
+    interval = ctx.text("rotation_interval") or ""
     with ctx.state.transaction():
         domain = _managed(ctx, ctx.path["name"])
         if enabled is None:

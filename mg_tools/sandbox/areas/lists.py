@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from email.utils import parseaddr
 from typing import Any
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, page_by_skip, page_by_urls, rfc2822
+from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, loads_json, page_by_skip, page_by_urls, rfc2822
 
 router = Router()
 
@@ -268,7 +267,7 @@ async def add_members_json(ctx: Ctx) -> dict:
     if raw in (None, ""):
         raise ApiError(400, "'members' parameter is missing")
     try:
-        items = json.loads(raw) if isinstance(raw, str) else raw
+        items = loads_json(raw) if isinstance(raw, str) else raw
     except ValueError:
         raise ApiError(400, "Invalid 'members' parameter: must be a JSON array") from None
     if not isinstance(items, list):

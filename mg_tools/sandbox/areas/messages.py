@@ -6,7 +6,6 @@ Requests are validated here with Mailgun's error messages and turned into a
 
 from __future__ import annotations
 
-import json
 import re
 from email import policy
 from email.parser import BytesHeaderParser
@@ -14,7 +13,7 @@ from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from mg_tools.sandbox import pipeline
-from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, public
+from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, loads_json, public
 from mg_tools.sandbox.pipeline import QUEUED, Submission
 
 router = Router()
@@ -23,6 +22,8 @@ MAX_RECIPIENTS = 1000
 MAX_OPTIONS_BYTES = 16 * 1024
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _OPTION_PREFIXES = ("o:", "h:", "v:")
+#: A header field name (RFC 5322): printable ASCII except the colon.
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
 
 
 async def before_request(sb: Sandbox) -> None:
@@ -38,8 +39,22 @@ def _sending_domain(ctx: Ctx) -> str:
     return name
 
 
+def _checked(name: str, value: str) -> str:
+    """``value`` of parameter ``name``, which becomes a MIME header; 400 when it cannot."""
+    problem = pipeline.header_problem(value)
+    if problem:
+        raise ApiError(400, f"'{name}' parameter must not contain {problem}")
+    return value
+
+
+def _header_text(ctx: Ctx, name: str) -> str | None:
+    """A text parameter that becomes a MIME header, None when absent or empty."""
+    value = ctx.text(name)
+    return _checked(name, value) if value else None
+
+
 def _recipients(ctx: Ctx, name: str) -> list[str]:
-    values = [v for v in ctx.args(name) if isinstance(v, str) and v.strip()]
+    values = [_checked(name, v) for v in ctx.args(name) if v.strip()]
     for _display, addr in getaddresses(values):
         if not _ADDRESS.match(addr):
             raise ApiError(400, f"'{name}' parameter is not a valid address. please check documentation")
@@ -67,10 +82,11 @@ def _options(ctx: Ctx) -> tuple[dict[str, str], dict[str, Any]]:
         size += len(key.encode()) + len(str(value).encode())
         name = key[2:]
         if key.startswith("h:"):
-            if not name.isascii() or not name:
-                raise ApiError(400, f"Header name must be pure ASCII: {name}")
-            if "\r" in value or "\n" in value:
-                raise ApiError(400, f"Header value of {name} must not contain line breaks")
+            if not _HEADER_NAME.fullmatch(name):
+                raise ApiError(400, f"Header name must be printable ASCII without spaces or colons: {name!r}")
+            problem = pipeline.header_problem(value)
+            if problem:
+                raise ApiError(400, f"Header value of {name} must not contain {problem}")
             headers[name] = value
         elif key.startswith("v:"):
             variables[name] = _maybe_json(value)
@@ -82,7 +98,7 @@ def _options(ctx: Ctx) -> tuple[dict[str, str], dict[str, Any]]:
 def _maybe_json(value: str) -> Any:
     if value[:1] in ("{", "["):
         try:
-            return json.loads(value)
+            return loads_json(value)
         except ValueError:
             pass
     return value
@@ -102,11 +118,11 @@ def _common(ctx: Ctx, domain: str, sender: str, to: list[str]) -> Submission:
         raise ApiError(400, "'recipient-variables' parameter must map each address to a JSON object")
     return Submission(
         domain=domain, sender=sender, to=to, cc=cc, bcc=bcc,
-        template=ctx.arg("template") or None,
-        template_version=ctx.arg("t:version") or None,
+        template=_header_text(ctx, "template"),
+        template_version=_header_text(ctx, "t:version"),
         template_text=bool(ctx.bool_arg("t:text", False)),
         template_variables=_json_object(ctx, "t:variables"),
-        tags=[t for t in ctx.args("o:tag") if isinstance(t, str)],
+        tags=[_checked("o:tag", t) for t in ctx.args("o:tag")],
         headers=headers, variables=variables, recipient_variables=recipient_variables,
         deliver_at=_delivery_time(ctx),
         test_mode=bool(ctx.bool_arg("o:testmode", False)),
@@ -116,27 +132,38 @@ def _common(ctx: Ctx, domain: str, sender: str, to: list[str]) -> Submission:
 @router.post("/v3/{domain_name}/messages")
 async def send_message(ctx: Ctx) -> dict:
     domain = _sending_domain(ctx)
-    sender = ctx.require("from")
+    sender = _header_text(ctx, "from")
+    if sender is None:
+        raise ApiError(400, "'from' parameter is missing")
     if not _ADDRESS.match(parseaddr(sender)[1]):
         raise ApiError(400, "'from' parameter is not a valid address. please check documentation")
     to = _recipients(ctx, "to")
     if not to:
         raise ApiError(400, "'to' parameter is missing")
-    template = ctx.arg("template")
-    if not ctx.arg("subject") and not template:
+    template = _header_text(ctx, "template")
+    subject = _header_text(ctx, "subject")
+    if not subject and not template:
         raise ApiError(400, "'subject' parameter is missing")
-    if not any(ctx.arg(f) for f in ("text", "html", "amp-html", "template")):
+    text, html, amp = (ctx.text(f) or None for f in ("text", "html", "amp-html"))
+    if not any((text, html, amp, template)):
         raise ApiError(400, "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified")
-    if ctx.arg("html") and template:
+    if html and template:
         raise ApiError(400, "Only one parameters 'html' or 'template' is allowed")
     sub = _common(ctx, domain, sender, to)
-    sub.subject = ctx.arg("subject")
-    sub.text = ctx.arg("text") or None
-    sub.html = ctx.arg("html") or None
-    sub.amp_html = ctx.arg("amp-html") or None
-    sub.attachments = list(ctx.files.get("attachment", []))
-    sub.inline = list(ctx.files.get("inline", []))
+    sub.subject, sub.text, sub.html, sub.amp_html = subject, text, html, amp
+    sub.attachments = _files(ctx, "attachment")
+    sub.inline = _files(ctx, "inline")
     return {"id": await pipeline.submit(ctx, sub), "message": QUEUED}
+
+
+def _files(ctx: Ctx, name: str) -> list[pipeline.Part]:
+    """The uploaded files of field ``name``; their names and types become MIME headers."""
+    for filename, _content, content_type in ctx.files.get(name, []):
+        for what, value in (("file name", filename), ("content type", content_type)):
+            problem = pipeline.header_problem(value)
+            if problem:
+                raise ApiError(400, f"'{name}' {what} must not contain {problem}")
+    return list(ctx.files.get(name, []))
 
 
 @router.post("/v3/{domain_name}/messages.mime")
@@ -159,8 +186,12 @@ async def send_mime_message(ctx: Ctx) -> dict:
 
 
 def _mime_header(mime: bytes, name: str) -> str | None:
-    value = BytesHeaderParser(policy=policy.default).parsebytes(mime).get(name)
-    return str(value) if value is not None else None
+    try:
+        value = BytesHeaderParser(policy=policy.default).parsebytes(mime).get(name)
+        return str(value) if value is not None else None
+    except Exception as exc:  # the email package raises many kinds of error on malformed headers
+        raise ApiError(400, f"'message' parameter has a {name} header that cannot be read "
+                            f"({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 @router.get("/v3/domains/{domain_name}/messages/{storage_key}")

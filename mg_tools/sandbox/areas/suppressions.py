@@ -266,7 +266,7 @@ def _delete(ctx: Ctx, table: _Table, param: str = "address") -> dict[str, Any]:
     key = f"{domain}/{value}"
     with ctx.state.transaction():
         doc = ctx.sb.existing(table.kind, key, table.not_found)
-        tag = ctx.arg("tag") if table is UNSUBSCRIBES else None
+        tag = ctx.text("tag") if table is UNSUBSCRIBES else None
         if tag:
             if tag not in doc["tags"]:
                 raise ApiError(404, "Unsubscribe event for this tag does not exist")

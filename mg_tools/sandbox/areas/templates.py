@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from mg_tools.sandbox import pipeline
 from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, page_by_urls, public, rfc2822
 
 router = Router()
@@ -22,9 +23,10 @@ _PAGES = {"first", "last", "next", "prev", "previous"}
 _PUBLIC = ("name", "description", "createdAt", "createdBy", "id")
 
 
-def _name(raw: str) -> str:
-    name = raw.strip().lower()
-    if not name or len(name) > 255 or any(c.isspace() for c in name):
+def _name(raw: Any) -> str:
+    # The name goes into the X-Mailgun-Template-Name header of every message sent with it.
+    name = raw.strip().lower() if isinstance(raw, str) else ""
+    if not name or len(name) > 255 or any(c.isspace() for c in name) or pipeline.header_problem(name):
         raise ApiError(400, "Invalid parameter: name is invalid")
     return name
 
@@ -65,12 +67,15 @@ def _headers(ctx: Ctx) -> dict[str, str] | None:
         canonical = _HEADERS.get(str(key).lower())
         if canonical is None:
             raise ApiError(400, f"Invalid parameter: header '{key}' is not supported (From, Subject, Reply-To)")
+        problem = pipeline.header_problem(str(val))
+        if problem:
+            raise ApiError(400, f"Invalid parameter: header '{canonical}' must not contain {problem}")
         headers[canonical] = str(val)
     return headers
 
 
 def _content(ctx: Ctx, *, required: bool) -> str | None:
-    content = ctx.arg("template")
+    content = ctx.text("template")
     if content in (None, ""):
         if required:
             raise ApiError(400, "Missing mandatory parameter: template")
@@ -150,7 +155,7 @@ async def create_template(ctx: Ctx) -> dict:
         }
         out = _summary(doc)
         if content is not None:
-            version = _new_version(ctx, ctx.arg("tag") or "initial", content)
+            version = _new_version(ctx, ctx.text("tag") or "initial", content)
             version["active"] = True  # the first version is always the active one
             doc["versions"][version["tag"]] = version
             out["version"] = _version_out(version)
