@@ -31,7 +31,7 @@ SANDBOX_KEY = "sandbox-key"
 DOMAIN = "mg.example.com"
 #: The operation every per-call bench runs: a read with a small answer.
 OPERATION = "get_domain"
-ARGUMENTS = {"name": DOMAIN}
+ARGUMENTS = {"domain": DOMAIN}
 DIRECT_PATH = f"/v4/domains/{DOMAIN}"
 
 

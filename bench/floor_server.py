@@ -4,7 +4,7 @@
     python bench/floor_server.py --proxy URL              # stdio, one tool `get_domain`
     python bench/floor_server.py --proxy URL --http PORT  # the same over streamable HTTP
 
-With ``--proxy`` its one tool, ``get_domain``, forwards ``name`` to ``GET URL/v4/domains/{name}``
+With ``--proxy`` its one tool, ``get_domain``, forwards ``domain`` to ``GET URL/v4/domains/{domain}``
 (Basic auth ``api:sandbox-key``) and answers as mg-tools does (the JSON as text and as structured
 content): it is what any MCP server in front of the sandbox pays, so the benches can tell the SDK's
 cost from what mg-tools adds. ``bench/startup.py`` uses the plain form.
@@ -22,8 +22,8 @@ from mcp.server import Server
 
 PING = types.Tool(name="ping", description="Answer pong.", input_schema={"type": "object", "properties": {}})
 GET_DOMAIN = types.Tool(name="get_domain", description="Show a domain.",
-                        input_schema={"type": "object", "properties": {"name": {"type": "string"}},
-                                      "required": ["name"]})
+                        input_schema={"type": "object", "properties": {"domain": {"type": "string"}},
+                                      "required": ["domain"]})
 
 
 def build(proxy: Any = None) -> Server:
@@ -36,7 +36,7 @@ def build(proxy: Any = None) -> Server:
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         if proxy is None:
             return types.CallToolResult(content=[types.TextContent(text="pong")])
-        response = await proxy.get(f"/v4/domains/{(params.arguments or {})['name']}")
+        response = await proxy.get(f"/v4/domains/{(params.arguments or {})['domain']}")
         data = {"result": response.json()}
         return types.CallToolResult(content=[types.TextContent(text=json.dumps(data))], structured_content=data)
 

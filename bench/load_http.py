@@ -32,11 +32,11 @@ CALL_LIMIT = 30.0  # seconds; a call taking longer counts as an error (a hung ca
 #: What each session does, round and round: reads of several kinds, a search-sized list, and a call
 #: that the sandbox answers with a 404 (an expected tool error, not a failure).
 CALLS = (
-    ("get_domain", {"name": "mg.example.com"}, False),
+    ("get_domain", {"domain": "mg.example.com"}, False),
     ("list_domains", {"limit": 5}, False),
     ("get_sending_queues", {"domain": "mg.example.com"}, False),
     ("list_templates", {"domain": "mg.example.com", "limit": 5}, False),
-    ("get_domain", {"name": "missing.example.com"}, True),
+    ("get_domain", {"domain": "missing.example.com"}, True),
 )
 
 

@@ -37,7 +37,7 @@ from _common import (
 
 STARTUP_TARGET = 1.3
 DRY_RUN_TARGET = 0.5
-DRY_RUN = ["call", "get_domain", "--dry-run", "--args", '{"name": "mg.example.com"}']
+DRY_RUN = ["call", "get_domain", "--dry-run", "--args", '{"domain": "mg.example.com"}']
 HEAVY = ("mcp", "mcp_types", "httpx", "structlog", "starlette", "uvicorn", "anyio")
 
 

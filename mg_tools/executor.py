@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from mg_tools.confirm import Confirmations, request_digest
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, PolicyDenied
@@ -163,16 +163,21 @@ class Executor:
 
     @staticmethod
     def validate(op: Operation, arguments: Any) -> Any:
-        """The params model built from ``arguments``; InvalidArguments naming every bad field."""
+        """The params model of ``op`` built from ``arguments``; InvalidArguments naming every bad field."""
+        return Executor.validate_model(op.name, op.params, arguments)
+
+    @staticmethod
+    def validate_model(name: str, model: type[BaseModel], arguments: Any) -> Any:
+        """``model`` built from ``arguments`` of the tool ``name``; InvalidArguments naming every bad field."""
         if arguments is None:
             arguments = {}
         if not isinstance(arguments, dict):
-            raise InvalidArguments(op.name, [("", f"arguments must be an object, got {type(arguments).__name__}")])
+            raise InvalidArguments(name, [("", f"arguments must be an object, got {type(arguments).__name__}")])
         try:
             problems = list(islice(_unsendable(arguments), _MAX_UNSENDABLE))
             errors: list[tuple[str, str]] = []
             try:
-                params = op.params.model_validate(arguments)
+                params = model.model_validate(arguments)
             except ValidationError as exc:
                 errors = _field_errors(exc)
             except Exception:
@@ -181,11 +186,11 @@ class Executor:
                 if not problems:
                     raise
         except RecursionError:
-            raise InvalidArguments(op.name, [("", "arguments are nested too deeply")]) from None
+            raise InvalidArguments(name, [("", "arguments are nested too deeply")]) from None
         if not problems and not errors:
             return params
         named = {where for where, _ in problems}
-        raise InvalidArguments(op.name, problems + [e for e in errors if e[0] not in named])
+        raise InvalidArguments(name, problems + [e for e in errors if e[0] not in named])
 
     # -- shaping ----------------------------------------------------------------------------------
 

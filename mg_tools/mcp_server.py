@@ -113,14 +113,6 @@ class _Tool:
     run: Handler
 
 
-@dataclass(frozen=True, slots=True)
-class _Meta:
-    """A meta-tool's name and params model, shaped like an Operation for ``Executor.validate``."""
-
-    name: str
-    params: type[Params]
-
-
 def annotations_of(op: Operation) -> types.ToolAnnotations:
     """MCP hints from the access: hints for clients only, the policy enforces.
 
@@ -233,10 +225,9 @@ class McpTools:
                    output: list[str], suffix: str = "", schema: dict[str, Any] | None = None,
                    annotations: types.ToolAnnotations | None = None) -> _Tool:
         name = _snake(params.__name__)
-        meta = _Meta(name, params)
 
         async def run(arguments: dict[str, Any]) -> types.CallToolResult:
-            return await handler(Executor.validate(meta, arguments))  # type: ignore[arg-type]
+            return await handler(Executor.validate_model(name, params, arguments))
 
         tool = types.Tool(
             name=name,

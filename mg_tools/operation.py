@@ -58,9 +58,10 @@ class Operation:
     names): the executor strips invisible and control characters from them and labels the result as
     data that must never be followed as instructions.
 
-    A composite operation (one answer built from several calls) has ``path=""`` and a ``handler``:
-    ``async def handler(args, call) -> data``, where ``await call(name, arguments)`` runs another
-    operation through the executor (validation and policy included) and returns its result data.
+    A composite operation (one answer built from several calls) has no HTTP request of its own:
+    ``method=""``, ``path=""`` and a ``handler``: ``async def handler(args, call) -> data``, where
+    ``await call(name, arguments)`` runs another operation through the executor (validation and policy
+    included) and returns its result data.
     """
 
     name: str
@@ -102,6 +103,8 @@ class Operation:
     def idempotent(self) -> bool:
         """Safe to repeat: reads, and PUT/DELETE, which set or remove a state rather than add one.
         A send never is, whatever its method: repeating it can deliver the mail twice."""
+        if self.handler is not None:  # a composite is as repeatable as the calls it makes
+            return self.access is Access.READ
         return self.method in {"GET", "PUT", "DELETE"} and self.access is not Access.SEND
 
     @property
@@ -116,7 +119,7 @@ class Operation:
         """The JSON shape of `mg-tools tools --json`."""
         return {
             "name": self.name,
-            "method": self.method,
+            "method": self.method or None,
             "path": self.path,
             "area": self.area,
             "access": str(self.access),

@@ -12,9 +12,25 @@ from mg_tools.errors import ConfigurationError, RegistryError, UnknownOperation
 from mg_tools.operation import METHODS, NAME_PATTERN, Access, Operation
 from mg_tools.types import CURSOR
 
-__all__ = ["ENTRY_POINT_GROUP", "Registry", "make_plugin_manager"]
+__all__ = ["ENTRY_POINT_GROUP", "Registry", "VOCABULARY", "make_plugin_manager"]
 
 ENTRY_POINT_GROUP = "mg_tools"
+
+#: One name per concept across all tools (docs/plugins.md): each name, and the other names it goes by
+#: that a params field may not take. Mailgun's own name for a field, where it differs, is an alias.
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "domain": ("domain_name", "sending_domain", "domain_id"),
+    "address": ("email", "email_address", "member_address", "member_email"),
+    "list_address": ("list", "mailing_list", "mailing_list_address", "list_email", "list_id"),
+    "template_name": ("template_id",),
+    "template": ("content", "template_content", "template_body"),
+    "template_version": ("version_tag", "template_tag"),
+    "sender": ("from_", "from_address", "sender_address"),
+    "limit": ("page_size", "per_page", "max", "max_results", "count"),
+    "cursor": ("page_token", "next", "next_page", "next_cursor", "page_cursor", "continuation_token"),
+    "skip": ("offset",),
+}
+_SYNONYMS = {synonym: name for name, synonyms in VOCABULARY.items() for synonym in synonyms}
 
 
 def make_plugin_manager(
@@ -123,14 +139,14 @@ def _problems(op: Operation) -> list[str]:
     problems = []
     if not NAME_PATTERN.match(op.name or ""):
         problems.append("name must match ^[a-z][a-z0-9_]{0,63}$")
-    if op.method not in METHODS:
+    if op.handler is None and op.method not in METHODS:
         problems.append(f"unknown method {op.method!r}")
     if not isinstance(op.access, Access):
         problems.append(f"unknown access {op.access!r}; use Access.READ, WRITE, DELETE or SEND")
     if op.handler is None and not op.path.startswith("/"):
         problems.append("path must start with '/'")
-    if op.handler is not None and op.path:
-        problems.append("a composite operation (with a handler) has path=''")
+    if op.handler is not None and (op.method or op.path):
+        problems.append("a composite operation (with a handler) sends no request of its own: method='' and path=''")
     if not (isinstance(op.params, type) and issubclass(op.params, BaseModel)):
         problems.append("params must be a pydantic model class")
         return problems
@@ -140,9 +156,15 @@ def _problems(op: Operation) -> list[str]:
         problems.append(f"path parameter(s) {', '.join(missing)} missing from {op.params.__name__}")
     if not op.description:
         problems.append(f"{op.params.__name__} needs a docstring: it is the tool description")
+    problems.extend(_off_vocabulary(fields))
     has_cursor = any(CURSOR in f.metadata for f in fields.values())
     if op.paging and not has_cursor:
         problems.append("a paged operation needs a `cursor: Cursor = None` field")
     if not NAME_PATTERN.match(op.area):
         problems.append(f"area {op.area!r} must be snake_case")
     return problems
+
+
+def _off_vocabulary(fields: Iterable[str]) -> list[str]:
+    return [f"field {name!r} goes by {_SYNONYMS[name]!r} in every tool: name it {_SYNONYMS[name]!r} (Mailgun's "
+            "name, where it differs, is its serialization_alias)" for name in fields if name in _SYNONYMS]

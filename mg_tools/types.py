@@ -32,6 +32,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_serializer,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -60,6 +61,7 @@ __all__ = [
     "WholeBody",
     "YesNo",
     "YesNoHtml",
+    "text_or_file",
 ]
 
 
@@ -180,6 +182,12 @@ class Attachment(Params):
                 raise ValueError("content is not valid base64") from None
         return self
 
+    @field_serializer("content", when_used="json")
+    def _content_as_json(self, content: str | bytes | None) -> str | None:
+        # Bytes (given from Python, or made from csv/mime text) have no JSON form; base64 is the one
+        # an agent gives, and it holds any bytes.
+        return base64.b64encode(content).decode() if isinstance(content, bytes) else content
+
     @property
     def name(self) -> str:
         return self.filename or Path(self.path or "file").name
@@ -201,3 +209,17 @@ class Attachment(Params):
             return Path(self.path).stat().st_size  # type: ignore[arg-type]
         except OSError:
             return 0
+
+
+def text_or_file(text: str | None, file: Attachment | None, *, names: tuple[str, str], filename: str,
+                 content_type: str, max_bytes: int) -> Attachment:
+    """The one file an upload sends, given either as text or as a file (the fields ``names``): exactly
+    one of the two, at most ``max_bytes``. Text becomes a file part named ``filename``."""
+    if (text is None) == (file is None):
+        raise ValueError(f"give exactly one of {names[0]} or {names[1]}")
+    given = names[1]
+    if file is None:
+        file, given = Attachment(content=str(text).encode(), filename=filename, content_type=content_type), names[0]
+    if file.size_hint() > max_bytes:
+        raise ValueError(f"{given} is larger than Mailgun's {max_bytes // 2**20} MB")
+    return file

@@ -1,8 +1,8 @@
 """Domains: the sending domains of the account."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from mg_tools import Access, Operation, Paging, hookimpl
 from mg_tools.types import Cursor, Domain, Limit, Params, Skip
@@ -10,6 +10,8 @@ from mg_tools.types import Cursor, Domain, Limit, Params, Skip
 SpamAction = Literal["disabled", "block", "tag"]
 WebScheme = Literal["http", "https"]
 SmtpPassword = Field(None, min_length=5, max_length=32, description="SMTP password for postmaster@domain")
+#: The domain a domain tool is about; Mailgun calls it ``name``, which is accepted too.
+DomainName = Annotated[Domain, Field(serialization_alias="name", validation_alias=AliasChoices("domain", "name"))]
 
 
 class ListDomains(Params):
@@ -41,7 +43,7 @@ class _DomainSettings(Params):
 class CreateDomain(_DomainSettings):
     """Add a sending domain; returns the DNS records to publish before verify_domain."""
 
-    name: Domain
+    domain: DomainName
     dkim_key_size: Literal["1024", "2048"] | None = None
     dkim_selector: str | None = Field(None, max_length=63)
     dkim_host_name: str | None = Field(None, max_length=253)
@@ -55,13 +57,13 @@ class CreateDomain(_DomainSettings):
 class GetDomain(Params):
     """Show a domain's settings, state and the DNS records it needs."""
 
-    name: Domain
+    domain: DomainName
 
 
 class UpdateDomain(_DomainSettings):
     """Change a domain's settings (TLS, spam action, tracking links, SMTP password...)."""
 
-    name: Domain
+    domain: DomainName
     mailfrom_host: str | None = Field(None, max_length=253, description="Custom MAIL FROM host")
 
 
@@ -76,10 +78,10 @@ class DeleteDomain(GetDomain):
 OPERATIONS = (
     Operation("list_domains", "GET", "/v4/domains", ListDomains, Access.READ, paging=Paging.SKIP),
     Operation("create_domain", "POST", "/v4/domains", CreateDomain, Access.WRITE),
-    Operation("get_domain", "GET", "/v4/domains/{name}", GetDomain, Access.READ),
-    Operation("update_domain", "PUT", "/v4/domains/{name}", UpdateDomain, Access.WRITE),
-    Operation("verify_domain", "PUT", "/v4/domains/{name}/verify", VerifyDomain, Access.WRITE),
-    Operation("delete_domain", "DELETE", "/v3/domains/{name}", DeleteDomain, Access.DELETE),
+    Operation("get_domain", "GET", "/v4/domains/{domain}", GetDomain, Access.READ),
+    Operation("update_domain", "PUT", "/v4/domains/{domain}", UpdateDomain, Access.WRITE),
+    Operation("verify_domain", "PUT", "/v4/domains/{domain}/verify", VerifyDomain, Access.WRITE),
+    Operation("delete_domain", "DELETE", "/v3/domains/{domain}", DeleteDomain, Access.DELETE),
 )
 
 

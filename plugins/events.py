@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, model_validator
 
 from mg_tools import Access, Operation, Paging, hookimpl
-from mg_tools.types import Address, Cursor, Domain, Params, YesNo
+from mg_tools.types import Address, Cursor, Domain, Limit, Params, YesNo
 
 MAX_TRACE_PAGES = 10
 TRACE_PAGE_SIZE = 300
@@ -39,7 +39,7 @@ class ListEvents(Params):
     begin: When | None = Field(None, description="Start: RFC 2822 date or unix seconds")
     end: When | None = Field(None, description="End: RFC 2822 date or unix seconds; older than begin = descending")
     ascending: YesNo | None = Field(None, description="Order when only begin is given")
-    limit: int = Field(100, ge=1, le=300)
+    limit: Annotated[Limit, Field(le=300)] = 100
     event: Filter | None = Field(
         None,
         description="Filters take expressions: 'a OR b', 'NOT a', '\"a phrase\"', '>10000 <20000'; "
@@ -51,7 +51,8 @@ class ListEvents(Params):
     subject: Filter | None = None
     sender: Filter | None = Field(None, serialization_alias="from", description="From header address")
     to: Filter | None = Field(None, description="To header address")
-    mailing_list: Filter | None = Field(None, serialization_alias="list",
+    list_address: Filter | None = Field(None, serialization_alias="list",
+                                        validation_alias=AliasChoices("list_address", "list", "mailing_list"),
                                         description="Mailing list address it was sent to")
     tags: Filter | None = None
     severity: Literal["temporary", "permanent"] | None = Field(None, description="Of failed events")
@@ -247,7 +248,7 @@ async def trace_message(args: TraceMessage, call) -> dict[str, Any]:
 OPERATIONS = (
     Operation("list_events", "GET", "/v3/{domain}/events", ListEvents, Access.READ, paging=Paging.URLS,
               untrusted=True),
-    Operation("trace_message", "GET", "", TraceMessage, Access.READ, handler=trace_message, untrusted=True),
+    Operation("trace_message", "", "", TraceMessage, Access.READ, handler=trace_message, untrusted=True),
 )
 
 

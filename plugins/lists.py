@@ -2,10 +2,22 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from mg_tools import Access, Operation, Paging, hookimpl
-from mg_tools.types import Address, Attachment, Cursor, Files, JsonText, Local, Params, Skip, YesNo
+from mg_tools.types import (
+    Address,
+    Attachment,
+    Cursor,
+    Files,
+    JsonText,
+    Limit,
+    Local,
+    Params,
+    Skip,
+    YesNo,
+    text_or_file,
+)
 
 MAX_BULK = 1000
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -14,9 +26,9 @@ AccessLevel = Literal["readonly", "members", "everyone"]
 ReplyPreference = Literal["list", "sender"]
 NewAddress = Annotated[str, Field(min_length=3, max_length=512, description="Address; 'Name <addr>' allowed")]
 ListAddress = Annotated[Address, Field(description="e.g. devs@mg.example.com")]
-MemberAddress = Address
-MemberLimit = Annotated[int, Field(ge=1, le=100)]
-ListLimit = Annotated[int, Field(ge=1, le=1000)]
+#: A member's address in a path; Mailgun's name for it, member_address, is accepted too.
+MemberAddress = Annotated[Address, Field(validation_alias=AliasChoices("address", "member_address"))]
+MemberLimit = Annotated[Limit, Field(le=100)]
 Vars = Annotated[dict[str, Any] | None, JsonText, Field(description="Custom data, used as %recipient.key%")]
 
 
@@ -30,22 +42,25 @@ class _ListSettings(Params):
 class CreateMailingList(_ListSettings):
     """Create a mailing list: mail sent to its address goes to every subscribed member."""
 
-    address: NewAddress
+    list_address: NewAddress = Field(serialization_alias="address",
+                                     validation_alias=AliasChoices("list_address", "address"))
 
 
 class ListMailingLists(Params):
     """List the account's mailing lists with member counts."""
 
-    limit: ListLimit = 100
+    limit: Limit = 100
     skip: Skip | None = None
-    address: Address | None = Field(None, description="Only the list with this address")
+    list_address: Address | None = Field(None, serialization_alias="address",
+                                         validation_alias=AliasChoices("list_address", "address"),
+                                         description="Only the list with this address")
     cursor: Cursor = None
 
 
 class PageMailingLists(Params):
     """Page through the account's mailing lists in address order."""
 
-    limit: ListLimit = 100
+    limit: Limit = 100
     cursor: Cursor = None
 
 
@@ -59,7 +74,9 @@ class UpdateMailingList(_ListSettings):
     """Change a mailing list's address, name, description, access level or reply preference."""
 
     list_address: ListAddress
-    address: NewAddress | None = Field(None, description="New address (renames the list)")
+    new_list_address: NewAddress | None = Field(None, serialization_alias="address",
+                                                validation_alias=AliasChoices("new_list_address", "address"),
+                                                description="New address (renames the list)")
 
 
 class DeleteMailingList(GetMailingList):
@@ -126,12 +143,8 @@ class ImportListMembers(Params):
 
     @model_validator(mode="after")
     def _source(self):
-        if (self.csv is None) == (self.file is None):
-            raise ValueError("give exactly one of csv or file")
-        if self.csv is not None:
-            self.file = Attachment(content=self.csv.encode(), filename="members.csv", content_type="text/csv")
-        if self.file.size_hint() > MAX_CSV_BYTES:
-            raise ValueError("the CSV is larger than Mailgun's 5 MB")
+        self.file = text_or_file(self.csv, self.file, names=("csv", "file"), filename="members.csv",
+                                 content_type="text/csv", max_bytes=MAX_CSV_BYTES)
         return self
 
 
@@ -139,13 +152,13 @@ class GetListMember(Params):
     """Show one member of a mailing list."""
 
     list_address: ListAddress
-    member_address: MemberAddress
+    address: MemberAddress
 
 
 class UpdateListMember(GetListMember):
     """Change a list member's address, name, vars or subscription (subscribed=false unsubscribes)."""
 
-    address: NewAddress | None = Field(None, description="New address of the member")
+    new_address: NewAddress | None = Field(None, serialization_alias="address", description="New address of the member")
     name: str | None = Field(None, max_length=255)
     vars: Vars = None
     subscribed: YesNo | None = None
@@ -171,11 +184,11 @@ OPERATIONS = (
     Operation("add_list_members", "POST", "/v3/lists/{list_address}/members.json", AddListMembers, Access.WRITE),
     Operation("import_list_members", "POST", "/v3/lists/{list_address}/members.csv", ImportListMembers,
               Access.WRITE),
-    Operation("get_list_member", "GET", "/v3/lists/{list_address}/members/{member_address}", GetListMember,
+    Operation("get_list_member", "GET", "/v3/lists/{list_address}/members/{address}", GetListMember,
               Access.READ, untrusted=True),
-    Operation("update_list_member", "PUT", "/v3/lists/{list_address}/members/{member_address}", UpdateListMember,
+    Operation("update_list_member", "PUT", "/v3/lists/{list_address}/members/{address}", UpdateListMember,
               Access.WRITE),
-    Operation("delete_list_member", "DELETE", "/v3/lists/{list_address}/members/{member_address}",
+    Operation("delete_list_member", "DELETE", "/v3/lists/{list_address}/members/{address}",
               DeleteListMember, Access.DELETE),
 )
 

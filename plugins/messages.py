@@ -1,10 +1,10 @@
 """Messages: sending, stored messages, the sending queue and scheduled mail."""
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from mg_tools import Access, Operation, hookimpl
 from mg_tools.types import (
@@ -23,19 +23,25 @@ from mg_tools.types import (
     Rfc2822,
     YesNo,
     YesNoHtml,
+    text_or_file,
 )
 
 MAX_RECIPIENTS = 1000
 MAX_OPTIONS_BYTES = 16 * 1024
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 
-
-
 Recipients = Annotated[list[Mailbox], Field(min_length=1, description="Addresses, 'Name <addr>' allowed")]
 
 
-class _Options(Params):
-    template: HeaderText | None = Field(None, max_length=255, description="Stored template name")
+class _Send(Params):
+    """What every send takes: the domain, the recipients and the o:, t:, h: and v: options."""
+
+    recipient_fields: ClassVar[tuple[str, ...]] = ("to",)
+
+    domain: Domain
+    to: Recipients
+    template_name: HeaderText | None = Field(None, max_length=255, serialization_alias="template",
+                                             validation_alias=AliasChoices("template_name", "template"))
     template_version: HeaderText | None = Field(None, serialization_alias="t:version")
     template_text: YesNo | None = Field(None, serialization_alias="t:text", description="Also render a text part")
     template_variables: Annotated[dict[str, Any] | None, JsonText] = Field(
@@ -86,32 +92,41 @@ class _Options(Params):
     @model_validator(mode="after")
     def _limits(self):
         count = sum(len([a for part in addrs for a in part.split(",") if a.strip()])
-                    for addrs in (self.to, getattr(self, "cc", None), getattr(self, "bcc", None)) if addrs)
+                    for addrs in (getattr(self, name) for name in self.recipient_fields) if addrs)
         if count > MAX_RECIPIENTS:
             raise ValueError(f"{count} recipients; Mailgun allows at most {MAX_RECIPIENTS} per message")
         if self.recipient_variables and len(self.recipient_variables) > MAX_RECIPIENTS:
             raise ValueError(f"recipient_variables has more than {MAX_RECIPIENTS} recipients")
-        options = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        size = sum(len(k) + len(v if isinstance(v, str) else json.dumps(v)) for k, v in options.items()
-                   if k[:2] in {"o:", "t:"})
-        size += sum(len(k) + 2 + len(v) for k, v in (self.headers or {}).items())
-        size += sum(len(k) + 2 + len(v if isinstance(v, str) else json.dumps(v))
-                    for k, v in (self.variables or {}).items())
+        size = self._options_size()
         if size > MAX_OPTIONS_BYTES:
             raise ValueError(f"options, headers and variables total {size} bytes; Mailgun allows 16 KB")
         if self.test_mode is False:
             self.test_mode = None  # Mailgun only knows o:testmode=yes
         return self
 
+    def _options_size(self) -> int:
+        """Characters of the o: and t: options, headers and variables as sent (the message itself aside)."""
+        size = 0
+        for name, info in type(self).model_fields.items():
+            key, value = info.serialization_alias or "", getattr(self, name)
+            if key[:2] in {"o:", "t:"} and value is not None:
+                size += len(key) + _wire_length(value)
+        pairs = [*(self.headers or {}).items(), *(self.variables or {}).items()]
+        return size + sum(len(key) + 2 + _wire_length(value) for key, value in pairs)
 
-class SendMessage(_Options):
+
+def _wire_length(value: Any) -> int:
+    return len(value if isinstance(value, str) else json.dumps(value, default=str))
+
+
+class SendMessage(_Send):
     """Send an email to up to 1000 recipients: give text, html, amp_html or a stored template.
     Returns the message id; track it with the events or logs tools."""
 
-    domain: Domain
+    recipient_fields: ClassVar[tuple[str, ...]] = ("to", "cc", "bcc")
+
     sender: Mailbox = Field(serialization_alias="from", max_length=1024,
                             description="From, e.g. 'Ann <ann@mg.example.com>'")
-    to: Recipients
     cc: list[Mailbox] | None = None
     bcc: list[Mailbox] | None = None
     subject: HeaderText | None = Field(None, max_length=998)
@@ -125,11 +140,11 @@ class SendMessage(_Options):
 
     @model_validator(mode="after")
     def _content(self):
-        if not (self.text or self.html or self.amp_html or self.template):
-            raise ValueError("give at least one of text, html, amp_html or template")
-        if self.html and self.template:
-            raise ValueError("html and template cannot be sent together")
-        if not self.subject and not self.template:
+        if not (self.text or self.html or self.amp_html or self.template_name):
+            raise ValueError("give at least one of text, html, amp_html or template_name")
+        if self.html and self.template_name:
+            raise ValueError("html and template_name cannot be sent together")
+        if not self.subject and not self.template_name:
             raise ValueError("subject is required (unless a template provides it)")
         size = sum(len((v or "").encode()) for v in (self.text, self.html, self.amp_html))
         size += sum(a.size_hint() for a in (self.attachments or []) + (self.inline or []))
@@ -138,23 +153,16 @@ class SendMessage(_Options):
         return self
 
 
-class SendMimeMessage(_Options):
+class SendMimeMessage(_Send):
     """Send a ready-made MIME message (RFC 2822) as is, to the given recipients."""
 
-    domain: Domain
-    to: Recipients
     mime: Annotated[str | None, Local] = Field(None, description="The raw MIME message as text")
     message: Annotated[Attachment | None, Files] = Field(None, description="The MIME message as a file")
 
     @model_validator(mode="after")
     def _source(self):
-        if (self.mime is None) == (self.message is None):
-            raise ValueError("give exactly one of mime or message")
-        if self.mime is not None:
-            self.message = Attachment(content=self.mime.encode(), filename="message.mime",
-                                      content_type="message/rfc2822")
-        if self.message.size_hint() > MAX_MESSAGE_BYTES:
-            raise ValueError("message is larger than Mailgun's 25 MB")
+        self.message = text_or_file(self.mime, self.message, names=("mime", "message"), filename="message.mime",
+                                    content_type="message/rfc2822", max_bytes=MAX_MESSAGE_BYTES)
         return self
 
 

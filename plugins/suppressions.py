@@ -10,14 +10,25 @@ from pydantic.json_schema import SkipJsonSchema
 
 from mg_tools import Access, Operation, Paging, hookimpl
 from mg_tools.errors import NotFound
-from mg_tools.types import Address, Attachment, Cursor, Domain, Files, Limit, Local, Params, Prefixed, Rfc2822, WholeBody
+from mg_tools.types import (
+    Address,
+    Attachment,
+    Cursor,
+    Domain,
+    Files,
+    Limit,
+    Local,
+    Params,
+    Prefixed,
+    Rfc2822,
+    WholeBody,
+    text_or_file,
+)
 
 MAX_BATCH = 1000
 MAX_CSV_BYTES = 25 * 1024 * 1024
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 _DOMAIN = re.compile(r"(?:[\w-]+\.)+[\w-]+")
-
-
 
 CreatedAt = Annotated[Rfc2822, Field(description="RFC 2822 date; default now")]
 Term = Annotated[str, Field(min_length=1, max_length=512, description="Only entries starting with this")]
@@ -49,15 +60,12 @@ class _Import(Params):
 
     @model_validator(mode="after")
     def _source(self):
-        if (self.csv is None) == (self.file is None):
-            raise ValueError("give exactly one of csv or file")
+        self.file = text_or_file(self.csv, self.file, names=("csv", "file"), filename="import.csv",
+                                 content_type="text/csv", max_bytes=MAX_CSV_BYTES)
         if self.csv is not None:
             header = {h.strip().lower() for h in next(csv.reader(io.StringIO(self.csv)), [])}
             if not header & self.key_columns:
                 raise ValueError(f"csv needs a header row naming {' or '.join(sorted(self.key_columns))}")
-            self.file = Attachment(content=self.csv.encode(), filename="import.csv", content_type="text/csv")
-        elif self.file.size_hint() > MAX_CSV_BYTES:
-            raise ValueError("file is larger than Mailgun's 25 MB")
         return self
 
 
@@ -88,14 +96,6 @@ class GetBounce(_One):
     """Show whether and why (SMTP code and error) an address is on a domain's bounce list."""
 
 
-class AddBounce(_One):
-    """Put one address on a domain's bounce list so Mailgun stops sending to it (updates it if there)."""
-
-    code: BounceCode | None = None
-    error: BounceError | None = None
-    created_at: CreatedAt | None = None
-
-
 class BounceRecord(Params):
     """One bounce: address, and optionally code, error and created_at."""
 
@@ -103,6 +103,10 @@ class BounceRecord(Params):
     code: BounceCode | None = None
     error: BounceError | None = None
     created_at: CreatedAt | None = None
+
+
+class AddBounce(BounceRecord, _Domain):
+    """Put one address on a domain's bounce list so Mailgun stops sending to it (updates it if there)."""
 
 
 class AddBounces(_Domain):
@@ -180,17 +184,15 @@ class GetComplaint(_One):
     """Show whether an address marked a domain's mail as spam, and when."""
 
 
-class AddComplaint(_One):
-    """Record a spam complaint for an address so Mailgun stops sending to it."""
-
-    created_at: CreatedAt | None = None
-
-
 class ComplaintRecord(Params):
     """One complaint: address, and optionally created_at."""
 
     address: Address
     created_at: CreatedAt | None = None
+
+
+class AddComplaint(ComplaintRecord, _Domain):
+    """Record a spam complaint for an address so Mailgun stops sending to it."""
 
 
 class AddComplaints(_Domain):
@@ -342,7 +344,7 @@ OPERATIONS = (
     Operation("delete_allowlist_entry", "DELETE", "/v3/{domain}/whitelists/{value}", DeleteAllowlistEntry,
               Access.DELETE),
     Operation("clear_allowlist", "DELETE", "/v3/{domain}/whitelists", ClearAllowlist, Access.DELETE),
-    Operation("check_suppression", "GET", "", CheckSuppression, Access.READ, handler=check_suppression),
+    Operation("check_suppression", "", "", CheckSuppression, Access.READ, handler=check_suppression),
 )
 
 

@@ -2,22 +2,36 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from mg_tools import Access, Operation, Paging, hookimpl
-from mg_tools.types import Cursor, Domain, HeaderText, JsonText, Params, Query, YesNo
+from mg_tools.types import Cursor, Domain, HeaderText, JsonText, Limit, Params, Query, YesNo
 
+# Mailgun calls the template's name `name`, its text `template` and a version's tag `tag`; the tools
+# use the names every tool shares (template_name, template, template_version) and accept Mailgun's.
 TemplateName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^\S+$",
-                                    description="Template name (stored lower-cased)")]
-Tag = Annotated[str, Field(min_length=1, max_length=255, description="Version tag, e.g. v2")]
-Content = Annotated[str, Field(min_length=1, max_length=100 * 1024,
-                               description="Template body, Handlebars: <p>Hi {{name}}</p>")]
-PageSize = Annotated[int, Field(ge=1, le=100)]
+                                    description="Template name (stored lower-cased)",
+                                    serialization_alias="name", validation_alias=AliasChoices("template_name", "name"))]
+VersionTag = Annotated[str, Field(min_length=1, max_length=255, description="Version tag, e.g. v2")]
+VERSION_ALIASES = AliasChoices("template_version", "tag")
+Text = Annotated[str, Field(min_length=1, max_length=100 * 1024,
+                            description="Template body, Handlebars: <p>Hi {{name}}</p>")]
+TEXT_ALIASES = AliasChoices("template", "content")
+PageSize = Annotated[Limit, Field(le=100)]
 TemplateHeaders = Annotated[
     dict[Literal["From", "Subject", "Reply-To"], HeaderText] | None,
     JsonText,
     Field(description="Headers added at delivery; message headers win"),
 ]
+
+
+class _Template(Params):
+    domain: Domain
+    template_name: TemplateName
+
+
+class _Version(_Template):
+    template_version: VersionTag = Field(serialization_alias="tag", validation_alias=VERSION_ALIASES)
 
 
 class ListTemplates(Params):
@@ -28,14 +42,13 @@ class ListTemplates(Params):
     cursor: Cursor = None
 
 
-class CreateTemplate(Params):
-    """Store a new template; with content it gets a first version that is active at once."""
+class CreateTemplate(_Template):
+    """Store a new template; with its content (template) it gets a first version that is active at once."""
 
-    domain: Domain
-    name: TemplateName
     description: str | None = Field(None, max_length=1024)
-    content: Content | None = Field(None, serialization_alias="template")
-    tag: Tag | None = Field(None, description="Tag of the first version (default: initial)")
+    template: Text | None = Field(None, validation_alias=TEXT_ALIASES)
+    template_version: VersionTag | None = Field(None, serialization_alias="tag", validation_alias=VERSION_ALIASES,
+                                                description="Tag of the first version (default: initial)")
     comment: str | None = Field(None, max_length=1024, description="Comment of the first version")
     headers: TemplateHeaders = None
     created_by: str | None = Field(None, serialization_alias="createdBy", max_length=255)
@@ -47,81 +60,59 @@ class ClearTemplates(Params):
     domain: Domain
 
 
-class GetTemplate(Params):
+class GetTemplate(_Template):
     """Show a template's metadata; active=true also returns the active version's content."""
 
-    domain: Domain
-    name: TemplateName
     active: YesNo | None = None
 
 
-class UpdateTemplate(Params):
+class UpdateTemplate(_Template):
     """Change a template's description."""
 
-    domain: Domain
-    name: TemplateName
     description: str = Field(max_length=1024)
 
 
-class DeleteTemplate(Params):
+class DeleteTemplate(_Template):
     """Delete a template and all its versions. Irreversible."""
 
-    domain: Domain
-    name: TemplateName
 
-
-class ListTemplateVersions(Params):
+class ListTemplateVersions(_Template):
     """List a template's versions (tag, active, comment, created) without their content."""
 
-    domain: Domain
-    name: TemplateName
     limit: PageSize = 10
     cursor: Cursor = None
 
 
-class CreateTemplateVersion(Params):
+class CreateTemplateVersion(_Version):
     """Add a version to a template; active=true makes it the one used for sending."""
 
-    domain: Domain
-    name: TemplateName
-    tag: Tag
-    content: Content = Field(serialization_alias="template")
+    template: Text = Field(validation_alias=TEXT_ALIASES)
     comment: str | None = Field(None, max_length=1024)
     active: YesNo | None = None
     headers: TemplateHeaders = None
 
 
-class GetTemplateVersion(Params):
+class GetTemplateVersion(_Version):
     """Show one version of a template, with its content."""
 
-    domain: Domain
-    name: TemplateName
-    tag: Tag
 
-
-class UpdateTemplateVersion(Params):
+class UpdateTemplateVersion(_Version):
     """Change a version's content, comment or headers; active=true makes it the one used for sending."""
 
-    domain: Domain
-    name: TemplateName
-    tag: Tag
-    content: Content | None = Field(None, serialization_alias="template")
+    template: Text | None = Field(None, validation_alias=TEXT_ALIASES)
     comment: str | None = Field(None, max_length=1024)
     active: YesNo | None = None
     headers: TemplateHeaders = None
 
 
-class DeleteTemplateVersion(GetTemplateVersion):
+class DeleteTemplateVersion(_Version):
     """Delete one version of a template."""
 
 
-class CopyTemplateVersion(Params):
+class CopyTemplateVersion(_Version):
     """Copy a version to a new tag (an existing tag is overwritten); the copy is not activated."""
 
-    domain: Domain
-    name: TemplateName
-    tag: Tag
-    new_tag: Tag
+    new_template_version: VersionTag = Field(validation_alias=AliasChoices("new_template_version", "new_tag"))
     comment: Annotated[str | None, Query] = Field(None, max_length=1024, description="Comment of the copy")
 
 
@@ -129,21 +120,25 @@ OPERATIONS = (
     Operation("list_templates", "GET", "/v3/{domain}/templates", ListTemplates, Access.READ, paging=Paging.URLS),
     Operation("create_template", "POST", "/v3/{domain}/templates", CreateTemplate, Access.WRITE),
     Operation("clear_templates", "DELETE", "/v3/{domain}/templates", ClearTemplates, Access.DELETE),
-    Operation("get_template", "GET", "/v3/{domain}/templates/{name}", GetTemplate, Access.READ),
-    Operation("update_template", "PUT", "/v3/{domain}/templates/{name}", UpdateTemplate, Access.WRITE),
-    Operation("delete_template", "DELETE", "/v3/{domain}/templates/{name}", DeleteTemplate, Access.DELETE),
+    Operation("get_template", "GET", "/v3/{domain}/templates/{template_name}", GetTemplate, Access.READ),
+    Operation("update_template", "PUT", "/v3/{domain}/templates/{template_name}", UpdateTemplate, Access.WRITE),
+    Operation("delete_template", "DELETE", "/v3/{domain}/templates/{template_name}", DeleteTemplate,
+              Access.DELETE),
     # The versions of this answer sit under template.versions, not at the top level.
-    Operation("list_template_versions", "GET", "/v3/{domain}/templates/{name}/versions", ListTemplateVersions,
-              Access.READ, paging=Paging.URLS, items_key="template.versions"),
-    Operation("create_template_version", "POST", "/v3/{domain}/templates/{name}/versions", CreateTemplateVersion,
+    Operation("list_template_versions", "GET", "/v3/{domain}/templates/{template_name}/versions",
+              ListTemplateVersions, Access.READ, paging=Paging.URLS, items_key="template.versions"),
+    Operation("create_template_version", "POST", "/v3/{domain}/templates/{template_name}/versions",
+              CreateTemplateVersion, Access.WRITE),
+    Operation("get_template_version", "GET", "/v3/{domain}/templates/{template_name}/versions/{template_version}",
+              GetTemplateVersion, Access.READ),
+    Operation("update_template_version", "PUT",
+              "/v3/{domain}/templates/{template_name}/versions/{template_version}", UpdateTemplateVersion,
               Access.WRITE),
-    Operation("get_template_version", "GET", "/v3/{domain}/templates/{name}/versions/{tag}", GetTemplateVersion,
-              Access.READ),
-    Operation("update_template_version", "PUT", "/v3/{domain}/templates/{name}/versions/{tag}",
-              UpdateTemplateVersion, Access.WRITE),
-    Operation("delete_template_version", "DELETE", "/v3/{domain}/templates/{name}/versions/{tag}",
-              DeleteTemplateVersion, Access.DELETE),
-    Operation("copy_template_version", "PUT", "/v3/{domain}/templates/{name}/versions/{tag}/copy/{new_tag}",
+    Operation("delete_template_version", "DELETE",
+              "/v3/{domain}/templates/{template_name}/versions/{template_version}", DeleteTemplateVersion,
+              Access.DELETE),
+    Operation("copy_template_version", "PUT",
+              "/v3/{domain}/templates/{template_name}/versions/{template_version}/copy/{new_template_version}",
               CopyTemplateVersion, Access.WRITE),
 )
 

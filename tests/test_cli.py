@@ -45,7 +45,7 @@ def test_tools_honours_policy_flags(capsys):
 
 def test_dry_run_prints_the_exact_request(capsys):
     code, out, _ = run(capsys, "call", "update_domain", "--dry-run", "--args",
-                       '{"name": "mg.example.com", "smtp_password": "hunter22", "wildcard": true}')
+                       '{"domain": "mg.example.com", "smtp_password": "hunter22", "wildcard": true}')
     request = json.loads(out)
     assert code == 0
     assert request["method"] == "PUT" and request["url"] == "https://api.mailgun.net/v4/domains/mg.example.com"
@@ -53,9 +53,9 @@ def test_dry_run_prints_the_exact_request(capsys):
 
 
 def test_bad_arguments_give_one_line_naming_the_field(capsys):
-    code, out, err = run(capsys, "call", "get_domain", "--args", '{"name": "../../v1/keys?x=1"}', "--sandbox")
+    code, out, err = run(capsys, "call", "get_domain", "--args", '{"domain": "../../v1/keys?x=1"}', "--sandbox")
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("mg-tools: invalid arguments for get_domain: name:")
+    assert err.count("\n") == 1 and err.startswith("mg-tools: invalid arguments for get_domain: domain:")
     code, _, err = run(capsys, "call", "get_domain", "--args", "{not json")
     assert code == 2 and "not valid JSON" in err
     code, _, err = run(capsys, "call", "get_domian", "--args", "{}")
@@ -69,8 +69,8 @@ def test_without_key_or_sandbox_a_call_stops_with_how_to_choose(capsys):
 
 
 def test_sandbox_state_persists_between_calls(capsys):
-    assert run(capsys, "call", "create_domain", "--sandbox", "--args", '{"name": "kept.example.org"}')[0] == 0
-    code, out, _ = run(capsys, "call", "get_domain", "--sandbox", "--args", '{"name": "kept.example.org"}')
+    assert run(capsys, "call", "create_domain", "--sandbox", "--args", '{"domain": "kept.example.org"}')[0] == 0
+    code, out, _ = run(capsys, "call", "get_domain", "--sandbox", "--args", '{"domain": "kept.example.org"}')
     result = json.loads(out)
     assert code == 0 and result["result"]["domain"]["name"] == "kept.example.org"
     assert result["sandbox"] == "local sandbox: no real mail is sent"
@@ -78,12 +78,12 @@ def test_sandbox_state_persists_between_calls(capsys):
 
 def test_mailgun_errors_exit_4_with_mailguns_message(capsys):
     code, _, err = run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:",
-                       "--args", '{"name": "nope.example.org"}')
+                       "--args", '{"domain": "nope.example.org"}')
     assert code == 4 and "Mailgun 404" in err and "Domain not found" in err
 
 
 def test_policy_refusal_exits_3(capsys):
-    code, _, err = run(capsys, "call", "delete_domain", "--sandbox", "--read-only", "--args", '{"name": "x.org"}')
+    code, _, err = run(capsys, "call", "delete_domain", "--sandbox", "--read-only", "--args", '{"domain": "x.org"}')
     assert code == 3 and "read-only mode" in err
 
 

@@ -111,7 +111,7 @@ def test_the_sqlite_ledger_refuses_a_second_use_from_another_connection(tmp_path
 def test_the_cli_completes_a_confirmation_in_the_next_invocation(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     argv = ["call", "delete_domain", "--sandbox", "--confirm", "domains:delete", "--args",
-            json.dumps({"name": "mg.example.com"})]
+            json.dumps({"domain": "mg.example.com"})]
     assert main(argv) == 3
     err = capsys.readouterr().err
     token = err.rsplit("confirm_token: ", 1)[1].rstrip(")\n")
@@ -127,5 +127,5 @@ def test_the_cli_completes_a_confirmation_in_the_next_invocation(capsys, monkeyp
 def test_confirmation_in_the_python_api_needs_no_setup(tmp_path):
     with Toolkit(sandbox=True, policy=Policy.build(confirm="domains:delete")) as mg:
         with pytest.raises(ConfirmationRequired) as info:
-            mg.call("delete_domain", name="mg.example.com")
-        mg.run(mg.execute("delete_domain", {"name": "mg.example.com"}, confirm_token=info.value.token))
+            mg.call("delete_domain", domain="mg.example.com")
+        mg.run(mg.execute("delete_domain", {"domain": "mg.example.com"}, confirm_token=info.value.token))

@@ -1,8 +1,10 @@
+from pathlib import Path
+
 import pytest
 from pydantic import BaseModel
 
 from mg_tools import Access, Operation, Registry, RegistryError, UnknownOperation, hookimpl
-from mg_tools.registry import make_plugin_manager
+from mg_tools.registry import VOCABULARY, make_plugin_manager
 from mg_tools.types import Cursor, Domain, Params
 
 
@@ -14,6 +16,10 @@ class GetThing(Params):
 
 class Undocumented(BaseModel):
     domain: str
+
+
+async def _sum(args, call):
+    return {}
 
 
 def make(name="get_thing", path="/v3/{domain}/things", params=GetThing, access=Access.READ, **kw):
@@ -60,6 +66,9 @@ def test_duplicate_names_stop_start_up_naming_both_plugins():
         (make(path="v3/things"), "must start with '/'"),
         (make(paging="urls"), "needs a `cursor: Cursor = None` field"),
         (Operation("get_thing", "FETCH", "/v3/{domain}", GetThing, Access.READ), "unknown method"),
+        (Operation("get_thing", "", "/v3/{domain}", GetThing, Access.READ), "unknown method ''"),
+        (Operation("sum_things", "GET", "", GetThing, Access.READ, handler=_sum), "composite operation"),
+        (Operation("sum_things", "", "/v3/{domain}", GetThing, Access.READ, handler=_sum), "composite operation"),
     ],
 )
 def test_invalid_declarations_are_refused(op, problem):
@@ -115,3 +124,55 @@ def test_blocked_plugins_come_from_the_environment(monkeypatch):
         names = {op.name for op in toolkit.operations()}
         assert "list_events" not in names and "list_logs" not in names and "send_message" in names
     assert "list_events" in {op.name for op in Toolkit(blocked_plugins=()).operations()}
+
+
+def test_a_composite_has_no_method_and_is_null_in_the_tools_listing():
+    op = Operation("sum_things", "", "", GetThing, Access.READ, handler=_sum)
+    Registry().add(op, plugin="acme")
+    assert op.summary()["method"] is None and op.summary()["path"] == ""
+    assert op.idempotent
+    assert not Operation("send_things", "", "", GetThing, Access.SEND, handler=_sum).idempotent
+
+
+class ListLetters(Params):
+    """List letters."""
+
+    domain_name: str
+    page_size: int = 10
+    page_token: str | None = None
+
+
+@pytest.mark.parametrize(("synonym", "name"), [
+    ("domain_name", "domain"), ("member_address", "address"), ("email", "address"), ("list", "list_address"),
+    ("mailing_list", "list_address"), ("content", "template"), ("page_size", "limit"), ("max", "limit"),
+    ("count", "limit"), ("page_token", "cursor"), ("next", "cursor"), ("offset", "skip"),
+])
+def test_a_synonym_of_a_vocabulary_name_is_refused_naming_plugin_operation_field_and_name(synonym, name):
+    from pydantic import create_model
+
+    params = create_model("Things", __base__=Params, __doc__="Get things.", **{synonym: (str, ...)})
+    with pytest.raises(RegistryError) as info:
+        Registry().add(Operation("acme_things", "GET", "/v3/things", params, Access.READ), plugin="acme")
+    message = str(info.value)
+    assert "plugin 'acme'" in message and "operation 'acme_things'" in message
+    assert f"field {synonym!r} goes by {name!r} in every tool: name it {name!r}" in message
+
+
+def test_every_synonym_in_a_model_is_named_at_once():
+    with pytest.raises(RegistryError) as info:
+        Registry().add(Operation("list_letters", "GET", "/v3/letters", ListLetters, Access.READ), plugin="acme")
+    assert all(f"field {field!r}" in str(info.value) for field in ("domain_name", "page_size", "page_token"))
+
+
+def test_the_builtin_tools_keep_the_vocabulary():
+    registry = Registry.from_plugins(make_plugin_manager())
+    fields = {field for op in registry for field in op.params.model_fields}
+    assert not fields & {synonym for synonyms in VOCABULARY.values() for synonym in synonyms}
+    assert {"domain", "address", "list_address", "template", "template_name", "limit", "cursor"} <= fields
+
+
+def test_the_vocabulary_is_written_down_in_the_plugin_guide():
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text()
+    for name, synonyms in VOCABULARY.items():
+        assert f"| `{name}` |" in guide, name
+        assert all(f"`{synonym}`" in guide for synonym in synonyms), name

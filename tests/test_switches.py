@@ -33,7 +33,7 @@ from mg_tools.sandbox.server import BackgroundSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "key-" + "0123456789abcdef" * 2
-DOMAIN = {"name": "mg.example.com"}
+DOMAIN = {"domain": "mg.example.com"}
 SEND = {"domain": "mg.example.com", "sender": "me@mg.example.com", "to": ["bob@example.com"], "subject": "Hi",
         "text": "Hello"}
 

@@ -1,14 +1,16 @@
-"""The shared parameter types: header-safe text and addresses, dates, and numbers that JSON can carry."""
+"""The shared parameter types: header-safe text and addresses, dates, numbers that JSON can carry, limits, and
+uploads given as text or as a file."""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from reliability.support import OPERATIONS
 
-from mg_tools.types import Address, HeaderName, HeaderText, Mailbox, Params, Rfc2822
+from mg_tools.types import Address, Attachment, HeaderName, HeaderText, Limit, Mailbox, Params, Rfc2822, text_or_file
 
 UNSAFE = ["\r", "\n", "\r\n", "\x00", "\x01", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f", "\u2028",
           "\u2029"]
@@ -93,3 +95,43 @@ def test_typed_float_fields_refuse_non_finite_numbers(field, value):
     with pytest.raises(ValidationError) as info:
         _Prices.model_validate(arguments)
     assert info.value.errors()[0]["loc"][0] == field
+
+
+def _file(text: str | None = None, file: Attachment | None = None, max_bytes: int = 2**20) -> Attachment:
+    return text_or_file(text, file, names=("csv", "file"), filename="list.csv", content_type="text/csv",
+                        max_bytes=max_bytes)
+
+
+def test_text_becomes_the_file_part_named_for_it():
+    part = _file("address\nann@example.com\n")
+    assert (part.name, part.content_type, part.read()) == ("list.csv", "text/csv", b"address\nann@example.com\n")
+
+
+def test_a_file_is_taken_as_given():
+    given = Attachment(content=base64.b64encode(b"address\n").decode(), filename="mine.csv")
+    assert _file(file=given) is given
+
+
+@pytest.mark.parametrize(("text", "file", "problem"), [
+    (None, None, "give exactly one of csv or file"),
+    ("x", Attachment(content="eA==", filename="x.csv"), "give exactly one of csv or file"),
+    ("x" * (2**20 + 1), None, "csv is larger than Mailgun's 1 MB"),
+    (None, Attachment(content=base64.b64encode(b"x" * (2**20 + 3)).decode(), filename="x.csv"),
+     "file is larger than Mailgun's 1 MB"),
+])
+def test_exactly_one_of_text_or_file_within_the_size_limit(text, file, problem):
+    with pytest.raises(ValueError, match=problem):
+        _file(text, file)
+
+
+def test_an_attachment_s_bytes_have_a_json_form_in_base64():
+    attachment = Attachment(content=b"\xff\xfe\x00", filename="a.bin")
+    assert attachment.model_dump(mode="json")["content"] == "//4A"
+    assert Attachment(content="//4A", filename="a.bin").model_dump(mode="json")["content"] == "//4A"
+
+
+def test_a_limit_can_be_narrowed_and_keeps_its_floor():
+    small = Annotated[Limit, Field(le=100)]
+    assert TypeAdapter(small).validate_python(100) == 100
+    assert "less than or equal to 100" in refused(small, 101)
+    assert "greater than or equal to 1" in refused(small, 0)

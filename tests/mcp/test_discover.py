@@ -31,7 +31,7 @@ async def test_search_describe_call(toolkit, protocol):
         found = await client.call_tool("search_operations", {"query": "show a domain's DNS records", "limit": 3})
         described = await client.call_tool("describe_operation", {"name": "get_domain"})
         called = await client.call_tool("call_operation",
-                                        {"name": "get_domain", "arguments": {"name": "mg.example.com"}})
+                                        {"name": "get_domain", "arguments": {"domain": "mg.example.com"}})
     names = [o["name"] for o in found.structured_content["operations"]]
     assert "get_domain" in names and len(names) <= 3
     assert described.structured_content["input_schema"] == input_schema(toolkit.operation("get_domain").params)
@@ -47,7 +47,7 @@ async def test_call_operation_errors_are_results(toolkit):
         invalid = await client.call_tool("call_operation", {"name": "get_domain", "arguments": {"nme": "x"}})
         missing = await client.call_tool("call_operation", {})
         with pytest.raises(MCPError):
-            await client.call_tool("get_domain", {"name": "mg.example.com"})  # not a tool in this mode
+            await client.call_tool("get_domain", {"domain": "mg.example.com"})  # not a tool in this mode
     assert error_of(unknown)["error"] == "unknown_operation"
     assert "Did you mean: get_domain" in error_of(unknown)["message"]
     assert "search_operations" in error_of(unknown)["message"]
@@ -69,7 +69,7 @@ async def test_discover_keeps_the_policy(tmp_path, protocol):
         found = await client.call_tool("search_operations", {"query": "delete a domain", "limit": 20})
         described = await client.call_tool("describe_operation", {"name": "delete_domain"})
         called = await client.call_tool("call_operation", {"name": "delete_domain",
-                                                           "arguments": {"name": "mg.example.com"}})
+                                                           "arguments": {"domain": "mg.example.com"}})
     assert all(o["access"] == "read" for o in found.structured_content["operations"])
     # A hidden operation is explained by the policy's reason, not passed off as unknown.
     assert error_of(described) == {"error": "policy_denied",
@@ -82,8 +82,8 @@ async def test_discover_keeps_the_policy(tmp_path, protocol):
 
 async def test_discover_confirmation(tmp_path):
     toolkit = Toolkit(sandbox=True, policy=Policy.build(confirm="domains:delete"), file_roots=[tmp_path])
-    await toolkit.execute("create_domain", {"name": "old.example.com"})
-    call = {"name": "delete_domain", "arguments": {"name": "old.example.com"}}
+    await toolkit.execute("create_domain", {"domain": "old.example.com"})
+    call = {"name": "delete_domain", "arguments": {"domain": "old.example.com"}}
     async with connect(toolkit, mode="discover") as client:
         tools = {t["name"]: t for t in wire(await client.list_tools())}
         described = await client.call_tool("describe_operation", {"name": "delete_domain"})
@@ -109,9 +109,9 @@ async def test_hidden_operations_say_why_and_unknown_ones_suggest_exposed_ones(t
         hidden = await client.call_tool("call_operation", {"name": "send_message", "arguments": {"to": 1}})
         typo = await client.call_tool("describe_operation", {"name": "send_mesage"})
         near = await client.call_tool("call_operation", {"name": "get_domian", "arguments": {}})
-        direct = await client.call_tool("delete_domain", {"name": "mg.example.com"})
+        direct = await client.call_tool("delete_domain", {"domain": "mg.example.com"})
         with pytest.raises(MCPError) as info:
-            await client.call_tool("get_domain", {"name": "mg.example.com"})
+            await client.call_tool("get_domain", {"domain": "mg.example.com"})
     # Not "unknown operation 'send_message'. Did you mean: trace_message?": the policy's reason, before
     # the arguments are even looked at.
     assert error_of(hidden) == {"error": "policy_denied",

@@ -36,8 +36,8 @@ def _client(server, protocol: str, **headers: str) -> Client:
 async def test_mcp_over_http(http_server, protocol):
     async with _client(http_server, protocol) as client:
         names = {t["name"] for t in wire(await client.list_tools())}
-        result = await client.call_tool("get_domain", {"name": "mg.example.com"})
-        error = await client.call_tool("get_domain", {"name": "nope.example.com"})
+        result = await client.call_tool("get_domain", {"domain": "mg.example.com"})
+        error = await client.call_tool("get_domain", {"domain": "nope.example.com"})
         assert client.protocol_version == ("2025-11-25" if protocol == "legacy" else "2026-07-28")
     assert {"get_domain", "send_message", "read_result"} <= names
     assert result.structured_content["result"]["domain"]["name"] == "mg.example.com"

@@ -98,8 +98,8 @@ async def _via_denied(args, call):
 def _custom_toolkit(policy: Policy | None = None, *extra: Operation) -> Toolkit:
     """A toolkit on the sandbox with a registry of test-only composite operations."""
     ops = [
-        Operation("ping_test", "GET", "", _Ping, Access.READ, area="custom", handler=_pong, deprecated=True),
-        Operation("boom_test", "GET", "", _Boom, Access.READ, area="custom", handler=_boom),
+        Operation("ping_test", "", "", _Ping, Access.READ, area="custom", handler=_pong, deprecated=True),
+        Operation("boom_test", "", "", _Boom, Access.READ, area="custom", handler=_boom),
         *extra,
     ]
     return Toolkit(sandbox=True, registry=Registry(ops), policy=policy)
@@ -118,7 +118,7 @@ async def test_deprecated_operations_say_so():
 
 async def test_call_returns_the_result_envelope(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
-        result = await client.call_tool("get_domain", {"name": "mg.example.com"})
+        result = await client.call_tool("get_domain", {"domain": "mg.example.com"})
     assert not result.is_error
     assert result.structured_content["result"]["domain"]["name"] == "mg.example.com"
     assert result.structured_content["sandbox"] == "local sandbox: no real mail is sent"
@@ -136,7 +136,7 @@ async def test_send_message_on_the_sandbox(toolkit, protocol):
 
 
 async def test_lists_carry_next_cursor(toolkit):
-    await toolkit.execute("create_domain", {"name": "second.example.com"})
+    await toolkit.execute("create_domain", {"domain": "second.example.com"})
     async with connect(toolkit) as client:
         first = await client.call_tool("list_domains", {"limit": 1})
         rest = await client.call_tool("list_domains", {"limit": 1, "cursor": first.structured_content["next_cursor"]})
@@ -147,7 +147,7 @@ async def test_lists_carry_next_cursor(toolkit):
 async def test_trimmed_result_is_read_with_read_result(tmp_path, protocol):
     toolkit = Toolkit(sandbox=True, budget=300, file_roots=[tmp_path])
     for n in range(3):
-        await toolkit.execute("create_domain", {"name": f"d{n}.example.com"})
+        await toolkit.execute("create_domain", {"domain": f"d{n}.example.com"})
     async with connect(toolkit, protocol=protocol) as client:
         listed = await client.call_tool("list_domains", {})
         marker = listed.structured_content["truncated"]
@@ -179,7 +179,7 @@ async def test_invalid_arguments_name_the_field(toolkit, protocol):
 
 async def test_mailgun_errors_carry_mailguns_message(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
-        result = await client.call_tool("get_domain", {"name": "nope.example.com"})
+        result = await client.call_tool("get_domain", {"domain": "nope.example.com"})
     error = error_of(result)
     assert error == {"error": "not_found", "message": error["message"], "status": 404}
     assert "Mailgun 404" in error["message"] and "Domain not found" in error["message"]
@@ -222,7 +222,7 @@ async def test_transport_errors_say_whether_the_request_may_have_been_sent(tmp_p
     toolkit = Toolkit(api_key="key-test", base_url="https://api.mailgun.net", transport=httpx.MockTransport(refuse),
                       retry=RetryPolicy(attempts=1), file_roots=[tmp_path])
     async with connect(toolkit) as client:
-        result = await client.call_tool("get_domain", {"name": "mg.example.com"})
+        result = await client.call_tool("get_domain", {"domain": "mg.example.com"})
     error = error_of(result)
     assert "could not connect" in error["message"]
     assert error == {"error": "transport_error", "message": error["message"], "maybe_sent": False}
@@ -232,7 +232,7 @@ async def test_transport_errors_say_whether_the_request_may_have_been_sent(tmp_p
 async def test_policy_refusals_inside_composites_are_error_results():
     toolkit = _custom_toolkit(
         Policy.build(deny="get_domain"),
-        Operation("via_denied", "GET", "", _Boom, Access.READ, area="custom", handler=_via_denied),
+        Operation("via_denied", "", "", _Boom, Access.READ, area="custom", handler=_via_denied),
         Operation("get_domain", "GET", "/v4/domains/{name}", _Name, Access.READ, area="domains"),
     )
     async with connect(toolkit) as client:
@@ -249,7 +249,7 @@ async def test_toolsets_and_exclusions_narrow_the_tools(tmp_path, protocol):
     toolkit = Toolkit(sandbox=True, policy=policy, file_roots=[tmp_path])
     async with connect(toolkit, protocol=protocol) as client:
         names = {t["name"] for t in wire(await client.list_tools())}
-        excluded = await client.call_tool("delete_domain", {"name": "mg.example.com"})
+        excluded = await client.call_tool("delete_domain", {"domain": "mg.example.com"})
         outside = await client.call_tool("list_bounces", {"domain": "mg.example.com"})
     domains = {op.name for op in toolkit.registry if op.area == "domains"}
     assert names == domains - {"delete_domain"} | {"send_message", "read_result"}
@@ -258,7 +258,7 @@ async def test_toolsets_and_exclusions_narrow_the_tools(tmp_path, protocol):
         "error": "policy_denied",
         "message": "delete_domain (domains:delete) is denied by the rule 'delete_domain'; nothing was sent"}
     assert error_of(outside)["message"] == "list_bounces is outside the enabled toolsets and tools; nothing was sent"
-    assert (await toolkit.execute("get_domain", {"name": "mg.example.com"})).data["domain"]["name"]  # still there
+    assert (await toolkit.execute("get_domain", {"domain": "mg.example.com"})).data["domain"]["name"]  # still there
     await toolkit.aclose()
 
 
@@ -290,14 +290,14 @@ async def test_read_only_everything(tmp_path):
 
 async def test_confirmation_round_trip(tmp_path, protocol):
     toolkit = Toolkit(sandbox=True, policy=Policy.build(confirm="*:delete"), file_roots=[tmp_path])
-    await toolkit.execute("create_domain", {"name": "old.example.com"})
+    await toolkit.execute("create_domain", {"domain": "old.example.com"})
     async with connect(toolkit, protocol=protocol) as client:
         tools = {t["name"]: t for t in wire(await client.list_tools())}
-        asked = await client.call_tool("delete_domain", {"name": "old.example.com"})
+        asked = await client.call_tool("delete_domain", {"domain": "old.example.com"})
         token = error_of(asked)["confirm_token"]
-        other = await client.call_tool("delete_domain", {"name": "mg.example.com", "confirm_token": token})
-        done = await client.call_tool("delete_domain", {"name": "old.example.com", "confirm_token": token})
-        extra = await client.call_tool("get_domain", {"name": "mg.example.com", "confirm_token": token})
+        other = await client.call_tool("delete_domain", {"domain": "mg.example.com", "confirm_token": token})
+        done = await client.call_tool("delete_domain", {"domain": "old.example.com", "confirm_token": token})
+        extra = await client.call_tool("get_domain", {"domain": "mg.example.com", "confirm_token": token})
     assert "confirm_token" in tools["delete_domain"]["inputSchema"]["properties"]
     assert "confirm_token" not in tools["get_domain"]["inputSchema"]["properties"]
     assert error_of(asked)["error"] == "confirmation_required"

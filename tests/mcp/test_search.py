@@ -22,7 +22,7 @@ R, W, D, S = Access.READ, Access.WRITE, Access.DELETE, Access.SEND
 SYNTHETIC = (
     ("messages", "send_email", S, "/v3/{domain}/messages",
      "Send an email message with text or html to recipients, with attachments and tags.",
-     "domain from_address to cc bcc subject text html attachment tag"),
+     "domain sender to cc bcc subject text html attachment tag"),
     ("messages", "send_mime", S, "/v3/{domain}/messages.mime", "Send a message given in MIME format.",
      "domain to message"),
     ("messages", "retrieve_stored_message", R, "/v3/domains/{domain}/messages/{key}",

@@ -22,7 +22,7 @@ async def test_stdio_in_both_protocol_eras(tmp_path):
         with open(tmp_path / f"{protocol}.err", "w+") as errlog:
             async with Client(stdio_client(params, errlog=errlog), mode=protocol) as client:
                 names = {t["name"] for t in wire(await client.list_tools())}
-                result = await client.call_tool("get_domain", {"name": "mg.example.com"})
+                result = await client.call_tool("get_domain", {"domain": "mg.example.com"})
                 sent = await client.call_tool("send_message", {
                     "domain": "mg.example.com", "sender": "ann@mg.example.com", "to": ["bob@example.com"],
                     "subject": "Hi", "text": "Hello"})

@@ -67,10 +67,10 @@ UNKNOWN_RESULT = "000000000000"
 
 ALL_CALLS = [
     call("list", "list_domains", {"limit": 1}),
-    call("get", "get_domain", {"name": "mg.example.com"}),
+    call("get", "get_domain", {"domain": "mg.example.com"}),
     call("invalid", "list_domains", {"limit": 0, "colour": "red"}),
-    call("not_found", "get_domain", {"name": "nope.example.com"}),
-    call("unknown_tool", "get_domian", {"name": "mg.example.com"}),
+    call("not_found", "get_domain", {"domain": "nope.example.com"}),
+    call("unknown_tool", "get_domian", {"domain": "mg.example.com"}),
     call("read_unknown", "read_result", {"result_id": UNKNOWN_RESULT}),
     call("read_invalid", "read_result", {}),
 ]
@@ -80,31 +80,31 @@ DISCOVER_CALLS = [
     call("search", "search_operations", {"query": "show a domain", "limit": 5}),
     call("describe", "describe_operation", {"name": "get_domain"}),
     call("invalid", "call_operation", {"name": "list_domains", "arguments": {"limit": 0}}),
-    call("unknown", "call_operation", {"name": "get_domian", "arguments": {"name": "mg.example.com"}}),
+    call("unknown", "call_operation", {"name": "get_domian", "arguments": {"domain": "mg.example.com"}}),
     call("describe_unknown", "describe_operation", {"name": "get_domian"}),
     call("missing_name", "call_operation", {}),
     call("read_unknown", "read_result", {"result_id": UNKNOWN_RESULT}),
-    call("direct", "get_domain", {"name": "mg.example.com"}),
+    call("direct", "get_domain", {"domain": "mg.example.com"}),
 ]
 
 READ_ONLY_ALL_CALLS = [
-    call("get", "get_domain", {"name": "mg.example.com"}),
-    call("hidden", "delete_domain", {"name": "mg.example.com"}),
+    call("get", "get_domain", {"domain": "mg.example.com"}),
+    call("hidden", "delete_domain", {"domain": "mg.example.com"}),
     call("hidden_send", "send_message", {"domain": "mg.example.com"}),
     call("typo_of_hidden", "send_mesage", {}),
 ]
 
 READ_ONLY_DISCOVER_CALLS = [
-    call("hidden", "call_operation", {"name": "delete_domain", "arguments": {"name": "mg.example.com"}}),
+    call("hidden", "call_operation", {"name": "delete_domain", "arguments": {"domain": "mg.example.com"}}),
     call("describe_hidden", "describe_operation", {"name": "send_message"}),
     call("typo_of_hidden", "call_operation", {"name": "send_mesage", "arguments": {}}),
     call("search", "search_operations", {"query": "send an email message", "limit": 20}),
 ]
 
 CONFIRM_CALLS = [
-    call("create", "create_domain", {"name": "old.example.com"}),
-    call("asked", "delete_domain", {"name": "old.example.com"}),
-    call("done", "delete_domain", {"name": "old.example.com"}, confirm_from="asked"),
+    call("create", "create_domain", {"domain": "old.example.com"}),
+    call("asked", "delete_domain", {"domain": "old.example.com"}),
+    call("done", "delete_domain", {"domain": "old.example.com"}, confirm_from="asked"),
 ]
 
 

@@ -13,7 +13,7 @@ def test_list_domains(mg):
 
 @pytest.mark.vcr
 def test_create_domain(mg):
-    out = mg.call("create_domain", name="news.example.org", spam_action="tag", smtp_password="s3cret-pw")
+    out = mg.call("create_domain", domain="news.example.org", spam_action="tag", smtp_password="s3cret-pw")
     assert out["domain"]["name"] == "news.example.org"
     assert out["domain"]["spam_action"] == "tag"
     assert out["domain"]["state"] == "unverified"
@@ -27,34 +27,43 @@ def test_create_domain(mg):
 
 @pytest.mark.vcr
 def test_get_domain(mg):
-    out = mg.call("get_domain", name="mg.example.com")
+    out = mg.call("get_domain", domain="mg.example.com")
     assert out["domain"]["state"] == "active"
     with pytest.raises(NotFound, match="Domain not found"):
-        mg.call("get_domain", name="nope.example.com")
+        mg.call("get_domain", domain="nope.example.com")
 
 
 @pytest.mark.vcr
 def test_update_domain(mg):
-    out = mg.call("update_domain", name="mg.example.com", require_tls=True, web_scheme="https")
+    out = mg.call("update_domain", domain="mg.example.com", require_tls=True, web_scheme="https")
     assert out["domain"]["require_tls"] is True
     assert out["domain"]["web_scheme"] == "https"
 
 
 @pytest.mark.vcr
 def test_verify_domain(mg):
-    mg.call("create_domain", name="fresh.example.net")
-    out = mg.call("verify_domain", name="fresh.example.net")
+    mg.call("create_domain", domain="fresh.example.net")
+    out = mg.call("verify_domain", domain="fresh.example.net")
     assert out["domain"]["state"] == "active"
 
 
 @pytest.mark.vcr
 def test_delete_domain(mg):
-    mg.call("create_domain", name="gone.example.net")
-    assert mg.call("delete_domain", name="gone.example.net")["message"].startswith("Domain will be deleted")
+    mg.call("create_domain", domain="gone.example.net")
+    assert mg.call("delete_domain", domain="gone.example.net")["message"].startswith("Domain will be deleted")
     with pytest.raises(NotFound):
-        mg.call("get_domain", name="gone.example.net")
+        mg.call("get_domain", domain="gone.example.net")
 
 
 def test_domain_names_are_validated_before_sending(dry):
-    with pytest.raises(InvalidArguments, match="name"):
-        dry.dry_run("get_domain", name="../../v1/keys")
+    with pytest.raises(InvalidArguments, match="domain"):
+        dry.dry_run("get_domain", domain="../../v1/keys")
+
+
+def test_create_domain_sends_the_domain_as_mailgun_s_name(dry):
+    assert dry.dry_run("create_domain", domain="news.example.org")["form"] == [["name", "news.example.org"]]
+
+
+@pytest.mark.parametrize("tool", ["create_domain", "get_domain", "update_domain", "verify_domain", "delete_domain"])
+def test_mailgun_s_name_is_accepted_for_the_domain(dry, tool):
+    assert dry.dry_run(tool, name="news.example.org") == dry.dry_run(tool, domain="news.example.org")

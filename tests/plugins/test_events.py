@@ -64,7 +64,7 @@ def test_trace_message(mg):
 
 def test_event_filters_use_mailgun_names(dry):
     req = dry.dry_run("list_events", domain=D, message_id="abc@mg.example.com", sender="shop@mg.example.com",
-                      mailing_list="devs@mg.example.com", size=">10000 <20000", ascending=False,
+                      list_address="devs@mg.example.com", size=">10000 <20000", ascending=False,
                       begin="Thu, 13 Oct 2011 18:02:00 +0000", end=1318500000)
     assert req["query"] == [
         ["begin", "Thu, 13 Oct 2011 18:02:00 +0000"], ["end", "1318500000"], ["ascending", "no"], ["limit", "100"],
@@ -109,3 +109,9 @@ def test_trace_message_follows_older_pages_within_max_pages(sandbox_mg, monkeypa
     short = sandbox_mg.call("trace_message", domain=D, recipient="bob@example.com", max_pages=1)
     assert [m["subject"] for m in short["messages"]] == ["third", "second"]
     assert "max_pages" in short["note"]
+
+
+@pytest.mark.parametrize("name", ["list_address", "list", "mailing_list"])
+def test_the_mailing_list_filter_is_list_address_sent_as_list(dry, name):
+    out = dry.dry_run("list_events", domain=D, **{name: "devs@mg.example.com"})
+    assert ["list", "devs@mg.example.com"] in out["query"]

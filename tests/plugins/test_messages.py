@@ -88,8 +88,8 @@ def test_mime_send_uploads_the_message_as_a_file(dry):
         ({"to": [",".join(f"u{i}@x.com" for i in range(600))], "cc": [f"c{i}@x.com" for i in range(401)]},
          "1001 recipients"),
         ({"variables": {"blob": "x" * 17000}}, "16 KB"),
-        ({"text": None}, "at least one of text, html, amp_html or template"),
-        ({"html": "<p>x</p>", "template": "welcome"}, "html and template cannot be sent together"),
+        ({"text": None}, "at least one of text, html, amp_html or template_name"),
+        ({"html": "<p>x</p>", "template_name": "welcome"}, "html and template_name cannot be sent together"),
         ({"subject": None}, "subject is required"),
         ({"to": []}, "to"),
         ({"delivery_time": "tomorrow"}, "RFC 2822"),
@@ -114,6 +114,30 @@ def test_a_25_mb_message_is_refused(dry):
 def test_sender_is_serialised_as_from(dry):
     out = dry.dry_run("send_message", **SEND)
     assert json.dumps(out).count('"from"') == 1
+
+
+@pytest.mark.parametrize("name", ["template_name", "template"])
+def test_a_stored_template_is_named_by_template_name_or_mailgun_s_template(dry, name):
+    args = {k: v for k, v in SEND.items() if k not in {"text", "subject"}}
+    out = dry.dry_run("send_message", **args, **{name: "welcome"}, template_version="v2")
+    assert ("template", "welcome") in form(out) and ("t:version", "v2") in form(out)
+
+
+def test_binary_attachment_bytes_from_python_are_sent_as_they_are(dry):
+    binary = {"content": b"\xff\xfe\x00", "filename": "a.bin"}
+    out = dry.dry_run("send_message", **SEND, tags=["t"], attachments=[binary])
+    assert out["files"] == [{"field": "attachment", "filename": "a.bin", "content_type": "application/octet-stream",
+                             "size": 3}]
+
+
+@pytest.mark.parametrize(("arguments", "problem"), [
+    ({}, "give exactly one of mime or message"),
+    ({"mime": "x", "message": {"content": "eA==", "filename": "m.eml"}}, "give exactly one of mime or message"),
+    ({"mime": "x" * (25 * 1024 * 1024 + 1)}, "mime is larger than Mailgun's 25 MB"),
+])
+def test_a_mime_send_takes_exactly_one_message_within_25_mb(dry, arguments, problem):
+    with pytest.raises(InvalidArguments, match=problem):
+        dry.dry_run("send_mime_message", domain="mg.example.com", to=["b@x.com"], **arguments)
 
 
 # -- against the API (recorded from the sandbox) -------------------------------------------------------

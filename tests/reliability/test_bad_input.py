@@ -295,14 +295,14 @@ def _inject(field: str, bad: str) -> dict[str, Any]:
         "sending_ip_pool": text, "archive_to": text, "suppress_headers": text,
         "headers": {"Reply-To": f"a@example.com{bad}Bcc: x@example.com"}, "variables": {f"id{bad}X": 1},
     }
-    if field == "template":
-        return {**{k: v for k, v in SEND.items() if k != "text"}, "template": text}
+    if field == "template_name":
+        return {**{k: v for k, v in SEND.items() if k != "text"}, "template_name": text}
     if field == "header_name":
         return {**SEND, "headers": {f"X-A{'' if bad == ' ' else bad}Bcc": "x"}}
     return {**SEND, field: values[field]}
 
 
-HEADER_FIELDS = ["subject", "sender", "to", "cc", "bcc", "template", "template_version", "tags", "delivery_time",
+HEADER_FIELDS = ["subject", "sender", "to", "cc", "bcc", "template_name", "template_version", "tags", "delivery_time",
                  "time_zone_localize", "secondary_dkim", "secondary_dkim_public", "sending_ip", "sending_ip_pool",
                  "archive_to", "suppress_headers", "headers", "header_name", "variables"]
 
@@ -328,7 +328,7 @@ def test_the_other_header_bound_fields_refuse_line_breaks_too(wired):
     calls = [
         ("send_mime_message", {"domain": "mg.example.com", "to": ["a@example.com\r\nBcc: x@example.com"],
                                "mime": "Subject: hi\r\n\r\nbody"}, "to"),
-        ("create_template", {"domain": "mg.example.com", "name": "welcome", "content": "<p>hi</p>",
+        ("create_template", {"domain": "mg.example.com", "template_name": "welcome", "template": "<p>hi</p>",
                              "headers": {"Subject": "Hi\r\nBcc: x@example.com"}}, "headers"),
     ]
     for name, arguments, field in calls:

@@ -60,7 +60,7 @@ def new_domain_name() -> str:
 
 
 def domain_exists(mg, name: str) -> bool:
-    result, _ = call(mg, "get_domain", {"name": name})
+    result, _ = call(mg, "get_domain", {"domain": name})
     if isinstance(result, NotFound):
         return False
     assert not isinstance(result, Exception), result
@@ -78,19 +78,19 @@ def wait_for_messages(live, expected: int, within: float = 3.0) -> int:
 # -- the four kinds of access, as (operation, arguments, path regex) -------------------------------------
 
 def read(live, mg):
-    return "get_domain", {"name": DEFAULT_DOMAIN}, f"^/v4/domains/{DEFAULT_DOMAIN}$", "GET"
+    return "get_domain", {"domain": DEFAULT_DOMAIN}, f"^/v4/domains/{DEFAULT_DOMAIN}$", "GET"
 
 
 def write(live, mg):
     name = new_domain_name()
-    return "create_domain", {"name": name}, "^/v4/domains$", "POST"
+    return "create_domain", {"domain": name}, "^/v4/domains$", "POST"
 
 
 def delete(live, mg):
     name = new_domain_name()
-    created, _ = call(mg, "create_domain", {"name": name})
+    created, _ = call(mg, "create_domain", {"domain": name})
     assert not isinstance(created, Exception), created
-    return "delete_domain", {"name": name}, f"^/v3/domains/{name}$", "DELETE"
+    return "delete_domain", {"domain": name}, f"^/v3/domains/{name}$", "DELETE"
 
 
 def send(live, mg):
@@ -112,7 +112,7 @@ def outcome(live, mg, kind: str, name: str, args: dict[str, Any]) -> dict[str, A
     server has finished with the request when the client returns, except after a timeout.)"""
     state: dict[str, Any] = {"messages": live.message_count()}
     if kind in ("write", "delete"):
-        state["exists"] = domain_exists(mg, args["name"])
+        state["exists"] = domain_exists(mg, args["domain"])
     return state
 
 
@@ -168,7 +168,7 @@ def test_5xx_once(kind, status, live, mg):
 
 def test_5xx_that_persists_on_a_read_gives_up_after_the_attempts(live, mg):
     live.fault(method="GET", path="^/v4/domains", status=503, times=50)
-    result, took = call(mg, "get_domain", {"name": DEFAULT_DOMAIN})
+    result, took = call(mg, "get_domain", {"domain": DEFAULT_DOMAIN})
     assert isinstance(result, ServerError) and result.status == 503
     assert live.faults()[0]["times"] == 50 - FAST_RETRY.attempts
     assert took < 2
@@ -199,7 +199,7 @@ def test_a_read_that_keeps_timing_out_gives_up_within_the_deadline(live):
     retry = RetryPolicy(attempts=20, deadline=1.0, backoff=0.01, max_backoff=0.02)
     with live.toolkit(timeout=0.2, retry=retry) as mg:
         live.fault(method="GET", path="^/v4/domains", delay=0.6, times=100)
-        result, took = call(mg, "get_domain", {"name": DEFAULT_DOMAIN})
+        result, took = call(mg, "get_domain", {"domain": DEFAULT_DOMAIN})
     assert isinstance(result, TransportError), result
     assert took < retry.deadline + 0.2 + 0.5, f"took {took:.2f}s, past the deadline"
 
@@ -241,7 +241,7 @@ def test_no_server_at_all_is_a_clear_error_that_nothing_was_sent():
     sock.close()  # nothing listens there now
     with Toolkit(api_key=FAKE_KEY, base_url=f"http://127.0.0.1:{port}", registry=REGISTRY, retry=FAST_RETRY,
                  timeout=1.0) as mg:
-        for name, args in (("send_message", SEND_ARGS), ("get_domain", {"name": DEFAULT_DOMAIN})):
+        for name, args in (("send_message", SEND_ARGS), ("get_domain", {"domain": DEFAULT_DOMAIN})):
             result, took = call(mg, name, args)
             assert isinstance(result, TransportError) and result.maybe_sent is False, result
             assert "could not connect" in result.message and took < 2
@@ -263,7 +263,7 @@ def test_a_response_that_trickles_forever_does_not_hang_the_call():
     retry = RetryPolicy(attempts=3, deadline=0.3, backoff=0.01, max_backoff=0.02, max_call=0.6)
     with Toolkit(api_key=FAKE_KEY, base_url=BASE_URL, registry=REGISTRY, transport=httpx.MockTransport(trickle),
                  retry=retry, timeout=0.2) as mg:
-        for name, args in (("get_domain", {"name": DEFAULT_DOMAIN}), ("send_message", SEND_ARGS)):
+        for name, args in (("get_domain", {"domain": DEFAULT_DOMAIN}), ("send_message", SEND_ARGS)):
             result, took = call(mg, name, args)
             assert isinstance(result, TransportError) and result.maybe_sent, result
             assert took < retry.max_call + 0.5
@@ -328,7 +328,7 @@ def test_a_send_is_never_idempotent_whatever_its_method():
 
 
 def test_the_executor_tells_the_client_what_is_idempotent():
-    for name, args, expected in (("send_message", SEND_ARGS, 1), ("get_domain", {"name": DEFAULT_DOMAIN}, 3)):
+    for name, args, expected in (("send_message", SEND_ARGS, 1), ("get_domain", {"domain": DEFAULT_DOMAIN}, 3)):
         recorder = Recorder(status=503, body={"message": "down"})
         with recording_toolkit(recorder) as mg:
             result, _ = call(mg, name, args)
@@ -341,7 +341,7 @@ def test_the_executor_tells_the_client_what_is_idempotent():
 def test_any_retry_after_header_is_read_without_crashing(header):
     recorder = Recorder(status=429, body={"message": "slow"}, headers={"Retry-After": header})
     with recording_toolkit(recorder) as mg:
-        result, took = call(mg, "get_domain", {"name": DEFAULT_DOMAIN})
+        result, took = call(mg, "get_domain", {"domain": DEFAULT_DOMAIN})
     assert isinstance(result, RateLimited), result
     assert result.retry_after is None or 0 <= result.retry_after < float("inf")
     assert len(recorder.requests) == FAST_RETRY.attempts and took < 3

@@ -26,7 +26,7 @@ from .support import FAKE_KEY, FAST_RETRY, REGISTRY, leaked_pieces, unsafe_chara
 BASIC = base64.b64encode(f"api:{FAKE_KEY}".encode()).decode()
 SEND = {"domain": "mg.example.com", "sender": "Ann <ann@mg.example.com>", "to": ["bob@example.com"],
         "subject": "Hi", "text": "Hello"}
-READ = {"name": "mg.example.com"}
+READ = {"domain": "mg.example.com"}
 CALLS = [("send_message", SEND), ("get_domain", READ)]
 #: Everything a terminal or a log reader must never receive raw.
 HOSTILE = ("first line\nmg-tools: forged line\r\n\x1b[31mred\x1b[0m \x1b]0;title\x07 \u202eevil\u202c "

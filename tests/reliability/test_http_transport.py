@@ -177,7 +177,7 @@ def test_the_token_is_never_logged(server, logs):
     post(server, INITIALIZE, **AUTH)
     post(server, LIST, **AUTH)
     post(server, {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-                  "params": {"name": "get_domain", "arguments": {"name": "nope.example.com"}}}, **AUTH)
+                  "params": {"name": "get_domain", "arguments": {"domain": "nope.example.com"}}}, **AUTH)
     post(server, {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
                   "params": {"name": "no_such_tool", "arguments": {}}}, **AUTH)
     post(server, LIST, Authorization=f"Bearer {TOKEN}x")

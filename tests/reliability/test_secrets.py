@@ -103,7 +103,7 @@ def secret_kit():
 
 def test_errors_and_debug_logs_never_show_a_secret(secret_kit, debug_logs):
     for name, args in (("set_secrets", SECRET_ARGS),
-                       ("update_domain", {"name": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})):
+                       ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})):
         with pytest.raises(MailgunError) as info:
             secret_kit.call(name, **args)
         assert "rejected" in info.value.message, "the test needs Mailgun's message to come through"
@@ -185,8 +185,8 @@ def test_results_redact_secrets_unless_the_policy_grants_them(secret_kit):
 
 def test_dry_runs_never_show_a_secret(secret_kit):
     for name, args in (("set_secrets", SECRET_ARGS),
-                       ("update_domain", {"name": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
-                       ("create_domain", {"name": "new.example.com", "smtp_password": SMTP_PASSWORD})):
+                       ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
+                       ("create_domain", {"domain": "new.example.com", "smtp_password": SMTP_PASSWORD})):
         data = secret_kit.dry_run(name, **args)
         assert data["method"] and data["url"].startswith(BASE_URL)
         assert_clean(json.dumps(data), f"the {name} dry run")
@@ -267,8 +267,8 @@ def cli(monkeypatch, capsys, canary_server):
 
 def test_the_cli_never_prints_a_secret(cli, canary_server):
     outputs = []
-    set_password = json.dumps({"name": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})
-    for argv in (("call", "get_domain", "--args", json.dumps({"name": DEFAULT_DOMAIN})),
+    set_password = json.dumps({"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})
+    for argv in (("call", "get_domain", "--args", json.dumps({"domain": DEFAULT_DOMAIN})),
                  ("call", "update_domain", "--args", set_password),
                  ("call", "update_domain", "--args", set_password, "--dry-run"),
                  ("tools", "--json"),
@@ -299,7 +299,7 @@ def test_mcp_tool_results_and_errors_never_show_a_secret(secret_kit):
         texts = []
         async with Client(build_server(secret_kit, "all")) as client:
             for name, args in (("set_secrets", SECRET_ARGS), ("get_secrets", {"domain": DEFAULT_DOMAIN}),
-                               ("update_domain", {"name": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})):
+                               ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})):
                 result = await client.call_tool(name, args)
                 texts.append(json.dumps(result.model_dump(mode="json")))
         return texts
@@ -351,8 +351,8 @@ def test_recording_a_cassette_stores_no_secret(vcr_config, tmp_path):
     with recorder.use_cassette(str(cassette), record_mode="all"):
         with Toolkit(api_key=API_KEY, base_url=BASE_URL, registry=REGISTRY,
                      transport=httpx.ASGITransport(app=app)) as mg:
-            mg.call("create_domain", name="canary.example.com", smtp_password=SMTP_PASSWORD)
-            mg.call("update_domain", name="canary.example.com", smtp_password=SMTP_PASSWORD)
-            mg.call("get_domain", name="canary.example.com")
+            mg.call("create_domain", domain="canary.example.com", smtp_password=SMTP_PASSWORD)
+            mg.call("update_domain", domain="canary.example.com", smtp_password=SMTP_PASSWORD)
+            mg.call("get_domain", domain="canary.example.com")
     assert cassette.read_text().count("uri:") == 3, "the recording must hold the three calls"
     scan_stored(cassette)

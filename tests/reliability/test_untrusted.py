@@ -128,7 +128,7 @@ async def _summarise(args, call):
 
 def test_a_composite_built_on_an_untrusted_operation_is_untrusted_too():
     ops = [Operation("show_message", "GET", "/v3/m/{key}", _Show, Access.READ, area="custom", untrusted=True),
-           Operation("summarise_message", "GET", "", _Summary, Access.READ, area="custom", handler=_summarise)]
+           Operation("summarise_message", "", "", _Summary, Access.READ, area="custom", handler=_summarise)]
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"subject": HOSTILE}))
     with Toolkit(api_key="fake-key-untrusted", registry=Registry(ops), transport=transport) as mg:
         result = mg.run(mg.execute("summarise_message", {"key": "k"}))
