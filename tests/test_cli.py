@@ -114,10 +114,10 @@ def test_logs_are_json_lines_on_stderr_at_the_configured_level(capsys, monkeypat
     monkeypatch.setattr(ours, "level", ours.level)
     monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "info")
     code, out, err = run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:", "--args",
-                         '{"name": "mg.example.com"}')
+                         '{"domain": "mg.example.com"}')
     assert code == 0 and json.loads(out)["result"]["domain"]["name"] == "mg.example.com"
     events = [json.loads(line) for line in err.splitlines()]
     assert {"event": "call", "operation": "get_domain", "level": "info"}.items() <= events[0].items()
     monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "warning")
     assert run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:", "--args",
-               '{"name": "mg.example.com"}')[2] == ""
+               '{"domain": "mg.example.com"}')[2] == ""

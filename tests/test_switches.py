@@ -110,7 +110,7 @@ ROWS = {
                          hidden("get_domain", "list_events", refused="get")),
     "confirm": Row("MG_TOOLS_CONFIRM", "domains:delete", {"delete": ("delete_domain", DOMAIN)}, needs_confirmation),
     "allow_secrets": Row("MG_TOOLS_ALLOW_SECRETS", "1",
-                         {"template": ("create_template", {"domain": "mg.example.com", "name": "t", "description": KEY})},
+                         {"template": ("create_template", {"domain": "mg.example.com", "template_name": "t", "description": KEY})},
                          shows_secrets),
     "files_dir": Row("MG_TOOLS_FILES_DIR", FILES,
                      {"attach": ("send_message", {**SEND, "attachments": [{"path": f"{FILES}/report.txt"}]})},

@@ -23,7 +23,7 @@ def _echoing(key: str) -> Toolkit:
 def _error_and_logs(toolkit: Toolkit, caplog) -> tuple[str, str]:
     caplog.clear()
     with toolkit, pytest.raises(MailgunError) as info:
-        toolkit.call("get_domain", name="mg.example.com")
+        toolkit.call("get_domain", domain="mg.example.com")
     logs = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records if r.name.startswith("mg_tools"))
     assert "mailgun.error" in logs
     return info.value.message, logs

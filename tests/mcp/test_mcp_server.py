@@ -92,7 +92,7 @@ async def _boom(args, call):
 
 
 async def _via_denied(args, call):
-    return await call("get_domain", {"name": "mg.example.com"})
+    return await call("get_domain", {"name": "mg.example.com"})  # the test operation below takes `name`
 
 
 def _custom_toolkit(policy: Policy | None = None, *extra: Operation) -> Toolkit:
