@@ -22,7 +22,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mg_tools.settings import Settings
 
 __all__ = ["DEFAULT_TTL", "Confirmations", "Ledger", "MemoryLedger", "SqliteLedger", "request_digest"]
 
@@ -93,10 +96,12 @@ class Confirmations:
     """
 
     def __init__(self, *, key: bytes | None = None, ledger: Ledger | None = None, state_dir: Path | None = None,
+                 settings: Settings | None = None,
                  ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time) -> None:
         self._key = key
         self._ledger = ledger
         self._state_dir = state_dir
+        self._settings = settings
         self.ttl = ttl
         self._clock = clock
 
@@ -104,7 +109,7 @@ class Confirmations:
         if self._state_dir is None:
             from mg_tools.state import state_dir
 
-            self._state_dir = state_dir()
+            self._state_dir = state_dir(self._settings)
         return self._state_dir
 
     @property

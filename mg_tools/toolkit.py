@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mg_tools.confirm import Confirmations
 from mg_tools.executor import DEFAULT_BUDGET, Executor, Result
 from mg_tools.files import default_roots
 from mg_tools.log import Redactor
@@ -29,7 +30,6 @@ from mg_tools.settings import Settings
 if TYPE_CHECKING:
     import httpx
 
-    from mg_tools.confirm import Confirmations
     from mg_tools.client import RetryPolicy
 
 __all__ = ["BLOCK_PLUGINS_ENV", "SANDBOX_BASE_URL", "Toolkit"]
@@ -106,7 +106,8 @@ class Toolkit:
                                    transport=transport, redactor=self.redactor)
         roots = tuple(Path(r) for r in file_roots) if file_roots is not None else default_roots(self.settings)
         self.executor = Executor(registry, self.policy, client, file_roots=roots, budget=budget,
-                                 sandbox=sandbox, base_url=self.base_url, confirmations=confirmations,
+                                 sandbox=sandbox, base_url=self.base_url,
+                                 confirmations=confirmations or Confirmations(settings=self.settings),
                                  redactor=self.redactor)
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 

@@ -129,3 +129,12 @@ def test_confirmation_in_the_python_api_needs_no_setup(tmp_path):
         with pytest.raises(ConfirmationRequired) as info:
             mg.call("delete_domain", domain="mg.example.com")
         mg.run(mg.execute("delete_domain", {"domain": "mg.example.com"}, confirm_token=info.value.token))
+
+
+def test_the_toolkits_settings_choose_where_the_key_lives(tmp_path, recorder):
+    from mg_tools import Settings
+
+    settings = Settings.from_env({"MG_TOOLS_STATE_DIR": str(tmp_path / "elsewhere")})
+    mg = recording_toolkit(recorder, policy=Policy.build(confirm="*:send"), settings=settings)
+    ask(mg, SEND)
+    assert (tmp_path / "elsewhere" / "confirm.key").exists()
