@@ -12,7 +12,7 @@ from mg_tools.errors import (
     UnknownOperation,
 )
 from mg_tools.executor import Executor, Result
-from mg_tools.hookspecs import hookimpl
+from mg_tools.hookspecs import hookimpl, registering
 from mg_tools.operation import Access, Operation, Paging
 from mg_tools.policy import Decision, Policy
 from mg_tools.registry import Registry
@@ -40,6 +40,7 @@ __all__ = [
     "TransportError",
     "UnknownOperation",
     "hookimpl",
+    "registering",
 ]
 
 __version__ = "0.1.0"

@@ -13,16 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mg_tools.errors import (
-    ConfigurationError,
-    ConfirmationRequired,
-    InvalidArguments,
-    MailgunError,
-    MgToolsError,
-    PolicyDenied,
-    TransportError,
-    UnknownOperation,
-)
+from mg_tools import errors
+from mg_tools.errors import ConfirmationRequired, MgToolsError
 
 if TYPE_CHECKING:
     from mg_tools.settings import Settings
@@ -30,13 +22,13 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_CODES: tuple[tuple[type[MgToolsError], int], ...] = (
-    (InvalidArguments, 2),
-    (UnknownOperation, 2),
-    (ConfigurationError, 2),
-    (PolicyDenied, 3),
+    (errors.InvalidArguments, 2),
+    (errors.UnknownOperation, 2),
+    (errors.ConfigurationError, 2),
+    (errors.PolicyDenied, 3),
     (ConfirmationRequired, 3),
-    (MailgunError, 4),
-    (TransportError, 5),
+    (errors.MailgunError, 4),
+    (errors.TransportError, 5),
 )
 
 
@@ -165,13 +157,13 @@ def _read_arguments(raw: str | None) -> dict[str, Any]:
             raw = Path(raw[1:]).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            raise InvalidArguments("--args", [("", f"cannot read {raw[1:]!r} ({why})")]) from None
+            raise errors.InvalidArguments("--args", [("", f"cannot read {raw[1:]!r} ({why})")]) from None
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidArguments("--args", [("", f"not valid JSON ({exc.msg} at character {exc.pos})")]) from None
+        raise errors.InvalidArguments("--args", [("", f"not valid JSON ({exc.msg} at character {exc.pos})")]) from None
     if not isinstance(value, dict):
-        raise InvalidArguments("--args", [("", "must be a JSON object")])
+        raise errors.InvalidArguments("--args", [("", "must be a JSON object")])
     return value
 
 

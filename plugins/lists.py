@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 
-from mg_tools import Access, Operation, Paging, hookimpl
+from mg_tools import Access, Operation, Paging, registering
 from mg_tools.types import (
     Address,
     Attachment,
@@ -193,7 +193,4 @@ OPERATIONS = (
 )
 
 
-@hookimpl
-def register_operations(register):
-    for operation in OPERATIONS:
-        register(operation)
+register_operations = registering(OPERATIONS)

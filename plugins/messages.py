@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, model_validator
 
-from mg_tools import Access, Operation, hookimpl
+from mg_tools import Access, Operation, registering
 from mg_tools.types import (
     Attachment,
     Domain,
@@ -221,7 +221,4 @@ OPERATIONS = (
 )
 
 
-@hookimpl
-def register_operations(register):
-    for operation in OPERATIONS:
-        register(operation)
+register_operations = registering(OPERATIONS)

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from mg_tools import Access, Operation, Paging, hookimpl
+from mg_tools import Access, Operation, Paging, registering
 from mg_tools.types import Cursor, Params, Rfc2822
 
 
@@ -98,7 +98,4 @@ OPERATIONS = (
 )
 
 
-@hookimpl
-def register_operations(register):
-    for operation in OPERATIONS:
-        register(operation)
+register_operations = registering(OPERATIONS)

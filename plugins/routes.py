@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from mg_tools import Access, Operation, Paging, hookimpl
+from mg_tools import Access, Operation, Paging, registering
 from mg_tools.types import Address, Cursor, Limit, Params, Skip
 
 _QUOTED = r"""(?:"[^"\s]+"|'[^'\s]+')"""
@@ -96,7 +96,4 @@ OPERATIONS = (
 )
 
 
-@hookimpl
-def register_operations(register):
-    for operation in OPERATIONS:
-        register(operation)
+register_operations = registering(OPERATIONS)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from mg_tools import Access, Operation, Paging, hookimpl
+from mg_tools import Access, Operation, Paging, registering
 from mg_tools.errors import NotFound
 from mg_tools.types import (
     Address,
@@ -348,7 +348,4 @@ OPERATIONS = (
 )
 
 
-@hookimpl
-def register_operations(register):
-    for operation in OPERATIONS:
-        register(operation)
+register_operations = registering(OPERATIONS)

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field
 
-from mg_tools import Access, Operation, Paging, hookimpl
+from mg_tools import Access, Operation, Paging, registering
 from mg_tools.types import Cursor, Domain, HeaderText, JsonText, Limit, Params, Query, YesNo
 
 # Mailgun calls the template's name `name`, its text `template` and a version's tag `tag`; the tools
@@ -143,7 +143,4 @@ OPERATIONS = (
 )
 
 
-@hookimpl
-def register_operations(register):
-    for operation in OPERATIONS:
-        register(operation)
+register_operations = registering(OPERATIONS)

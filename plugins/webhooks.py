@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from mg_tools import Access, Operation, hookimpl
+from mg_tools import Access, Operation, registering
 from mg_tools.types import Domain, Params
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
@@ -76,7 +76,4 @@ OPERATIONS = (
 )
 
 
-@hookimpl
-def register_operations(register):
-    for operation in OPERATIONS:
-        register(operation)
+register_operations = registering(OPERATIONS)
