@@ -32,7 +32,7 @@ async def before_request(sb: Sandbox) -> None:
 
 
 def _sending_domain(ctx: Ctx) -> str:
-    name = ctx.path["domain_name"]
+    name = ctx.path["domain"]
     doc = ctx.sb.domain(name)
     if doc.get("is_disabled") or doc.get("state") == "disabled":
         raise ApiError(403, f"Domain {name} is disabled")
@@ -129,7 +129,7 @@ def _common(ctx: Ctx, domain: str, sender: str, to: list[str]) -> Submission:
     )
 
 
-@router.post("/v3/{domain_name}/messages")
+@router.post("/v3/{domain}/messages")
 async def send_message(ctx: Ctx) -> dict:
     domain = _sending_domain(ctx)
     sender = _header_text(ctx, "from")
@@ -166,7 +166,7 @@ def _files(ctx: Ctx, name: str) -> list[pipeline.Part]:
     return list(ctx.files.get(name, []))
 
 
-@router.post("/v3/{domain_name}/messages.mime")
+@router.post("/v3/{domain}/messages.mime")
 async def send_mime_message(ctx: Ctx) -> dict:
     domain = _sending_domain(ctx)
     to = _recipients(ctx, "to")
@@ -194,9 +194,9 @@ def _mime_header(mime: bytes, name: str) -> str | None:
                             f"({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
-@router.get("/v3/domains/{domain_name}/messages/{storage_key}")
+@router.get("/v3/domains/{domain}/messages/{storage_key}")
 async def get_stored_message(ctx: Ctx) -> dict:
-    domain = ctx.path["domain_name"]
+    domain = ctx.path["domain"]
     doc = ctx.sb.existing("message", f"{domain}/{ctx.path['storage_key']}", "Message not found")
     body = public(doc)
     if "message/rfc2822" in ctx.request.headers.get("accept", ""):
@@ -204,16 +204,16 @@ async def get_stored_message(ctx: Ctx) -> dict:
     return body
 
 
-@router.get("/v3/domains/{name}/sending_queues")
+@router.get("/v3/domains/{domain}/sending_queues")
 async def get_sending_queues(ctx: Ctx) -> dict:
-    ctx.sb.domain(ctx.path["name"])
+    ctx.sb.domain(ctx.path["domain"])
     running = {"is_disabled": False, "disabled": {"until": "", "reason": ""}}
     return {"regular": dict(running), "scheduled": dict(running)}
 
 
-@router.delete("/v3/{domain_name}/envelopes")
+@router.delete("/v3/{domain}/envelopes")
 async def delete_scheduled_messages(ctx: Ctx) -> dict:
-    domain = ctx.path["domain_name"]
+    domain = ctx.path["domain"]
     ctx.sb.domain(domain)
     pipeline.cancel_scheduled(ctx.sb, domain)
     return {"message": "done"}
