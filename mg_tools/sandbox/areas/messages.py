@@ -12,7 +12,7 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
-from mg_tools.sandbox import pipeline
+from mg_tools.sandbox import mime, pipeline, scheduler
 from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, loads_json, public
 from mg_tools.sandbox.pipeline import QUEUED, Submission
 
@@ -28,7 +28,7 @@ _HEADER_NAME = re.compile(r"[!-9;-~]+")
 
 async def before_request(sb: Sandbox) -> None:
     """Run before every API request: deliver scheduled mail whose time has come."""
-    await pipeline.deliver_due(sb)
+    await scheduler.deliver_due(sb)
 
 
 def _sending_domain(ctx: Ctx) -> str:
@@ -41,7 +41,7 @@ def _sending_domain(ctx: Ctx) -> str:
 
 def _checked(name: str, value: str) -> str:
     """``value`` of parameter ``name``, which becomes a MIME header; 400 when it cannot."""
-    problem = pipeline.header_problem(value)
+    problem = mime.header_problem(value)
     if problem:
         raise ApiError(400, f"'{name}' parameter must not contain {problem}")
     return value
@@ -84,7 +84,7 @@ def _options(ctx: Ctx) -> tuple[dict[str, str], dict[str, Any]]:
         if key.startswith("h:"):
             if not _HEADER_NAME.fullmatch(name):
                 raise ApiError(400, f"Header name must be printable ASCII without spaces or colons: {name!r}")
-            problem = pipeline.header_problem(value)
+            problem = mime.header_problem(value)
             if problem:
                 raise ApiError(400, f"Header value of {name} must not contain {problem}")
             headers[name] = value
@@ -156,11 +156,11 @@ async def send_message(ctx: Ctx) -> dict:
     return {"id": await pipeline.submit(ctx, sub), "message": QUEUED}
 
 
-def _files(ctx: Ctx, name: str) -> list[pipeline.Part]:
+def _files(ctx: Ctx, name: str) -> list[mime.Part]:
     """The uploaded files of field ``name``; their names and types become MIME headers."""
     for filename, _content, content_type in ctx.files.get(name, []):
         for what, value in (("file name", filename), ("content type", content_type)):
-            problem = pipeline.header_problem(value)
+            problem = mime.header_problem(value)
             if problem:
                 raise ApiError(400, f"'{name}' {what} must not contain {problem}")
     return list(ctx.files.get(name, []))
@@ -177,17 +177,17 @@ async def send_mime_message(ctx: Ctx) -> dict:
         if ctx.has("message"):
             raise ApiError(400, "'message' parameter is not a file")
         raise ApiError(400, "'message' parameter is missing")
-    mime = files[0][1]
-    sender = _mime_header(mime, "from") or f"postmaster@{domain}"
+    raw = files[0][1]
+    sender = _mime_header(raw, "from") or f"postmaster@{domain}"
     sub = _common(ctx, domain, sender, to)
-    sub.mime = mime
-    sub.subject = _mime_header(mime, "subject")
+    sub.mime = raw
+    sub.subject = _mime_header(raw, "subject")
     return {"id": await pipeline.submit(ctx, sub), "message": QUEUED}
 
 
-def _mime_header(mime: bytes, name: str) -> str | None:
+def _mime_header(raw: bytes, name: str) -> str | None:
     try:
-        value = BytesHeaderParser(policy=policy.default).parsebytes(mime).get(name)
+        value = BytesHeaderParser(policy=policy.default).parsebytes(raw).get(name)
         return str(value) if value is not None else None
     except Exception as exc:  # the email package raises many kinds of error on malformed headers
         raise ApiError(400, f"'message' parameter has a {name} header that cannot be read "
@@ -200,7 +200,7 @@ async def get_stored_message(ctx: Ctx) -> dict:
     doc = ctx.sb.existing("message", f"{domain}/{ctx.path['storage_key']}", "Message not found")
     body = public(doc)
     if "message/rfc2822" in ctx.request.headers.get("accept", ""):
-        body["body-mime"] = pipeline.mime_text(doc)
+        body["body-mime"] = mime.mime_text(doc)
     return body
 
 
@@ -215,5 +215,5 @@ async def get_sending_queues(ctx: Ctx) -> dict:
 async def delete_scheduled_messages(ctx: Ctx) -> dict:
     domain = ctx.path["domain"]
     ctx.sb.domain(domain)
-    pipeline.cancel_scheduled(ctx.sb, domain)
+    scheduler.cancel_scheduled(ctx.sb, domain)
     return {"message": "done"}

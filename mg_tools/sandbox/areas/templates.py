@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from mg_tools.sandbox import pipeline
+from mg_tools.sandbox import mime
 from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, page_by_urls, public, rfc2822
 
 router = Router()
@@ -26,7 +26,7 @@ _PUBLIC = ("name", "description", "createdAt", "createdBy", "id")
 def _name(raw: Any) -> str:
     # The name goes into the X-Mailgun-Template-Name header of every message sent with it.
     name = raw.strip().lower() if isinstance(raw, str) else ""
-    if not name or len(name) > 255 or any(c.isspace() for c in name) or pipeline.header_problem(name):
+    if not name or len(name) > 255 or any(c.isspace() for c in name) or mime.header_problem(name):
         raise ApiError(400, "Invalid parameter: name is invalid")
     return name
 
@@ -67,7 +67,7 @@ def _headers(ctx: Ctx) -> dict[str, str] | None:
         canonical = _HEADERS.get(str(key).lower())
         if canonical is None:
             raise ApiError(400, f"Invalid parameter: header '{key}' is not supported (From, Subject, Reply-To)")
-        problem = pipeline.header_problem(str(val))
+        problem = mime.header_problem(str(val))
         if problem:
             raise ApiError(400, f"Invalid parameter: header '{canonical}' must not contain {problem}")
         headers[canonical] = str(val)
