@@ -1,10 +1,8 @@
 """The sandbox application: Basic auth, the sandbox marker header, fault injection, admin endpoints,
-and the routes of every area module in ``mg_tools.sandbox.areas``."""
+and the routes of every area module listed in :data:`AREAS`."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,7 +10,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mg_tools.sandbox import areas, faults
+from mg_tools.sandbox import faults
+from mg_tools.sandbox.areas import (
+    account,
+    analytics,
+    bounce_classification,
+    credentials,
+    domain_keys,
+    domains,
+    events,
+    ips,
+    lists,
+    messages,
+    routes,
+    stats,
+    suppressions,
+    templates,
+    tracking,
+    webhooks,
+)
 from mg_tools.sandbox.core import ApiError, Sandbox, basic_auth_ok
 from mg_tools.sandbox.state import State
 
@@ -25,6 +41,13 @@ DEFAULT_SIGNING_KEY = "sandbox-signing-key"
 DEFAULT_DOMAIN = "mg.example.com"
 SANDBOX_HEADER = "X-Mailgun-Sandbox"
 FAULT_HEADER = "x-sandbox-fault"
+
+#: The area modules whose ``router`` the app serves, in routing order (the first matching route wins).
+AREAS = (account, analytics, bounce_classification, credentials, domain_keys, domains, events, ips, lists, messages,
+         routes, stats, suppressions, templates, tracking, webhooks)
+#: Awaited with the :class:`Sandbox` before every authenticated request: scheduled mail whose time has
+#: come is delivered first.
+BEFORE_REQUEST = (messages.before_request,)
 
 
 def create_app(
@@ -39,34 +62,20 @@ def create_app(
     ``app.state.sandbox`` is the :class:`Sandbox` (state, keys, clock, faults) for tests.
     """
     sb = Sandbox(state=State(state_path), api_key=api_key, signing_key=signing_key)
-    routes: list[Route] = [
+    endpoints: list[Route] = [
         Route("/_sandbox/health", _health, methods=["GET"]),
         Route("/_sandbox/reset", _admin(sb, _reset), methods=["POST"]),
         Route("/_sandbox/faults", _admin(sb, _faults), methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/messages", _admin(sb, _messages), methods=["GET"]),
         Route("/_sandbox/webhook-deliveries", _admin(sb, _deliveries), methods=["GET"]),
     ]
-    hooks = []
-    for module in _area_modules():
-        routes += module.router.starlette_routes(sb)
-        if hasattr(module, "before_request"):
-            hooks.append(module.before_request)
-    app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
+    for area in AREAS:
+        endpoints += area.router.starlette_routes(sb)
+    app = Starlette(routes=endpoints, exception_handlers={Exception: _internal_error})
     app.state.sandbox = sb
     if seed:
         _seed(sb)
-    return _Middleware(app, sb, hooks)
-
-
-def _area_modules() -> list[Any]:
-    """Area modules with a ``router``; one may also define ``async def before_request(sb)``, awaited
-    before every authenticated request (e.g. to deliver scheduled mail whose time has come)."""
-    found = []
-    for info in sorted(pkgutil.iter_modules(areas.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{areas.__name__}.{info.name}")
-        if hasattr(module, "router"):
-            found.append(module)
-    return found
+    return _Middleware(app, sb, list(BEFORE_REQUEST))
 
 
 def _seed(sb: Sandbox) -> None:

@@ -1,8 +1,11 @@
 """The sandbox's building blocks: the Sandbox object, request context, router, errors and paging.
 
-Area modules live in ``mg_tools.sandbox.areas``; each defines ``router = Router()`` and decorates
-async handlers ``async def handler(ctx: Ctx) -> dict | list | Response``. A dict or list becomes a
-JSON 200 answer; ``raise ApiError(status, message)`` gives Mailgun's error shape.
+Area modules live in ``mg_tools.sandbox.areas`` and are listed in ``mg_tools.sandbox.app.AREAS``;
+each defines ``router = Router()`` and decorates async handlers
+``async def handler(ctx: Ctx) -> dict | list | Response``. A dict or list becomes a JSON 200 answer;
+``raise ApiError(status, message)`` gives Mailgun's error shape. A route's path is the path template
+of the tool it serves, placeholders included (``/v3/{domain}/templates/{template_name}``); where no
+tool has it yet, placeholders take the names of the vocabulary in docs/plugins.md, else Mailgun's.
 
 State kinds and keys shared between areas (documents are stored in Mailgun's own response shape,
 private fields start with ``_``):
@@ -332,7 +335,7 @@ class Ctx:
 
 
 class Router:
-    """Collects an area's routes: ``@router.get("/v3/{domain_name}/bounces")``."""
+    """Collects an area's routes: ``@router.get("/v3/{domain}/bounces")``."""
 
     def __init__(self) -> None:
         self.entries: list[tuple[str, str, Handler]] = []

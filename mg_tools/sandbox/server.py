@@ -5,6 +5,8 @@ it on a free loopback port in a thread, for tests and notebooks::
 
     with BackgroundSandbox() as sandbox:
         httpx.get(f"{sandbox.url}/v4/domains", auth=("api", sandbox.api_key))
+
+:func:`serve_in_background` does the same for any ASGI app (an MCP server, a webhook receiver).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -21,7 +25,7 @@ from mg_tools.errors import ConfigurationError
 from mg_tools.sandbox.app import DEFAULT_API_KEY, DEFAULT_SIGNING_KEY, create_app
 from mg_tools.sandbox.core import is_loopback_host
 
-__all__ = ["BackgroundSandbox", "banner", "check_exposure", "serve"]
+__all__ = ["BackgroundSandbox", "banner", "check_exposure", "serve", "serve_in_background"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
@@ -111,6 +115,48 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
+class _BackgroundServer:
+    """uvicorn serving ``app`` from a daemon thread, on a socket bound (and listening) at once."""
+
+    def __init__(self, app: Any, host: str, port: int, *, name: str, **config: Any) -> None:
+        config.setdefault("lifespan", "off")
+        self.name = name
+        self.sock = _bind(host, port)
+        self.url = _url(host, self.sock.getsockname()[1])
+        self._server = _Server(uvicorn.Config(app, **config))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.sock]},
+                                        name=f"mg-tools-{name}", daemon=True)
+
+    def start(self, timeout: float) -> None:
+        self._thread.start()
+        if not self._server.ready.wait(timeout) or not self._server.started:
+            self.stop(timeout)
+            raise RuntimeError(f"the {self.name} did not start on {self.url}")
+
+    def stop(self, timeout: float) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.sock.close()
+
+
+@contextmanager
+def serve_in_background(app: Any, *, host: str = DEFAULT_HOST, port: int = 0, name: str = "server",
+                        timeout: float = 10.0, **config: Any) -> Iterator[str]:
+    """Serve any ASGI ``app`` with uvicorn from a background thread on ``host`` and a free port (or
+    ``port``) for the duration of the block; yields its base URL once it accepts connections.
+
+    ``config`` goes to ``uvicorn.Config`` (``lifespan`` defaults to ``"off"``); ``name`` names the
+    thread and the ``RuntimeError`` raised when the server does not start within ``timeout`` seconds.
+    """
+    server = _BackgroundServer(app, host, port, name=name, **config)
+    server.start(timeout)
+    try:
+        yield server.url
+    finally:
+        server.stop(timeout)
+
+
 class BackgroundSandbox:
     """A sandbox served by uvicorn from a background thread, on ``host`` and a free port.
 
@@ -126,26 +172,17 @@ class BackgroundSandbox:
         self.api_key = api_key
         self.app = create_app(api_key=api_key, state_path=state_path, signing_key=signing_key)
         self.sandbox: Any = self.app.state.sandbox
-        self._sock = _bind(host, port)
-        self.url = _url(host, self._sock.getsockname()[1])
-        self._server = _Server(uvicorn.Config(self.app, log_level=log_level, lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        name="mg-tools-sandbox", daemon=True)
+        self._server = _BackgroundServer(self.app, host, port, name="sandbox", log_level=log_level)
+        self.url = self._server.url
 
     def start(self, timeout: float = 10.0) -> BackgroundSandbox:
         """Start serving; returns once the server accepts connections."""
-        self._thread.start()
-        if not self._server.ready.wait(timeout) or not self._server.started:
-            self.stop()
-            raise RuntimeError(f"the sandbox did not start on {self.url}")
+        self._server.start(timeout)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving and release the port and the state file."""
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        self._sock.close()
+        self._server.stop(timeout)
         self.sandbox.state.close()
 
     def __enter__(self) -> BackgroundSandbox:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from mcp import Client
 
 from mg_tools import Toolkit
 from mg_tools.mcp_server import UVICORN_LOG_CONFIG, build_server
+from mg_tools.sandbox.server import serve_in_background
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Both protocol eras the server must speak: 2026-07-28 (the client's default) and 2025-11-25.
@@ -65,26 +62,9 @@ class HttpServer:
         return {"Authorization": f"Bearer {self.token}", **extra} if self.token else dict(extra)
 
 
-@contextmanager
-def run_http(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=UVICORN_LOG_CONFIG, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the HTTP server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+def run_http(app: Any) -> AbstractContextManager[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; the context gives the base URL."""
+    return serve_in_background(app, name="HTTP server", log_config=UVICORN_LOG_CONFIG, access_log=False,
+                               lifespan="on")
 
 

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from mg_tools import Toolkit, log
 from mg_tools.sandbox import DEFAULT_API_KEY, create_app
+from mg_tools.sandbox.server import serve_in_background
 
 from .support import FAST_RETRY, REGISTRY
 
@@ -60,27 +57,10 @@ class LiveSandbox:
 def serve_sandbox(api_key: str = DEFAULT_API_KEY) -> Iterator[LiveSandbox]:
     """Run a fresh sandbox on a free loopback port for the duration of the block."""
     app = create_app(api_key=api_key)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="critical", access_log=False,
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sandbox")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the loopback sandbox did not start")
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
-    http = httpx.Client(base_url=url, auth=("api", api_key), timeout=5)
-    try:
+    with (serve_in_background(app, name="loopback sandbox", log_level="critical", access_log=False,
+                              timeout_graceful_shutdown=1) as url,
+          httpx.Client(base_url=url, auth=("api", api_key), timeout=5) as http):
         yield LiveSandbox(url=url, api_key=api_key, app=app, http=http)
-    finally:
-        http.close()
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture(scope="session")

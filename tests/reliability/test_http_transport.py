@@ -9,8 +9,6 @@ import contextlib
 import io
 import json
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -19,9 +17,8 @@ import pytest
 
 mcp_server = pytest.importorskip("mg_tools.mcp_server")
 
-import uvicorn  # noqa: E402
-
 from mg_tools import Toolkit  # noqa: E402
+from mg_tools.sandbox.server import serve_in_background  # noqa: E402
 
 from .conftest import configure_logs  # noqa: E402
 from .support import REGISTRY  # noqa: E402
@@ -34,25 +31,9 @@ INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
 
 
-@contextlib.contextmanager
-def serving(app) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=mcp_server.UVICORN_LOG_CONFIG, access_log=True, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the HTTP transport did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+def serving(app) -> contextlib.AbstractContextManager[str]:
+    return serve_in_background(app, name="HTTP transport", log_config=mcp_server.UVICORN_LOG_CONFIG,
+                               access_log=True, lifespan="on")
 
 
 @pytest.fixture(scope="module")

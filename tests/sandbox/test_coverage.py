@@ -9,6 +9,7 @@ from pathlib import Path
 from starlette.routing import Match
 
 from mg_tools.sandbox import create_app
+from mg_tools.toolkit import Toolkit
 
 OPERATIONS = Path(__file__).resolve().parent.parent / "data" / "operations.tsv"
 
@@ -46,3 +47,23 @@ def test_route_check_tells_unrouted_paths_apart():
     assert _routed(routes, "GET", "/v3/ips/{ip}")
     assert not _routed(routes, "PATCH", "/v3/ips/{ip}")
     assert not _routed(routes, "GET", "/v9/nothing/here")
+
+
+def _route_templates() -> set[tuple[str, str]]:
+    return {(method, route.path) for route in create_app().app.routes for method in route.methods or ()}
+
+
+def test_every_tool_path_is_a_route_path():
+    """A tool and the sandbox route that serves it spell the path identically, placeholders included,
+    so one search for a path finds both."""
+    routes = _route_templates()
+    operations = [op for op in Toolkit().operations() if op.path]
+    assert len(operations) >= 70
+    missing = [f"{op.name}: {op.method} {op.path}" for op in operations if (op.method, op.path) not in routes]
+    assert not missing, "tools whose path template no sandbox route has:\n" + "\n".join(missing)
+
+
+def test_route_paths_are_compared_verbatim():
+    routes = _route_templates()
+    assert ("GET", "/v3/{domain}/templates/{template_name}") in routes
+    assert ("GET", "/v3/{domain}/templates/{name}") not in routes

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
-from mg_tools.sandbox import pipeline
+from mg_tools.sandbox import scheduler
 
 DOMAIN = DEFAULT_DOMAIN
 SURROGATE = '"a\\ud800b"'  # a JSON string escape that decodes to a lone surrogate
@@ -119,7 +119,7 @@ def test_a_failing_hook_answers_json_and_the_sandbox_works_on(lenient, monkeypat
     async def broken(sb):
         raise RuntimeError("scheduled delivery failed")
 
-    monkeypatch.setattr(pipeline, "deliver_due", broken)
+    monkeypatch.setattr(scheduler, "deliver_due", broken)
     failed = lenient.get(f"/v3/{DOMAIN}/events")
     assert failed.status_code == 500
     assert failed.json() == {"message": "Internal server error (RuntimeError); the sandbox logged it"}

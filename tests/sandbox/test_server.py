@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from mg_tools.cli import main
@@ -71,3 +72,15 @@ def test_is_loopback_host(host, expected):
     from mg_tools.sandbox.core import is_loopback_host
 
     assert is_loopback_host(host) is expected
+
+
+def test_serve_in_background_serves_any_app_and_frees_its_port():
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"served"})
+
+    with server.serve_in_background(app, log_level="critical") as url:
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(url).text == "served"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url)

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from mg_tools.sandbox import DEFAULT_SIGNING_KEY
-from mg_tools.sandbox.pipeline import is_loopback_url
+from mg_tools.sandbox.webhook_dispatch import is_loopback_url
 
 # Every test runs on a stopped sandbox clock.
 pytestmark = pytest.mark.usefixtures("clock")

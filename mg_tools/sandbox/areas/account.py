@@ -180,10 +180,10 @@ async def add_auth_recipient(ctx: Ctx) -> dict:
     return {"recipient": _recipient_view(ctx, doc)}
 
 
-@router.delete("/v5/sandbox/auth_recipients/{email}")
+@router.delete("/v5/sandbox/auth_recipients/{address}")
 async def delete_auth_recipient(ctx: Ctx) -> dict:
     """Stop allowing sandbox domains to send to an address."""
-    email = _email(ctx.path["email"])
+    email = _email(ctx.path["address"])
     if not ctx.state.delete("auth_recipient", email):
         raise ApiError(404, "Sandbox recipient not found.")
     return {"message": "Sandbox recipient deleted."}

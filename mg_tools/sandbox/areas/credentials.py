@@ -67,7 +67,7 @@ def _password(value: str | None) -> tuple[str, bool]:
 
 
 def _find(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any]]:
-    domain = ctx.sb.domain(ctx.path["domain_name"])
+    domain = ctx.sb.domain(ctx.path["domain"])
     login = ctx.path["spec"].strip().lower()
     login = login if "@" in login else f"{login}@{domain['name']}"
     doc = next((d for d in credentials(ctx, domain) if d["login"] == login), None)
@@ -76,7 +76,7 @@ def _find(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any]]:
     return domain, doc
 
 
-@router.get("/v3/domains/{domain_name}/credentials")
+@router.get("/v3/domains/{domain}/credentials")
 async def list_credentials(ctx: Ctx) -> dict:
     """The domain's SMTP logins (no passwords), ``skip``/``limit`` paged."""
     limit = ctx.int_arg("limit", 100, low=1)
@@ -84,11 +84,11 @@ async def list_credentials(ctx: Ctx) -> dict:
         raise ApiError(400, "Limit parameter can't be larger than 1000")
     skip = ctx.int_arg("skip", 0, low=0)
     with ctx.state.transaction():
-        items = [public(d) for d in credentials(ctx, ctx.sb.domain(ctx.path["domain_name"]))]
+        items = [public(d) for d in credentials(ctx, ctx.sb.domain(ctx.path["domain"]))]
     return {"items": items[skip: skip + limit], "total_count": len(items)}
 
 
-@router.post("/v3/domains/{domain_name}/credentials")
+@router.post("/v3/domains/{domain}/credentials")
 async def create_credentials(ctx: Ctx) -> dict:
     """Create one or more logins; ``password`` values pair with ``login`` values by position."""
     logins = ctx.args("login") or ctx.args("mailbox")
@@ -100,7 +100,7 @@ async def create_credentials(ctx: Ctx) -> dict:
     system = bool(ctx.bool_arg("system", False))
     generated: dict[str, str] = {}
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["domain_name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         existing = {d["login"] for d in credentials(ctx, domain)}
         wanted = [_login(v, domain["name"]) for v in logins]
         for i, login in enumerate(wanted):
@@ -116,11 +116,11 @@ async def create_credentials(ctx: Ctx) -> dict:
     return answer
 
 
-@router.delete("/v3/domains/{domain_name}/credentials")
+@router.delete("/v3/domains/{domain}/credentials")
 async def delete_all_credentials(ctx: Ctx) -> dict:
     """Delete every login of the domain except the system ones."""
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["domain_name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         doomed = [d for d in credentials(ctx, domain) if not d["_system"]]
         for doc in doomed:
             ctx.state.delete("credential", f"{domain['name']}/{doc['login']}")
@@ -139,19 +139,19 @@ async def _change_password(ctx: Ctx) -> dict:
     return answer
 
 
-@router.put("/v3/domains/{domain_name}/credentials/{spec}")
+@router.put("/v3/domains/{domain}/credentials/{spec}")
 async def update_credentials(ctx: Ctx) -> dict:
     """Set a login's password (a generated one, shown once, when ``password`` is omitted)."""
     return await _change_password(ctx)
 
 
-@router.put("/v3/{domain_name}/mailboxes/{spec}")
+@router.put("/v3/{domain}/mailboxes/{spec}")
 async def update_mailbox(ctx: Ctx) -> dict:
     """The legacy mailboxes spelling of the password change."""
     return await _change_password(ctx)
 
 
-@router.delete("/v3/domains/{domain_name}/credentials/{spec}")
+@router.delete("/v3/domains/{domain}/credentials/{spec}")
 async def delete_credentials(ctx: Ctx) -> dict:
     """Delete one login (system logins stay)."""
     with ctx.state.transaction():

@@ -163,18 +163,18 @@ async def delete_key(ctx: Ctx) -> dict:
     return {"message": "success"}
 
 
-@router.get("/v4/domains/{authority_name}/keys")
+@router.get("/v4/domains/{domain}/keys")
 async def list_domain_keys(ctx: Ctx) -> dict:
     """All keys of one signing domain, active or not."""
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["authority_name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         keys = domain_keys(ctx, domain)
     return {"items": [_public_key(k, domain) for k in keys]}
 
 
 async def _set_active(ctx: Ctx, active: bool) -> dict:
     with ctx.state.transaction():
-        domain, key = _find_key(ctx, ctx.path["authority_name"], ctx.path["selector"])
+        domain, key = _find_key(ctx, ctx.path["domain"], ctx.path["selector"])
         if active and domain["state"] != "active":
             raise ApiError(400, "domain key DNS record is not valid: verify the domain first")
         key["active"] = active
@@ -184,13 +184,13 @@ async def _set_active(ctx: Ctx, active: bool) -> dict:
             "active": active}
 
 
-@router.put("/v4/domains/{authority_name}/keys/{selector}/activate")
+@router.put("/v4/domains/{domain}/keys/{selector}/activate")
 async def activate_key(ctx: Ctx) -> dict:
     """Sign mail with this key (its DNS record must be valid)."""
     return await _set_active(ctx, True)
 
 
-@router.put("/v4/domains/{authority_name}/keys/{selector}/deactivate")
+@router.put("/v4/domains/{domain}/keys/{selector}/deactivate")
 async def deactivate_key(ctx: Ctx) -> dict:
     """Stop signing mail with this key."""
     return await _set_active(ctx, False)
@@ -219,14 +219,14 @@ def sending_records(domain: dict[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
-@router.put("/v3/domains/{name}/dkim_authority")
+@router.put("/v3/domains/{domain}/dkim_authority")
 async def update_dkim_authority(ctx: Ctx) -> dict:
     """Sign with the domain's own keys (``self=true``) or with those of its parent domain."""
     own = ctx.bool_arg("self")
     if own is None:
         raise ApiError(400, "'self' parameter is missing")
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         before = domain.get("_dkim_authority") or domain["name"]
         authority = domain["name"] if own else _root_domain(ctx, domain["name"])
         if authority is None:
@@ -237,12 +237,12 @@ async def update_dkim_authority(ctx: Ctx) -> dict:
             "changed": authority != before}
 
 
-@router.put("/v3/domains/{name}/dkim_selector")
+@router.put("/v3/domains/{domain}/dkim_selector")
 async def update_dkim_selector(ctx: Ctx) -> dict:
     """Rename the selector of the domain's primary key (no change when omitted)."""
     raw = ctx.text("dkim_selector")
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         if raw in (None, ""):
             return {"message": "DKIM selector changed"}
         selector = _selector(raw, "dkim_selector")
@@ -309,13 +309,13 @@ def _asd_view(ctx: Ctx, domain: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.put("/v1/dkim_management/domains/{name}/rotation")
+@router.put("/v1/dkim_management/domains/{domain}/rotation")
 async def update_rotation(ctx: Ctx) -> dict:
     """Turn automatic DKIM key rotation on or off, with an interval of at least 5 days."""
     enabled = ctx.bool_arg("rotation_enabled")
     interval = ctx.text("rotation_interval") or ""
     with ctx.state.transaction():
-        domain = _managed(ctx, ctx.path["name"])
+        domain = _managed(ctx, ctx.path["domain"])
         if enabled is None:
             raise _reason("rotation_enabled is required")
         if interval and not enabled:
@@ -333,11 +333,11 @@ async def update_rotation(ctx: Ctx) -> dict:
     return {"domain": _asd_view(ctx, domain)}
 
 
-@router.post("/v1/dkim_management/domains/{name}/rotate")
+@router.post("/v1/dkim_management/domains/{domain}/rotate")
 async def rotate_now(ctx: Ctx) -> dict:
     """Switch to the other DKIM key now, whether or not automatic rotation is on."""
     with ctx.state.transaction():
-        domain = _managed(ctx, ctx.path["name"])
+        domain = _managed(ctx, ctx.path["domain"])
         view = _asd_view(ctx, domain)
         if view["state"] != "enabled":
             raise _reason(f"only domains in enabled can rotate their keys. Current state: {view['state']}")

@@ -130,34 +130,34 @@ async def create_domain(ctx: Ctx) -> dict:
     return {"message": "Domain DNS records have been created", "domain": public(doc), **dns_records(doc)}
 
 
-@router.get("/v4/domains/{name}")
+@router.get("/v4/domains/{domain}")
 async def get_domain(ctx: Ctx) -> dict:
-    doc = ctx.sb.domain(ctx.path["name"])
+    doc = ctx.sb.domain(ctx.path["domain"])
     return {"domain": public(doc), **dns_records(doc)}
 
 
-@router.put("/v4/domains/{name}")
+@router.put("/v4/domains/{domain}")
 async def update_domain(ctx: Ctx) -> dict:
     with ctx.state.transaction():
-        doc = ctx.sb.domain(ctx.path["name"])
+        doc = ctx.sb.domain(ctx.path["domain"])
         _apply_settings(ctx, doc)
         ctx.state.put("domain", doc["name"], doc)
     return {"message": "Domain has been updated", "domain": public(doc), **dns_records(doc)}
 
 
-@router.put("/v4/domains/{name}/verify")
+@router.put("/v4/domains/{domain}/verify")
 async def verify_domain(ctx: Ctx) -> dict:
     with ctx.state.transaction():
-        doc = ctx.sb.domain(ctx.path["name"])
+        doc = ctx.sb.domain(ctx.path["domain"])
         if doc["state"] != "disabled":
             doc["state"] = "active"  # the sandbox's DNS is always right
         ctx.state.put("domain", doc["name"], doc)
     return {"message": "Domain DNS records have been updated", "domain": public(doc), **dns_records(doc)}
 
 
-@router.delete("/v3/domains/{name}")
+@router.delete("/v3/domains/{domain}")
 async def delete_domain(ctx: Ctx) -> dict:
-    name = ctx.path["name"]
+    name = ctx.path["domain"]
     with ctx.state.transaction():
         ctx.sb.domain(name)
         ctx.state.delete("domain", name)

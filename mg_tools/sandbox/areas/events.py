@@ -271,7 +271,7 @@ def _decode(token: str) -> tuple[Params, list[Any] | None, str]:
 
 
 def _page(ctx: Ctx, params: Params, pivot: list[Any] | None, side: str) -> dict[str, Any]:
-    domain = ctx.path["domain_name"]
+    domain = ctx.path["domain"]
     ctx.sb.domain(domain)
     limit_raw = ctx.query.get("limit") or _get(params, "limit")
     try:
@@ -320,12 +320,12 @@ def _page(ctx: Ctx, params: Params, pivot: list[Any] | None, side: str) -> dict[
     }
 
 
-@router.get("/v3/{domain_name}/events")
+@router.get("/v3/{domain}/events")
 async def list_events(ctx: Ctx) -> dict:
     return _page(ctx, [(k, v) for k, v in ctx.query.multi_items()], None, "next")
 
 
-@router.get("/v3/{domain_name}/events/{page_token}")
+@router.get("/v3/{domain}/events/{page_token}")
 async def list_events_page(ctx: Ctx) -> dict:
     params, pivot, side = _decode(ctx.path["page_token"])
     return _page(ctx, params, pivot, side)

@@ -245,7 +245,7 @@ async def _remove_domain_ip(ctx: Ctx) -> dict:
     """``ip`` is an address (remove it), ``all`` (drop the domain's own IPs) or ``ip_pool`` (unlink
     the DIPP, replacing it with the query's ``ip`` or ``pool_id``)."""
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         target = ctx.path["ip"]
         if target == "all":
             domain["_ips"], domain["_pool_id"] = [_shared(ctx)], None
@@ -288,15 +288,15 @@ def _remove_own_ip(ctx: Ctx, domain: dict[str, Any], address: str) -> None:
     domain["_ips"] = ips or [_shared(ctx)]
 
 
-@router.delete("/v3/domains/{name}/ips/{ip}")
+@router.delete("/v3/domains/{domain}/ips/{ip}")
 async def remove_domain_ip(ctx: Ctx) -> dict:
     """Remove an IP from a domain, drop its IP pool (``all``) or unlink its DIPP (``ip_pool``)."""
     return await _remove_domain_ip(ctx)
 
 
-@router.delete("/v3/domains/{name}/pool/{ip}")
+@router.delete("/v3/domains/{domain}/pool/{ip}")
 async def remove_domain_pool_ip(ctx: Ctx) -> dict:
-    """The same as ``DELETE /v3/domains/{name}/ips/{ip}``."""
+    """The same as ``DELETE /v3/domains/{domain}/ips/{ip}``."""
     return await _remove_domain_ip(ctx)
 
 
@@ -665,11 +665,11 @@ def _enrolled(ctx: Ctx, name: str) -> dict[str, Any]:
     return domain
 
 
-@router.post("/v3/domains/{name}/dynamic_pools")
+@router.post("/v3/domains/{domain}/dynamic_pools")
 async def enroll_domain(ctx: Ctx) -> dict:
     """Let a domain's IPs follow its reputation (its DIPP link, if any, is dropped)."""
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         _configured(ctx)
         if domain.get("_dynamic"):
             raise ApiError(400, f"{domain['name']} is already enrolled in dynamic IP pools")
@@ -677,7 +677,7 @@ async def enroll_domain(ctx: Ctx) -> dict:
     return {"message": "success"}
 
 
-@router.delete("/v3/domains/{name}/dynamic_pools")
+@router.delete("/v3/domains/{domain}/dynamic_pools")
 async def unenroll_domain(ctx: Ctx) -> dict:
     """Take a domain out of dynamic pools, onto ``replacement_ip`` IPs or a ``replacement_pool_id`` DIPP."""
     ips = _values(ctx, "replacement_ip")
@@ -685,7 +685,7 @@ async def unenroll_domain(ctx: Ctx) -> dict:
     if bool(ips) == bool(pool_id):
         raise ApiError(400, "give either 'replacement_ip' or 'replacement_pool_id'")
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         if not domain.get("_dynamic"):
             raise ApiError(400, f"{domain['name']} is not enrolled in dynamic IP pools")
         if pool_id:
@@ -764,10 +764,10 @@ async def list_dynamic_domains(ctx: Ctx) -> dict:
     return {"items": items, "total_items": len(rows), "paging": paging}
 
 
-@router.get("/v1/dynamic_pools/domains/{name}/preview")
+@router.get("/v1/dynamic_pools/domains/{domain}/preview")
 async def preview_domain(ctx: Ctx) -> dict:
     """The pool a health check would put the domain in now (nothing changes)."""
-    return health(ctx, _domain(ctx, ctx.path["name"]))
+    return health(ctx, _domain(ctx, ctx.path["domain"]))
 
 
 def _history(ctx: Ctx, domain_name: str | None) -> dict:
@@ -789,31 +789,31 @@ def _when(ctx: Ctx, name: str) -> float | None:
     return ctx.date_arg(name, f"'{name}' must be a date like 'Mon, 02 Jan 2006 15:04:05 MST'")
 
 
-@router.get("/v1/dynamic_pools/domains/{name}/history")
+@router.get("/v1/dynamic_pools/domains/{domain}/history")
 async def domain_history(ctx: Ctx) -> dict:
     """A domain's moves between dynamic pools, newest first."""
-    _domain(ctx, ctx.path["name"])
-    return _history(ctx, ctx.path["name"])
+    _domain(ctx, ctx.path["domain"])
+    return _history(ctx, ctx.path["domain"])
 
 
-@router.put("/v1/dynamic_pools/domains/{name}/override")
+@router.put("/v1/dynamic_pools/domains/{domain}/override")
 async def override_domain_pool(ctx: Ctx) -> dict:
     """Pin an enrolled domain to a pool; health checks leave it there until the override goes."""
     pool = ctx.arg("pool")
     with ctx.state.transaction():
         if pool not in _dynamic_pools(ctx):
             raise ApiError(400, "invalid pool", body={"Field": "pool", "Value": pool or ""})
-        domain = _enrolled(ctx, ctx.path["name"])
+        domain = _enrolled(ctx, ctx.path["domain"])
         domain["_dynamic"]["override"] = pool
         _move(ctx, domain, pool, "override", "user", health(ctx, domain))
     return {"message": "success"}
 
 
-@router.delete("/v1/dynamic_pools/domains/{name}/override")
+@router.delete("/v1/dynamic_pools/domains/{domain}/override")
 async def remove_domain_override(ctx: Ctx) -> dict:
     """Drop a domain's pool override; the health check places it again."""
     with ctx.state.transaction():
-        domain = _enrolled(ctx, ctx.path["name"])
+        domain = _enrolled(ctx, ctx.path["domain"])
         if not domain["_dynamic"].get("override"):
             raise described(404, f"domain {domain['name']} has no dynamic IP pool override")
         domain["_dynamic"]["override"] = None

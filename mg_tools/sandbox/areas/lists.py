@@ -53,7 +53,7 @@ def _vars(raw: Any) -> dict[str, Any]:
 
 
 def _list(ctx: Ctx, address: str | None = None) -> dict[str, Any]:
-    address = (address or ctx.path["list"]).lower()
+    address = (address or ctx.path["list_address"]).lower()
     return ctx.sb.existing("list", address, f"Mailing list {address} not found")
 
 
@@ -131,12 +131,12 @@ async def create_list(ctx: Ctx) -> dict:
     return {"list": doc, "message": "Mailing list has been created"}
 
 
-@router.get("/v3/lists/{list}")
+@router.get("/v3/lists/{list_address}")
 async def get_list(ctx: Ctx) -> dict:
     return {"list": _list(ctx)}
 
 
-@router.put("/v3/lists/{list}")
+@router.put("/v3/lists/{list_address}")
 async def update_list(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         doc = _list(ctx)
@@ -157,7 +157,7 @@ async def update_list(ctx: Ctx) -> dict:
     return {"message": "Mailing list has been updated", "list": doc}
 
 
-@router.delete("/v3/lists/{list}")
+@router.delete("/v3/lists/{list_address}")
 async def delete_list(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         doc = _list(ctx)
@@ -177,7 +177,7 @@ def _members(ctx: Ctx, doc: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-@router.get("/v3/lists/{list}/members")
+@router.get("/v3/lists/{list_address}/members")
 async def list_members(ctx: Ctx) -> dict:
     items = _members(ctx, _list(ctx))
     address = ctx.arg("address")
@@ -186,7 +186,7 @@ async def list_members(ctx: Ctx) -> dict:
     return page_by_skip(items, ctx, default_limit=100, max_limit=100)
 
 
-@router.get("/v3/lists/{list}/members/pages")
+@router.get("/v3/lists/{list_address}/members/pages")
 async def list_members_pages(ctx: Ctx) -> dict:
     _page_arg(ctx)
     items = sorted(_members(ctx, _list(ctx)), key=lambda m: m["address"])
@@ -208,7 +208,7 @@ def _upsert(ctx: Ctx, list_address: str, entry: dict[str, Any], *, upsert: bool)
     return "updated" if existing else "created"
 
 
-@router.post("/v3/lists/{list}/members")
+@router.post("/v3/lists/{list_address}/members")
 async def add_member(ctx: Ctx) -> dict:
     display, address = _parse_address(ctx.arg("address"))
     entry: dict[str, Any] = {"address": address, "name": ctx.arg("name") or display,
@@ -261,7 +261,7 @@ def _bulk(ctx: Ctx, entries: list[dict[str, Any]], *, upsert: bool) -> dict[str,
     return {"list": doc, "message": "Mailing list has been updated"}
 
 
-@router.post("/v3/lists/{list}/members.json")
+@router.post("/v3/lists/{list_address}/members.json")
 async def add_members_json(ctx: Ctx) -> dict:
     raw = ctx.arg("members")
     if raw in (None, ""):
@@ -277,7 +277,7 @@ async def add_members_json(ctx: Ctx) -> dict:
     return _bulk(ctx, entries, upsert=_bool(ctx.arg("upsert", "no"), "upsert"))
 
 
-@router.post("/v3/lists/{list}/members.csv")
+@router.post("/v3/lists/{list_address}/members.csv")
 async def add_members_csv(ctx: Ctx) -> dict:
     files = ctx.files.get("members") or ctx.files.get("file")
     if not files:
@@ -304,17 +304,17 @@ async def add_members_csv(ctx: Ctx) -> dict:
 
 
 def _member(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
-    member_address = ctx.path["member"].lower()
+    member_address = ctx.path["address"].lower()
     return ctx.sb.existing("member", _member_key(doc["address"], member_address),
                            f"Member {member_address} of mailing list {doc['address']} not found")
 
 
-@router.get("/v3/lists/{list}/members/{member}")
+@router.get("/v3/lists/{list_address}/members/{address}")
 async def get_member(ctx: Ctx) -> dict:
     return {"member": _member(ctx, _list(ctx))}
 
 
-@router.put("/v3/lists/{list}/members/{member}")
+@router.put("/v3/lists/{list_address}/members/{address}")
 async def update_member(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         doc = _list(ctx)
@@ -341,7 +341,7 @@ async def update_member(ctx: Ctx) -> dict:
     return {"member": member, "message": "Mailing list member has been updated"}
 
 
-@router.delete("/v3/lists/{list}/members/{member}")
+@router.delete("/v3/lists/{list_address}/members/{address}")
 async def delete_member(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         doc = _list(ctx)

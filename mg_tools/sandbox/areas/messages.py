@@ -12,7 +12,7 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
-from mg_tools.sandbox import pipeline
+from mg_tools.sandbox import mime, pipeline, scheduler
 from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, loads_json, public
 from mg_tools.sandbox.pipeline import QUEUED, Submission
 
@@ -28,11 +28,11 @@ _HEADER_NAME = re.compile(r"[!-9;-~]+")
 
 async def before_request(sb: Sandbox) -> None:
     """Run before every API request: deliver scheduled mail whose time has come."""
-    await pipeline.deliver_due(sb)
+    await scheduler.deliver_due(sb)
 
 
 def _sending_domain(ctx: Ctx) -> str:
-    name = ctx.path["domain_name"]
+    name = ctx.path["domain"]
     doc = ctx.sb.domain(name)
     if doc.get("is_disabled") or doc.get("state") == "disabled":
         raise ApiError(403, f"Domain {name} is disabled")
@@ -41,7 +41,7 @@ def _sending_domain(ctx: Ctx) -> str:
 
 def _checked(name: str, value: str) -> str:
     """``value`` of parameter ``name``, which becomes a MIME header; 400 when it cannot."""
-    problem = pipeline.header_problem(value)
+    problem = mime.header_problem(value)
     if problem:
         raise ApiError(400, f"'{name}' parameter must not contain {problem}")
     return value
@@ -84,7 +84,7 @@ def _options(ctx: Ctx) -> tuple[dict[str, str], dict[str, Any]]:
         if key.startswith("h:"):
             if not _HEADER_NAME.fullmatch(name):
                 raise ApiError(400, f"Header name must be printable ASCII without spaces or colons: {name!r}")
-            problem = pipeline.header_problem(value)
+            problem = mime.header_problem(value)
             if problem:
                 raise ApiError(400, f"Header value of {name} must not contain {problem}")
             headers[name] = value
@@ -129,7 +129,7 @@ def _common(ctx: Ctx, domain: str, sender: str, to: list[str]) -> Submission:
     )
 
 
-@router.post("/v3/{domain_name}/messages")
+@router.post("/v3/{domain}/messages")
 async def send_message(ctx: Ctx) -> dict:
     domain = _sending_domain(ctx)
     sender = _header_text(ctx, "from")
@@ -156,17 +156,17 @@ async def send_message(ctx: Ctx) -> dict:
     return {"id": await pipeline.submit(ctx, sub), "message": QUEUED}
 
 
-def _files(ctx: Ctx, name: str) -> list[pipeline.Part]:
+def _files(ctx: Ctx, name: str) -> list[mime.Part]:
     """The uploaded files of field ``name``; their names and types become MIME headers."""
     for filename, _content, content_type in ctx.files.get(name, []):
         for what, value in (("file name", filename), ("content type", content_type)):
-            problem = pipeline.header_problem(value)
+            problem = mime.header_problem(value)
             if problem:
                 raise ApiError(400, f"'{name}' {what} must not contain {problem}")
     return list(ctx.files.get(name, []))
 
 
-@router.post("/v3/{domain_name}/messages.mime")
+@router.post("/v3/{domain}/messages.mime")
 async def send_mime_message(ctx: Ctx) -> dict:
     domain = _sending_domain(ctx)
     to = _recipients(ctx, "to")
@@ -177,43 +177,43 @@ async def send_mime_message(ctx: Ctx) -> dict:
         if ctx.has("message"):
             raise ApiError(400, "'message' parameter is not a file")
         raise ApiError(400, "'message' parameter is missing")
-    mime = files[0][1]
-    sender = _mime_header(mime, "from") or f"postmaster@{domain}"
+    raw = files[0][1]
+    sender = _mime_header(raw, "from") or f"postmaster@{domain}"
     sub = _common(ctx, domain, sender, to)
-    sub.mime = mime
-    sub.subject = _mime_header(mime, "subject")
+    sub.mime = raw
+    sub.subject = _mime_header(raw, "subject")
     return {"id": await pipeline.submit(ctx, sub), "message": QUEUED}
 
 
-def _mime_header(mime: bytes, name: str) -> str | None:
+def _mime_header(raw: bytes, name: str) -> str | None:
     try:
-        value = BytesHeaderParser(policy=policy.default).parsebytes(mime).get(name)
+        value = BytesHeaderParser(policy=policy.default).parsebytes(raw).get(name)
         return str(value) if value is not None else None
     except Exception as exc:  # the email package raises many kinds of error on malformed headers
         raise ApiError(400, f"'message' parameter has a {name} header that cannot be read "
                             f"({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
-@router.get("/v3/domains/{domain_name}/messages/{storage_key}")
+@router.get("/v3/domains/{domain}/messages/{storage_key}")
 async def get_stored_message(ctx: Ctx) -> dict:
-    domain = ctx.path["domain_name"]
+    domain = ctx.path["domain"]
     doc = ctx.sb.existing("message", f"{domain}/{ctx.path['storage_key']}", "Message not found")
     body = public(doc)
     if "message/rfc2822" in ctx.request.headers.get("accept", ""):
-        body["body-mime"] = pipeline.mime_text(doc)
+        body["body-mime"] = mime.mime_text(doc)
     return body
 
 
-@router.get("/v3/domains/{name}/sending_queues")
+@router.get("/v3/domains/{domain}/sending_queues")
 async def get_sending_queues(ctx: Ctx) -> dict:
-    ctx.sb.domain(ctx.path["name"])
+    ctx.sb.domain(ctx.path["domain"])
     running = {"is_disabled": False, "disabled": {"until": "", "reason": ""}}
     return {"regular": dict(running), "scheduled": dict(running)}
 
 
-@router.delete("/v3/{domain_name}/envelopes")
+@router.delete("/v3/{domain}/envelopes")
 async def delete_scheduled_messages(ctx: Ctx) -> dict:
-    domain = ctx.path["domain_name"]
+    domain = ctx.path["domain"]
     ctx.sb.domain(domain)
-    pipeline.cancel_scheduled(ctx.sb, domain)
+    scheduler.cancel_scheduled(ctx.sb, domain)
     return {"message": "done"}

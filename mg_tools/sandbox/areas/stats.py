@@ -19,7 +19,7 @@ from mg_tools.sandbox.areas.analytics import (
 )
 from mg_tools.sandbox.areas.events import domain_events, parse_date
 from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_urls, public, rfc2822
-from mg_tools.sandbox.pipeline import DOMAIN_TAG_LIMIT
+from mg_tools.sandbox.delivery import DOMAIN_TAG_LIMIT
 
 router = Router()
 

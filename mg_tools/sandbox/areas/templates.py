@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from mg_tools.sandbox import pipeline
+from mg_tools.sandbox import mime
 from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, page_by_urls, public, rfc2822
 
 router = Router()
@@ -26,7 +26,7 @@ _PUBLIC = ("name", "description", "createdAt", "createdBy", "id")
 def _name(raw: Any) -> str:
     # The name goes into the X-Mailgun-Template-Name header of every message sent with it.
     name = raw.strip().lower() if isinstance(raw, str) else ""
-    if not name or len(name) > 255 or any(c.isspace() for c in name) or pipeline.header_problem(name):
+    if not name or len(name) > 255 or any(c.isspace() for c in name) or mime.header_problem(name):
         raise ApiError(400, "Invalid parameter: name is invalid")
     return name
 
@@ -38,7 +38,7 @@ def _key(domain: str, name: str) -> str:
 def _load(ctx: Ctx) -> dict[str, Any]:
     domain = ctx.path["domain"]
     ctx.sb.domain(domain)
-    return ctx.sb.existing("template", _key(domain, ctx.path["name"]), "template not found")
+    return ctx.sb.existing("template", _key(domain, ctx.path["template_name"]), "template not found")
 
 
 def _save(ctx: Ctx, doc: dict[str, Any]) -> None:
@@ -67,7 +67,7 @@ def _headers(ctx: Ctx) -> dict[str, str] | None:
         canonical = _HEADERS.get(str(key).lower())
         if canonical is None:
             raise ApiError(400, f"Invalid parameter: header '{key}' is not supported (From, Subject, Reply-To)")
-        problem = pipeline.header_problem(str(val))
+        problem = mime.header_problem(str(val))
         if problem:
             raise ApiError(400, f"Invalid parameter: header '{canonical}' must not contain {problem}")
         headers[canonical] = str(val)
@@ -172,7 +172,7 @@ async def delete_templates(ctx: Ctx) -> dict:
     return {"message": "templates have been deleted"}
 
 
-@router.get("/v3/{domain}/templates/{name}")
+@router.get("/v3/{domain}/templates/{template_name}")
 async def get_template(ctx: Ctx) -> dict:
     doc = _load(ctx)
     out = _summary(doc)
@@ -183,7 +183,7 @@ async def get_template(ctx: Ctx) -> dict:
     return {"template": out}
 
 
-@router.put("/v3/{domain}/templates/{name}")
+@router.put("/v3/{domain}/templates/{template_name}")
 async def update_template(ctx: Ctx) -> dict:
     if not ctx.has("description"):
         raise ApiError(400, "No fields are provided to update")
@@ -194,7 +194,7 @@ async def update_template(ctx: Ctx) -> dict:
     return {"message": "template has been updated", "template": {"name": doc["name"]}}
 
 
-@router.delete("/v3/{domain}/templates/{name}")
+@router.delete("/v3/{domain}/templates/{template_name}")
 async def delete_template(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         doc = _load(ctx)
@@ -205,7 +205,7 @@ async def delete_template(ctx: Ctx) -> dict:
 # -- versions -----------------------------------------------------------------------------------
 
 
-@router.get("/v3/{domain}/templates/{name}/versions")
+@router.get("/v3/{domain}/templates/{template_name}/versions")
 async def list_versions(ctx: Ctx) -> dict:
     doc = _load(ctx)
     _page(ctx)
@@ -214,7 +214,7 @@ async def list_versions(ctx: Ctx) -> dict:
     return {"template": {**_summary(doc), "versions": page["items"]}, "paging": page["paging"]}
 
 
-@router.post("/v3/{domain}/templates/{name}/versions")
+@router.post("/v3/{domain}/templates/{template_name}/versions")
 async def create_version(ctx: Ctx) -> dict:
     content = _content(ctx, required=True)
     tag = ctx.require("tag")
@@ -240,16 +240,16 @@ def _version(doc: dict[str, Any], tag: str) -> dict[str, Any]:
     return version
 
 
-@router.get("/v3/{domain}/templates/{name}/versions/{tag}")
+@router.get("/v3/{domain}/templates/{template_name}/versions/{template_version}")
 async def get_version(ctx: Ctx) -> dict:
     doc = _load(ctx)
-    version = _version(doc, ctx.path["tag"])
+    version = _version(doc, ctx.path["template_version"])
     return {"template": {**_summary(doc), "version": _version_out(version)}}
 
 
-@router.put("/v3/{domain}/templates/{name}/versions/{tag}")
+@router.put("/v3/{domain}/templates/{template_name}/versions/{template_version}")
 async def update_version(ctx: Ctx) -> dict:
-    tag = ctx.path["tag"]
+    tag = ctx.path["template_version"]
     if not any(ctx.has(f) for f in ("template", "comment", "active", "headers", "engine")):
         raise ApiError(400, "No fields are provided to update")
     with ctx.state.transaction():
@@ -271,9 +271,9 @@ async def update_version(ctx: Ctx) -> dict:
     return {"message": "version has been updated", "template": {"name": doc["name"], "version": {"tag": tag}}}
 
 
-@router.delete("/v3/{domain}/templates/{name}/versions/{tag}")
+@router.delete("/v3/{domain}/templates/{template_name}/versions/{template_version}")
 async def delete_version(ctx: Ctx) -> dict:
-    tag = ctx.path["tag"]
+    tag = ctx.path["template_version"]
     with ctx.state.transaction():
         doc = _load(ctx)
         _version(doc, tag)
@@ -282,9 +282,9 @@ async def delete_version(ctx: Ctx) -> dict:
     return {"message": "version has been deleted", "template": {"name": doc["name"], "version": {"tag": tag}}}
 
 
-@router.put("/v3/{domain}/templates/{name}/versions/{tag}/copy/{new_tag}")
+@router.put("/v3/{domain}/templates/{template_name}/versions/{template_version}/copy/{new_template_version}")
 async def copy_version(ctx: Ctx) -> dict:
-    tag, new_tag = ctx.path["tag"], ctx.path["new_tag"]
+    tag, new_tag = ctx.path["template_version"], ctx.path["new_template_version"]
     with ctx.state.transaction():
         doc = _load(ctx)
         source = _version(doc, tag)

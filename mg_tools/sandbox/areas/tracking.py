@@ -38,7 +38,7 @@ def tracking_settings(domain: dict[str, Any]) -> dict[str, Any]:
 
 def _update(ctx: Ctx, part: str, changes: dict[str, Any]) -> dict:
     with ctx.state.transaction():
-        domain = ctx.sb.domain(ctx.path["name"])
+        domain = ctx.sb.domain(ctx.path["domain"])
         settings = tracking_settings(domain)
         settings[part].update(changes)
         domain["_tracking"] = settings
@@ -50,14 +50,14 @@ def _present(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-@router.get("/v3/domains/{name}/tracking")
+@router.get("/v3/domains/{domain}/tracking")
 async def get_tracking(ctx: Ctx) -> dict:
     """Open, click and unsubscribe tracking of a domain, plus its tracking URL scheme."""
-    domain = ctx.sb.domain(ctx.path["name"])
+    domain = ctx.sb.domain(ctx.path["domain"])
     return {"tracking": {**tracking_settings(domain), "web_scheme": domain.get("web_scheme", "http")}}
 
 
-@router.put("/v3/domains/{name}/tracking/click")
+@router.put("/v3/domains/{domain}/tracking/click")
 async def update_click_tracking(ctx: Ctx) -> dict:
     """Click tracking: ``true``, ``false`` or ``htmlonly``; omitted means no change."""
     raw = ctx.arg("active")
@@ -69,14 +69,14 @@ async def update_click_tracking(ctx: Ctx) -> dict:
     return _update(ctx, "click", changes)
 
 
-@router.put("/v3/domains/{name}/tracking/open")
+@router.put("/v3/domains/{domain}/tracking/open")
 async def update_open_tracking(ctx: Ctx) -> dict:
     """Open tracking on or off, and whether the pixel goes at the top of the HTML body."""
     changes = _present(active=ctx.bool_arg("active"), place_at_the_top=ctx.bool_arg("place_at_the_top"))
     return _update(ctx, "open", changes)
 
 
-@router.put("/v3/domains/{name}/tracking/unsubscribe")
+@router.put("/v3/domains/{domain}/tracking/unsubscribe")
 async def update_unsubscribe_tracking(ctx: Ctx) -> dict:
     """Unsubscribe links on or off, and the HTML and text footers that carry them."""
     changes = _present(active=ctx.bool_arg("active"), html_footer=ctx.arg("html_footer"),
