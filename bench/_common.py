@@ -37,6 +37,7 @@ DIRECT_PATH = f"/v4/domains/{DOMAIN}"
 
 # -- statistics and output ------------------------------------------------------------------------
 
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100) by linear interpolation."""
     ordered = sorted(values)
@@ -59,8 +60,11 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     """A plain-text table (also valid Markdown)."""
     cells = [[str(h) for h in headers]] + [[_cell(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = [f"\n{title}", "| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines = [
+        f"\n{title}",
+        "| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
     lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells[1:]]
     return "\n".join(lines)
 
@@ -80,8 +84,12 @@ def verdict(ok: bool) -> str:
 
 
 def machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def emit(result: dict[str, Any], argv: Sequence[str]) -> None:
@@ -96,12 +104,16 @@ def arg(argv: Sequence[str], name: str, default: int) -> int:
 
 # -- processes --------------------------------------------------------------------------------------
 
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment of spawned processes: bytecode caching on (as on a user's machine), no
     Mailgun account, nothing inherited that would change what is measured."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTHONDONTWRITEBYTECODE", "MAILGUN_API_KEY", "MAILGUN_API_BASE_URL", "MAILGUN_API_REGION"}
-           and not k.startswith("MG_TOOLS_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONDONTWRITEBYTECODE", "MAILGUN_API_KEY", "MAILGUN_API_BASE_URL", "MAILGUN_API_REGION"}
+        and not k.startswith("MG_TOOLS_")
+    }
     env.update(extra)
     return env
 
@@ -126,8 +138,14 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> N
 @contextlib.contextmanager
 def spawn(cmd: Sequence[str], port: int, **env: str) -> Iterator[subprocess.Popen]:
     """Run a server process until the block ends; it must listen on ``port``."""
-    proc = subprocess.Popen(list(cmd), cwd=ROOT, env=child_env(**env), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        list(cmd),
+        cwd=ROOT,
+        env=child_env(**env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for_port(port, proc)
         yield proc
@@ -168,15 +186,27 @@ PROTOCOL = "2025-11-25"
 
 def initialize_messages() -> list[dict[str, Any]]:
     return [
-        {"jsonrpc": "2.0", "id": 0, "method": "initialize",
-         "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": PROTOCOL,
+                "capabilities": {},
+                "clientInfo": {"name": "bench", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
     ]
 
 
 def call_message(request_id: int, name: str = OPERATION, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
-            "params": {"name": name, "arguments": ARGUMENTS if arguments is None else arguments}}
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": ARGUMENTS if arguments is None else arguments},
+    }
 
 
 def _serve_sandbox(port: int) -> None:
@@ -184,8 +214,14 @@ def _serve_sandbox(port: int) -> None:
 
     from mg_tools.sandbox import DEFAULT_API_KEY, create_app
 
-    uvicorn.run(create_app(api_key=DEFAULT_API_KEY), host="127.0.0.1", port=port, access_log=False,
-                log_level="warning", lifespan="off")
+    uvicorn.run(
+        create_app(api_key=DEFAULT_API_KEY),
+        host="127.0.0.1",
+        port=port,
+        access_log=False,
+        log_level="warning",
+        lifespan="off",
+    )
 
 
 if __name__ == "__main__":

@@ -21,9 +21,11 @@ import mcp_types as types
 from mcp.server import Server
 
 PING = types.Tool(name="ping", description="Answer pong.", input_schema={"type": "object", "properties": {}})
-GET_DOMAIN = types.Tool(name="get_domain", description="Show a domain.",
-                        input_schema={"type": "object", "properties": {"domain": {"type": "string"}},
-                                      "required": ["domain"]})
+GET_DOMAIN = types.Tool(
+    name="get_domain",
+    description="Show a domain.",
+    input_schema={"type": "object", "properties": {"domain": {"type": "string"}}, "required": ["domain"]},
+)
 
 
 def build(proxy: Any = None) -> Server:

@@ -46,7 +46,7 @@ def check_bad(toolkit, recorder, case) -> str | None:
         if "\n" in exc.message or len(exc.message) >= 4000:
             return "the message is not one short line"
         return None
-    except Exception as exc:  # noqa: BLE001 - anything else is the finding
+    except Exception as exc:
         return f"{type(exc).__name__} instead of InvalidArguments: {str(exc)[:200]}"
     return "accepted"
 
@@ -59,7 +59,7 @@ def check_random(toolkit, recorder, op, arguments) -> str | None:
             return "a refused call sent a request"
     except MgToolsError:
         pass
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
     return None
 
@@ -68,8 +68,13 @@ def run_area(area: str, examples: int, seed_value: int, toolkit, recorder) -> tu
     ops = [op for op in OPERATIONS if op.area == area]
     kinds: Counter[str] = Counter()
     failures: list[str] = []
-    config = settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate],
-                      suppress_health_check=list(HealthCheck))
+    config = settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
 
     @seed(seed_value)
     @config
@@ -128,13 +133,22 @@ def main(argv: list[str] | None = None) -> int:
         totals.update(kinds)
         all_failures += failures
         ops_total += ops
-        print(f"{area:<14}{ops:>4}" + "".join(f"{kinds[k]:>11}" for k in columns)
-              + f"{len(failures):>10}{time.monotonic() - started:>9.1f}", flush=True)
+        print(
+            f"{area:<14}{ops:>4}"
+            + "".join(f"{kinds[k]:>11}" for k in columns)
+            + f"{len(failures):>10}{time.monotonic() - started:>9.1f}",
+            flush=True,
+        )
     print("-" * len(header))
-    print(f"{'total':<14}{ops_total:>4}" + "".join(f"{totals[k]:>11}" for k in columns)
-          + f"{len(all_failures):>10}{time.monotonic() - started_all:>9.1f}")
-    print(f"\n{sum(totals.values())} calls ({sum(totals.values()) - totals['random']} bad, {totals['random']} "
-          f"random), {len(all_failures)} failures")
+    print(
+        f"{'total':<14}{ops_total:>4}"
+        + "".join(f"{totals[k]:>11}" for k in columns)
+        + f"{len(all_failures):>10}{time.monotonic() - started_all:>9.1f}"
+    )
+    print(
+        f"\n{sum(totals.values())} calls ({sum(totals.values()) - totals['random']} bad, {totals['random']} "
+        f"random), {len(all_failures)} failures"
+    )
     toolkit.close()
     for failure in all_failures[: args.show]:
         print("FAIL", failure)

@@ -69,9 +69,23 @@ def start_server(port: int, token: str) -> subprocess.Popen:
     env.pop("MAILGUN_API_KEY", None)
     env.pop("MAILGUN_API_BASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "mg_tools", "serve", "--transport", "http", "--sandbox", "--host", "127.0.0.1",
-         "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "mg_tools",
+            "serve",
+            "--transport",
+            "http",
+            "--sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -106,14 +120,14 @@ async def session(index: int, url: str, token: str, until: float, stats: Stats) 
                 started = time.perf_counter()
                 try:
                     result = await asyncio.wait_for(client.call_tool(name, arguments), CALL_LIMIT)
-                except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+                except Exception as exc:
                     stats.errors.append(f"session {index} {name}: {type(exc).__name__}: {exc}"[:300])
                     continue
                 stats.latencies.append(time.perf_counter() - started)
                 if bool(result.is_error) != expect_error:
                     text = result.content[0].text if result.content else ""
                     stats.errors.append(f"session {index} {name}: unexpected result: {text[:200]}")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         stats.errors.append(f"session {index}: {type(exc).__name__}: {exc}"[:300])
     finally:
         await http.aclose()
@@ -166,10 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"calls         {len(lat)}  ({len(lat) / elapsed:.0f}/s)")
     print(f"errors        {len(errors)}")
     if lat:
-        print(f"latency ms    p50 {percentile(lat, 0.50):.1f}   p90 {percentile(lat, 0.90):.1f}   "
-              f"p99 {percentile(lat, 0.99):.1f}   max {max(lat):.1f}   mean {statistics.fmean(lat):.1f}")
-    print(f"server RSS    before {fmt(rss_before)}   after {fmt(rss_after)}"
-          + (f"   (+{rss_after - rss_before:.1f} MiB)" if rss_before and rss_after else ""))
+        print(
+            f"latency ms    p50 {percentile(lat, 0.50):.1f}   p90 {percentile(lat, 0.90):.1f}   "
+            f"p99 {percentile(lat, 0.99):.1f}   max {max(lat):.1f}   mean {statistics.fmean(lat):.1f}"
+        )
+    print(
+        f"server RSS    before {fmt(rss_before)}   after {fmt(rss_after)}"
+        + (f"   (+{rss_after - rss_before:.1f} MiB)" if rss_before and rss_after else "")
+    )
     for error in errors[:10]:
         print("ERROR", error)
     return 1 if errors or stats.sessions_opened < args.sessions else 0

@@ -63,10 +63,19 @@ async def measure(calls: int, trace: bool) -> dict[str, Any]:
     await toolkit.aclose()
     mib = 1024 * 1024
     growth = (end - idle) / idle
-    return {"operation": OPERATION, "calls": done, "seconds": round(elapsed, 1),
-            "idle_mib": round(idle / mib, 1), "after_100_mib": round(warm / mib, 1), "end_mib": round(end / mib, 1),
-            "growth_from_idle": round(growth, 4), "growth_from_100": round((end - warm) / warm, 4),
-            "target": TARGET, "ok": growth < TARGET, "tracemalloc_top": growth_top}
+    return {
+        "operation": OPERATION,
+        "calls": done,
+        "seconds": round(elapsed, 1),
+        "idle_mib": round(idle / mib, 1),
+        "after_100_mib": round(warm / mib, 1),
+        "end_mib": round(end / mib, 1),
+        "growth_from_idle": round(growth, 4),
+        "growth_from_100": round((end - warm) / warm, 4),
+        "target": TARGET,
+        "ok": growth < TARGET,
+        "tracemalloc_top": growth_top,
+    }
 
 
 def run(calls: int = 10_000, trace: bool = False) -> dict[str, Any]:
@@ -74,11 +83,22 @@ def run(calls: int = 10_000, trace: bool = False) -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> str:
-    out = [table(f"Memory of the MCP server in memory ({result['operation']}, {result['calls']:,} calls, "
-                 f"{result['seconds']} s)",
-                 ["idle MiB", "after 100 calls MiB", "at the end MiB", "growth from idle", "growth after warm-up"],
-                 [[result["idle_mib"], result["after_100_mib"], result["end_mib"],
-                   f"{result['growth_from_idle']:.1%}", f"{result['growth_from_100']:.1%}"]])]
+    out = [
+        table(
+            f"Memory of the MCP server in memory ({result['operation']}, {result['calls']:,} calls, "
+            f"{result['seconds']} s)",
+            ["idle MiB", "after 100 calls MiB", "at the end MiB", "growth from idle", "growth after warm-up"],
+            [
+                [
+                    result["idle_mib"],
+                    result["after_100_mib"],
+                    result["end_mib"],
+                    f"{result['growth_from_idle']:.1%}",
+                    f"{result['growth_from_100']:.1%}",
+                ]
+            ],
+        )
+    ]
     out.append(f"target: growth from idle under {result['target']:.0%} -> {verdict(result['ok'])}")
     out += result["tracemalloc_top"]
     return "\n".join(out)

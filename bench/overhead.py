@@ -27,9 +27,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
-
 import floor_server
+import httpx
 from _common import (
     ARGUMENTS,
     BENCH,
@@ -57,13 +56,21 @@ from _common import (
 TARGETS_MS = {"in memory": 0.5, "stdio": 1.0}
 BLOCK = 50
 TIME_LIMIT = 60.0  # seconds per transport, whatever --calls says
-MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-               "MCP-Protocol-Version": PROTOCOL}
+MCP_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": PROTOCOL,
+}
 
 
 def summary(times: list[float]) -> dict[str, float]:
-    return {"n": len(times), "p50_ms": ms(percentile(times, 50)), "p90_ms": ms(percentile(times, 90)),
-            "p99_ms": ms(percentile(times, 99)), "mean_ms": ms(sum(times) / len(times))}
+    return {
+        "n": len(times),
+        "p50_ms": ms(percentile(times, 50)),
+        "p90_ms": ms(percentile(times, 90)),
+        "p99_ms": ms(percentile(times, 99)),
+        "mean_ms": ms(sum(times) / len(times)),
+    }
 
 
 def compare(name: str, times: dict[str, list[float]]) -> dict[str, Any]:
@@ -98,6 +105,7 @@ async def alternate(calls: int, **paths: Callable[[], Awaitable[Any]]) -> dict[s
 
 # -- in memory --------------------------------------------------------------------------------------
 
+
 async def in_memory(calls: int) -> dict[str, Any]:
     from mcp import Client
 
@@ -106,8 +114,9 @@ async def in_memory(calls: int) -> dict[str, Any]:
     from mg_tools.toolkit import SANDBOX_BASE_URL
 
     toolkit = Toolkit(sandbox=True)
-    direct_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=toolkit.sandbox_app),
-                                      base_url=SANDBOX_BASE_URL, auth=("api", SANDBOX_KEY))
+    direct_client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=toolkit.sandbox_app), base_url=SANDBOX_BASE_URL, auth=("api", SANDBOX_KEY)
+    )
     async with Client(build_server(toolkit)) as client, Client(floor_server.build(direct_client)) as floor:
         await client.list_tools()
         await floor.list_tools()
@@ -133,12 +142,19 @@ async def in_memory(calls: int) -> dict[str, Any]:
 
 # -- stdio ------------------------------------------------------------------------------------------
 
+
 class StdioServer:
     """An MCP server process on pipes, spoken to with JSON-RPC lines (no SDK client on our side)."""
 
     def __init__(self, cmd: list[str], **env: str) -> None:
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(**env), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=child_env(**env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         self.next_id = 1
         for message in initialize_messages():
             self._send(message)
@@ -179,6 +195,7 @@ async def over_stdio(calls: int, sandbox_url: str) -> dict[str, Any]:
     floor = StdioServer([PYTHON, str(BENCH / "floor_server.py"), "--proxy", sandbox_url])
     direct_client = httpx.AsyncClient(base_url=sandbox_url, auth=("api", SANDBOX_KEY))
     try:
+
         async def mcp() -> None:
             server.call()  # blocking pipe I/O: nothing else runs meanwhile, as intended
 
@@ -200,6 +217,7 @@ async def over_stdio(calls: int, sandbox_url: str) -> dict[str, Any]:
 
 # -- HTTP -------------------------------------------------------------------------------------------
 
+
 def mcp_poster(port: int) -> tuple[httpx.AsyncClient, Callable[[], Awaitable[None]]]:
     """A client for an MCP server over HTTP, and a call of the operation through it."""
     client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=MCP_HEADERS, timeout=30)
@@ -215,10 +233,12 @@ def mcp_poster(port: int) -> tuple[httpx.AsyncClient, Callable[[], Awaitable[Non
 
 async def over_http(calls: int, sandbox_url: str) -> dict[str, Any]:
     port, floor_port = free_port(), free_port()
-    with (spawn([PYTHON, str(ROOT / "server.py"), "--transport", "http", "--port", str(port)], port,
-                **mcp_env(sandbox_url)),
-          spawn([PYTHON, str(BENCH / "floor_server.py"), "--proxy", sandbox_url, "--http", str(floor_port)],
-                floor_port)):
+    with (
+        spawn(
+            [PYTHON, str(ROOT / "server.py"), "--transport", "http", "--port", str(port)], port, **mcp_env(sandbox_url)
+        ),
+        spawn([PYTHON, str(BENCH / "floor_server.py"), "--proxy", sandbox_url, "--http", str(floor_port)], floor_port),
+    ):
         mcp_client, mcp = mcp_poster(port)
         floor_client, via_floor = mcp_poster(floor_port)
         direct_client = httpx.AsyncClient(base_url=sandbox_url, auth=("api", SANDBOX_KEY))
@@ -252,13 +272,37 @@ def report(result: dict[str, Any]) -> str:
     rows = []
     for name in ("in memory", "stdio", "HTTP"):
         r = result[name]
-        rows.append([name, r["direct"]["p50_ms"], r["floor"]["p50_ms"], r["mcp"]["p50_ms"], r["added_p50_ms"],
-                     r["sdk_floor_added_p50_ms"], r["over_floor_p50_ms"], r["mcp"]["p99_ms"], r["mcp"]["n"],
-                     f"{r['target_added_ms']} ms: {verdict(r['ok'])}" if "ok" in r else "-"])
-    return table(f"Per-call overhead of {result['operation']}, ms (p50 unless said; direct = httpx to the same "
-                 "sandbox, floor = bare SDK server making the same call)",
-                 ["transport", "direct", "floor", "mg-tools", "added", "of which SDK floor", "mg-tools over floor",
-                  "mg-tools p99", "calls", "target (added)"], rows)
+        rows.append(
+            [
+                name,
+                r["direct"]["p50_ms"],
+                r["floor"]["p50_ms"],
+                r["mcp"]["p50_ms"],
+                r["added_p50_ms"],
+                r["sdk_floor_added_p50_ms"],
+                r["over_floor_p50_ms"],
+                r["mcp"]["p99_ms"],
+                r["mcp"]["n"],
+                f"{r['target_added_ms']} ms: {verdict(r['ok'])}" if "ok" in r else "-",
+            ]
+        )
+    return table(
+        f"Per-call overhead of {result['operation']}, ms (p50 unless said; direct = httpx to the same "
+        "sandbox, floor = bare SDK server making the same call)",
+        [
+            "transport",
+            "direct",
+            "floor",
+            "mg-tools",
+            "added",
+            "of which SDK floor",
+            "mg-tools over floor",
+            "mg-tools p99",
+            "calls",
+            "target (added)",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

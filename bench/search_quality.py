@@ -44,9 +44,15 @@ def run() -> dict[str, Any]:
     recall_5 = total["at_5"] / total["intents"]
     return {
         "operations": len(operations),
-        "areas": {area: {**a, "recall_at_1": a["at_1"] / a["intents"], "recall_at_5": a["at_5"] / a["intents"],
-                         "operations": sum(op.area == area for op in operations.values())}
-                  for area, a in sorted(areas.items())},
+        "areas": {
+            area: {
+                **a,
+                "recall_at_1": a["at_1"] / a["intents"],
+                "recall_at_5": a["at_5"] / a["intents"],
+                "operations": sum(op.area == area for op in operations.values()),
+            }
+            for area, a in sorted(areas.items())
+        },
         "total": {**total, "recall_at_1": total["at_1"] / total["intents"], "recall_at_5": recall_5},
         "target_recall_at_5": RECALL_TARGET,
         "ok": recall_5 >= RECALL_TARGET,
@@ -55,12 +61,19 @@ def run() -> dict[str, Any]:
 
 
 def report(result: dict[str, Any], misses: bool = False) -> str:
-    rows = [[area, a["operations"], a["intents"], f"{a['recall_at_1']:.0%}", f"{a['recall_at_5']:.0%}"]
-            for area, a in result["areas"].items()]
+    rows = [
+        [area, a["operations"], a["intents"], f"{a['recall_at_1']:.0%}", f"{a['recall_at_5']:.0%}"]
+        for area, a in result["areas"].items()
+    ]
     t = result["total"]
     rows.append(["all", result["operations"], t["intents"], f"{t['recall_at_1']:.1%}", f"{t['recall_at_5']:.1%}"])
-    out = [table("Discover-mode search: recall on hand-written intents", ["area", "operations", "intents",
-                                                                          "recall@1", "recall@5"], rows)]
+    out = [
+        table(
+            "Discover-mode search: recall on hand-written intents",
+            ["area", "operations", "intents", "recall@1", "recall@5"],
+            rows,
+        )
+    ]
     out.append(f"target: recall@5 at least {result['target_recall_at_5']:.0%} -> {verdict(result['ok'])}")
     if misses:
         for m in result["misses"]:

@@ -46,8 +46,9 @@ def first_tools_list(cmd: list[str], timeout: float = 60.0) -> tuple[float, int]
     listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     payload = b"".join(json.dumps(m).encode() + b"\n" for m in [*initialize_messages(), listing])
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     try:
         proc.stdin.write(payload)
         proc.stdin.flush()
@@ -70,15 +71,30 @@ def first_tools_list(cmd: list[str], timeout: float = 60.0) -> tuple[float, int]
 
 def wall(cmd: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, check=True, timeout=60)
+    subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        timeout=60,
+    )
     return time.perf_counter() - started
 
 
 def imported(cmd_args: list[str]) -> dict[str, bool]:
     """Which heavy top-level packages a CLI command imports (from ``-X importtime``)."""
-    done = subprocess.run([PYTHON, "-X", "importtime", "-m", "mg_tools", *cmd_args], cwd=ROOT, env=child_env(),
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [PYTHON, "-X", "importtime", "-m", "mg_tools", *cmd_args],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     modules = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", done.stderr, re.M))
     return {name: name in modules for name in HEAVY}
 
@@ -86,9 +102,11 @@ def imported(cmd_args: list[str]) -> dict[str, bool]:
 def run(runs: int = 9) -> dict[str, Any]:
     floor_cmd = [PYTHON, str(BENCH / "floor_server.py")]
     server_cmd = [PYTHON, str(ROOT / "server.py"), "--sandbox"]
-    cli = {"python -c pass": [PYTHON, "-c", "pass"],
-           'python -c "import pydantic, httpx"': [PYTHON, "-c", "import pydantic, httpx"],
-           "mg-tools call get_domain --dry-run": [MG_TOOLS, *DRY_RUN]}
+    cli = {
+        "python -c pass": [PYTHON, "-c", "pass"],
+        'python -c "import pydantic, httpx"': [PYTHON, "-c", "import pydantic, httpx"],
+        "mg-tools call get_domain --dry-run": [MG_TOOLS, *DRY_RUN],
+    }
     # Warm-up: byte-compiled caches written, files in the page cache.
     first_tools_list(floor_cmd)
     tools = first_tools_list(server_cmd)[1]
@@ -108,12 +126,23 @@ def run(runs: int = 9) -> dict[str, Any]:
     dry_run = median(times["mg-tools call get_domain --dry-run"])
     result = {
         "runs": runs,
-        "mcp": {"floor_s": median(floor), "server_s": median(server), "ratio": ratio, "tools": tools,
-                "floor_runs_s": floor, "server_runs_s": server, "target_ratio": STARTUP_TARGET,
-                "ok": ratio <= STARTUP_TARGET},
+        "mcp": {
+            "floor_s": median(floor),
+            "server_s": median(server),
+            "ratio": ratio,
+            "tools": tools,
+            "floor_runs_s": floor,
+            "server_runs_s": server,
+            "target_ratio": STARTUP_TARGET,
+            "ok": ratio <= STARTUP_TARGET,
+        },
         "cli": {name: {"median_s": median(v), "runs_s": v} for name, v in times.items()},
-        "dry_run": {"median_s": dry_run, "target_s": DRY_RUN_TARGET, "ok": dry_run < DRY_RUN_TARGET,
-                    "imports": imported(DRY_RUN)},
+        "dry_run": {
+            "median_s": dry_run,
+            "target_s": DRY_RUN_TARGET,
+            "ok": dry_run < DRY_RUN_TARGET,
+            "imports": imported(DRY_RUN),
+        },
     }
     result["dry_run"]["ok"] = result["dry_run"]["ok"] and not result["dry_run"]["imports"]["mcp"]
     return result
@@ -121,14 +150,21 @@ def run(runs: int = 9) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> str:
     m = result["mcp"]
-    out = [table(f"Start-up to the first tools/list over stdio (median of {result['runs']} alternating runs)",
-                 ["process", "median ms", "tools", "x floor"],
-                 [["bench/floor_server.py (bare mcp server, 1 tool)", ms(m["floor_s"]), 1, 1.0],
-                  ["python server.py --sandbox", ms(m["server_s"]), m["tools"], round(m["ratio"], 2)]])]
+    out = [
+        table(
+            f"Start-up to the first tools/list over stdio (median of {result['runs']} alternating runs)",
+            ["process", "median ms", "tools", "x floor"],
+            [
+                ["bench/floor_server.py (bare mcp server, 1 tool)", ms(m["floor_s"]), 1, 1.0],
+                ["python server.py --sandbox", ms(m["server_s"]), m["tools"], round(m["ratio"], 2)],
+            ],
+        )
+    ]
     out.append(f"target: at most {m['target_ratio']} x the floor -> {verdict(m['ok'])}")
     rows = [[name, ms(v["median_s"])] for name, v in result["cli"].items()]
-    out.append(table(f"Commands that do not serve MCP (median of {result['runs']} runs)", ["command", "median ms"],
-                     rows))
+    out.append(
+        table(f"Commands that do not serve MCP (median of {result['runs']} runs)", ["command", "median ms"], rows)
+    )
     d = result["dry_run"]
     heavy = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in d["imports"].items())
     out.append(f"dry run imports: {heavy}")

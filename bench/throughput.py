@@ -48,8 +48,11 @@ WARM_UP = 0.5
 ROUNDS = 5
 
 
-async def load(clients: int, seconds: float, make: Callable[[int], tuple[httpx.AsyncClient, Callable[
-        [httpx.AsyncClient], Awaitable[None]]]]) -> tuple[list[float], float, int]:
+async def load(
+    clients: int,
+    seconds: float,
+    make: Callable[[int], tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]],
+) -> tuple[list[float], float, int]:
     """``clients`` loops calling as fast as answers come, for ``seconds`` after a warm-up: the
     latencies, the time measured, the errors."""
     pairs = [make(i) for i in range(clients)]
@@ -88,9 +91,14 @@ async def load(clients: int, seconds: float, make: Callable[[int], tuple[httpx.A
 def _stats(runs: list[tuple[list[float], float, int]]) -> dict[str, Any]:
     latencies = [t for run in runs for t in run[0]]
     elapsed = sum(run[1] for run in runs)
-    return {"calls": len(latencies), "seconds": round(elapsed, 2), "calls_per_s": round(len(latencies) / elapsed, 1),
-            "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)),
-            "errors": sum(run[2] for run in runs)}
+    return {
+        "calls": len(latencies),
+        "seconds": round(elapsed, 2),
+        "calls_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p99_ms": ms(percentile(latencies, 99)),
+        "errors": sum(run[2] for run in runs),
+    }
 
 
 def _limits() -> httpx.Limits:
@@ -99,18 +107,22 @@ def _limits() -> httpx.Limits:
 
 async def measure(clients: int, seconds: float) -> dict[str, Any]:
     with sandbox_process() as sandbox_url, contextlib.ExitStack() as stack:
+
         def direct(_: int) -> tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]:
             async def call(client: httpx.AsyncClient) -> None:
                 response = await client.get(DIRECT_PATH)
                 response.raise_for_status()
                 assert response.json()["domain"]
 
-            return httpx.AsyncClient(base_url=sandbox_url, auth=("api", SANDBOX_KEY), limits=_limits(),
-                                     timeout=30), call
+            return httpx.AsyncClient(
+                base_url=sandbox_url, auth=("api", SANDBOX_KEY), limits=_limits(), timeout=30
+            ), call
 
         paths = {"direct": direct}
-        servers = {"floor": [PYTHON, str(BENCH / "floor_server.py"), "--proxy", sandbox_url, "--http"],
-                   "mcp": [PYTHON, str(ROOT / "server.py"), "--transport", "http", "--port"]}
+        servers = {
+            "floor": [PYTHON, str(BENCH / "floor_server.py"), "--proxy", sandbox_url, "--http"],
+            "mcp": [PYTHON, str(ROOT / "server.py"), "--transport", "http", "--port"],
+        }
         for name, cmd in servers.items():
             port = free_port()
             stack.enter_context(spawn([*cmd, str(port)], port, **mcp_env(sandbox_url)))
@@ -122,13 +134,20 @@ async def measure(clients: int, seconds: float) -> dict[str, Any]:
                 runs[name].append(await load(clients, seconds / ROUNDS, make))
     results = {name: _stats(r) for name, r in runs.items()}
     ratio = results["mcp"]["calls_per_s"] / results["direct"]["calls_per_s"]
-    return {"clients": clients, "seconds": seconds, **results, "ratio": round(ratio, 3),
-            "floor_ratio": round(results["floor"]["calls_per_s"] / results["direct"]["calls_per_s"], 3),
-            "target": TARGET, "ok": ratio >= TARGET}
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        **results,
+        "ratio": round(ratio, 3),
+        "floor_ratio": round(results["floor"]["calls_per_s"] / results["direct"]["calls_per_s"], 3),
+        "target": TARGET,
+        "ok": ratio >= TARGET,
+    }
 
 
-def _mcp_clients(port: int) -> Callable[[int], tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient],
-                                                                                   Awaitable[None]]]]:
+def _mcp_clients(
+    port: int,
+) -> Callable[[int], tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]]:
     def make(_: int) -> tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]:
         ids = iter(range(1, 10**9))
 
@@ -137,8 +156,9 @@ def _mcp_clients(port: int) -> Callable[[int], tuple[httpx.AsyncClient, Callable
             response.raise_for_status()
             assert not response.json()["result"].get("isError")
 
-        return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=MCP_HEADERS, limits=_limits(),
-                                 timeout=30), call
+        return httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers=MCP_HEADERS, limits=_limits(), timeout=30
+        ), call
 
     return make
 
@@ -149,15 +169,34 @@ def run(clients: int = 50, seconds: float = 10.0) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> str:
     base = result["direct"]["calls_per_s"]
-    rows = [[name, result[key]["calls_per_s"], f"{result[key]['calls_per_s'] / base:.0%}", result[key]["p50_ms"],
-             result[key]["p99_ms"], result[key]["calls"], result[key]["errors"]]
-            for name, key in (("direct httpx -> sandbox", "direct"), ("floor: bare SDK server -> sandbox", "floor"),
-                              ("mg-tools MCP over HTTP -> sandbox", "mcp"))]
-    out = [table(f"Throughput over HTTP, {result['clients']} concurrent clients, {result['seconds']} s each "
-                 f"in {ROUNDS} alternating rounds",
-                 ["path", "calls/s", "of direct", "p50 ms", "p99 ms", "calls", "errors"], rows)]
-    out.append(f"mg-tools / direct: {result['ratio']:.0%} (floor {result['floor_ratio']:.0%}); target at least "
-               f"{result['target']:.0%} -> {verdict(result['ok'])}")
+    rows = [
+        [
+            name,
+            result[key]["calls_per_s"],
+            f"{result[key]['calls_per_s'] / base:.0%}",
+            result[key]["p50_ms"],
+            result[key]["p99_ms"],
+            result[key]["calls"],
+            result[key]["errors"],
+        ]
+        for name, key in (
+            ("direct httpx -> sandbox", "direct"),
+            ("floor: bare SDK server -> sandbox", "floor"),
+            ("mg-tools MCP over HTTP -> sandbox", "mcp"),
+        )
+    ]
+    out = [
+        table(
+            f"Throughput over HTTP, {result['clients']} concurrent clients, {result['seconds']} s each "
+            f"in {ROUNDS} alternating rounds",
+            ["path", "calls/s", "of direct", "p50 ms", "p99 ms", "calls", "errors"],
+            rows,
+        )
+    ]
+    out.append(
+        f"mg-tools / direct: {result['ratio']:.0%} (floor {result['floor_ratio']:.0%}); target at least "
+        f"{result['target']:.0%} -> {verdict(result['ok'])}"
+    )
     return "\n".join(out)
 
 

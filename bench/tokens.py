@@ -64,8 +64,11 @@ async def listing(mode: str, policy: Policy) -> tuple[list[dict[str, Any]], int]
 
 
 async def measure() -> dict[str, Any]:
-    cases = {"all": ("all", Policy()), "discover": ("discover", Policy()),
-             "all --read-only": ("all", Policy.build(read_only=True))}
+    cases = {
+        "all": ("all", Policy()),
+        "discover": ("discover", Policy()),
+        "all --read-only": ("all", Policy.build(read_only=True)),
+    }
     out: dict[str, Any] = {"tokenizer": tokenizer(), "modes": {}}
     for label, (mode, policy) in cases.items():
         tools, operations = await listing(mode, policy)
@@ -74,19 +77,31 @@ async def measure() -> dict[str, Any]:
         for tool in tools:
             for key, value in tool.items():
                 fields[key] = fields.get(key, 0) + tokens({key: value})
-        out["modes"][label] = {"tools": len(tools), "operations": operations, "total": total,
-                               "per_operation": total / operations, "per_tool": total / len(tools),
-                               "fields_per_tool": {k: v / len(tools) for k, v in fields.items()},
-                               "largest": sorted(((tokens(t), t["name"]) for t in tools), reverse=True)[:5]}
+        out["modes"][label] = {
+            "tools": len(tools),
+            "operations": operations,
+            "total": total,
+            "per_operation": total / operations,
+            "per_tool": total / len(tools),
+            "fields_per_tool": {k: v / len(tools) for k, v in fields.items()},
+            "largest": sorted(((tokens(t), t["name"]) for t in tools), reverse=True)[:5],
+        }
     all_mode, discover = out["modes"]["all"], out["modes"]["discover"]
     out["targets"] = {
-        "all_per_operation": {"value": all_mode["per_operation"], "target": PER_OPERATION_TARGET,
-                              "ok": all_mode["per_operation"] <= PER_OPERATION_TARGET},
-        "discover_total": {"value": discover["total"], "target": DISCOVER_TARGET,
-                           "ok": discover["total"] <= DISCOVER_TARGET},
+        "all_per_operation": {
+            "value": all_mode["per_operation"],
+            "target": PER_OPERATION_TARGET,
+            "ok": all_mode["per_operation"] <= PER_OPERATION_TARGET,
+        },
+        "discover_total": {
+            "value": discover["total"],
+            "target": DISCOVER_TARGET,
+            "ok": discover["total"] <= DISCOVER_TARGET,
+        },
     }
-    out["others"] = {name: {"tokens": t, "count": n, "unit": unit, "per_item": t / n}
-                     for name, (t, n, unit) in OTHERS.items()}
+    out["others"] = {
+        name: {"tokens": t, "count": n, "unit": unit, "per_item": t / n} for name, (t, n, unit) in OTHERS.items()
+    }
     return out
 
 
@@ -95,23 +110,43 @@ def run() -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> str:
-    rows = [[label, m["tools"], m["operations"], m["total"], round(m["per_operation"], 1), round(m["per_tool"], 1)]
-            for label, m in result["modes"].items()]
+    rows = [
+        [label, m["tools"], m["operations"], m["total"], round(m["per_operation"], 1), round(m["per_tool"], 1)]
+        for label, m in result["modes"].items()
+    ]
     for name, other in result["others"].items():
-        rows.append([f"{name} (reported)", other["count"] if other["unit"] == "tools" else "",
-                     other["count"] if other["unit"] == "operations" else "", other["tokens"],
-                     round(other["per_item"], 1) if other["unit"] == "operations" else "",
-                     round(other["per_item"], 1) if other["unit"] == "tools" else ""])
-    out = [table(f"tools/list token cost, whole answer ({result['tokenizer']})",
-                 ["mode", "tools", "operations", "tokens", "per operation", "per tool"], rows)]
+        rows.append(
+            [
+                f"{name} (reported)",
+                other["count"] if other["unit"] == "tools" else "",
+                other["count"] if other["unit"] == "operations" else "",
+                other["tokens"],
+                round(other["per_item"], 1) if other["unit"] == "operations" else "",
+                round(other["per_item"], 1) if other["unit"] == "tools" else "",
+            ]
+        )
+    out = [
+        table(
+            f"tools/list token cost, whole answer ({result['tokenizer']})",
+            ["mode", "tools", "operations", "tokens", "per operation", "per tool"],
+            rows,
+        )
+    ]
     fields = result["modes"]["all"]["fields_per_tool"]
-    out.append(table("--mode all: tokens per tool by field (average)", ["field", "tokens"],
-                     [[k, round(v, 1)] for k, v in sorted(fields.items(), key=lambda kv: -kv[1])]))
+    out.append(
+        table(
+            "--mode all: tokens per tool by field (average)",
+            ["field", "tokens"],
+            [[k, round(v, 1)] for k, v in sorted(fields.items(), key=lambda kv: -kv[1])],
+        )
+    )
     t = result["targets"]
-    out.append(f"target: all at most {t['all_per_operation']['target']} per operation "
-               f"({t['all_per_operation']['value']:.1f}) -> {verdict(t['all_per_operation']['ok'])}; "
-               f"discover at most {t['discover_total']['target']} ({t['discover_total']['value']}) -> "
-               f"{verdict(t['discover_total']['ok'])}")
+    out.append(
+        f"target: all at most {t['all_per_operation']['target']} per operation "
+        f"({t['all_per_operation']['value']:.1f}) -> {verdict(t['all_per_operation']['ok'])}; "
+        f"discover at most {t['discover_total']['target']} ({t['discover_total']['value']}) -> "
+        f"{verdict(t['discover_total']['ok'])}"
+    )
     return "\n".join(out)
 
 

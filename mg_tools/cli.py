@@ -66,8 +66,9 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     from mg_tools import __version__
 
-    parser = argparse.ArgumentParser(prog="mg-tools", description="Mailgun's whole API as tools for agents.",
-                                     formatter_class=_Help)
+    parser = argparse.ArgumentParser(
+        prog="mg-tools", description="Mailgun's whole API as tools for agents.", formatter_class=_Help
+    )
     parser.add_argument("--version", action="version", version=f"mg-tools {__version__}")
     parser.set_defaults(settings=None)  # main() reads them; a policy built without them reads the environment
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_parser_with_defaults)
@@ -90,12 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_policy_flags(call)
 
     serve = sub.add_parser("serve", help="serve the tools over MCP (stdio or streamable HTTP)")
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio",
-                       help="stdio for desktop clients, http for streamable HTTP at /mcp")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address; beyond loopback needs MG_TOOLS_HTTP_TOKEN")
+    serve.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        default="stdio",
+        help="stdio for desktop clients, http for streamable HTTP at /mcp",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="HTTP bind address; beyond loopback needs MG_TOOLS_HTTP_TOKEN"
+    )
     serve.add_argument("--port", type=int, default=8000, help="HTTP port")
-    serve.add_argument("--mode", choices=["all", "discover"], default="all",
-                       help="all: one MCP tool per operation; discover: a few meta-tools reaching every operation")
+    serve.add_argument(
+        "--mode",
+        choices=["all", "discover"],
+        default="all",
+        help="all: one MCP tool per operation; discover: a few meta-tools reaching every operation",
+    )
     _add_target_flags(serve)
     _add_policy_flags(serve)
 

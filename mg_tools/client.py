@@ -155,8 +155,9 @@ def _quoted(text: str, redactor: Redactor, limit: int = ERROR_TEXT_LIMIT) -> str
 def error_message(response: httpx.Response, redactor: Redactor) -> str:
     """Mailgun's explanation from an error body (or the status's reason), ready to quote: redacted,
     one line, at most ``ERROR_TEXT_LIMIT`` characters."""
-    return (_quoted(_explanation(response), redactor) or _quoted(response.reason_phrase, redactor)
-            or "no explanation given")
+    return (
+        _quoted(_explanation(response), redactor) or _quoted(response.reason_phrase, redactor) or "no explanation given"
+    )
 
 
 async def _set_location_aside(response: httpx.Response) -> None:
@@ -309,8 +310,12 @@ class MailgunClient:
                 error: MgToolsError = exc
             else:
                 self._log.debug(
-                    "mailgun.response", method=req.method, path=req.path, status=response.status_code,
-                    attempt=attempt, ms=round((time.monotonic() - started) * 1000, 1),
+                    "mailgun.response",
+                    method=req.method,
+                    path=req.path,
+                    status=response.status_code,
+                    attempt=attempt,
+                    ms=round((time.monotonic() - started) * 1000, 1),
                 )
                 if response.is_success:
                     return response
@@ -318,8 +323,10 @@ class MailgunClient:
             answer_lost = answer_lost or _maybe_processed(error)
             elapsed = time.monotonic() - started
             delay = self.retry.delay(attempt, error.retry_after if isinstance(error, RateLimited) else None)
-            if not (self.retry.should_retry(error, idempotent=idempotent, attempt=attempt)
-                    and self.retry.in_time(elapsed, delay)):
+            if not (
+                self.retry.should_retry(error, idempotent=idempotent, attempt=attempt)
+                and self.retry.in_time(elapsed, delay)
+            ):
                 self._log.info("mailgun.error", method=req.method, path=req.path, error=str(error), attempt=attempt)
                 raise error
             self._log.info("mailgun.retry", method=req.method, path=req.path, attempt=attempt, delay=round(delay, 3))
@@ -347,8 +354,11 @@ class MailgunClient:
         except (httpx.TransportError, TimeoutError) as exc:
             error = TransportError(
                 f"{req.method} {req.path} failed after the request was sent ({type(exc).__name__}); "
-                + ("it may have reached Mailgun: check events or logs before repeating it"
-                   if not idempotent else "no answer from Mailgun"),
+                + (
+                    "it may have reached Mailgun: check events or logs before repeating it"
+                    if not idempotent
+                    else "no answer from Mailgun"
+                ),
                 maybe_sent=True,
             )
         raise error  # outside the handlers, so it does not chain httpx's exception (which holds the request)

@@ -34,11 +34,15 @@ _KEY_FILE = "confirm.key"
 _LEDGER_FILE = "confirm-ledger.sqlite"
 
 
-def request_digest(name: str, target: str, described: dict[str, Any], files: list[tuple[str, tuple[str, bytes, str]]]) -> bytes:
+def request_digest(
+    name: str, target: str, described: dict[str, Any], files: list[tuple[str, tuple[str, bytes, str]]]
+) -> bytes:
     """SHA-256 over the operation, where it goes, the request as described, and every attachment's
     whole content."""
-    attached = [[field, filename, ctype, hashlib.sha256(data).hexdigest(), len(data)]
-                for field, (filename, data, ctype) in files]
+    attached = [
+        [field, filename, ctype, hashlib.sha256(data).hexdigest(), len(data)]
+        for field, (filename, data, ctype) in files
+    ]
     canonical = json.dumps([name, target, described, attached], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
 
@@ -95,9 +99,16 @@ class Confirmations:
     use, so nothing is written until a confirmation is actually asked for.
     """
 
-    def __init__(self, *, key: bytes | None = None, ledger: Ledger | None = None, state_dir: Path | None = None,
-                 settings: Settings | None = None,
-                 ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        key: bytes | None = None,
+        ledger: Ledger | None = None,
+        state_dir: Path | None = None,
+        settings: Settings | None = None,
+        ttl: float = DEFAULT_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._key = key
         self._ledger = ledger
         self._state_dir = state_dir

@@ -125,8 +125,11 @@ class InvalidArguments(MgToolsError):
 
 #: Letters and marks that draw nothing (Hangul fillers, the combining grapheme joiner, the blank
 #: braille pattern, variation selectors): invisible, though Unicode does not class them as controls.
-_INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0"
-                       + "".join(map(chr, range(0xFE00, 0xFE10))) + "".join(map(chr, range(0xE0100, 0xE01F0))))
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u2800\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
 
 
 def _shown_raw(ch: str) -> bool:

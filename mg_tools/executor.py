@@ -79,7 +79,11 @@ class Executor:
     # -- the path ---------------------------------------------------------------------------------
 
     def prepare(
-        self, name: str, arguments: dict[str, Any] | None, *, confirm_token: str | None = None,
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        *,
+        confirm_token: str | None = None,
         consume: bool = False,
     ) -> Prepared:
         """Validate, ask the policy and build the request, without sending anything.
@@ -100,8 +104,11 @@ class Executor:
         request = build_request(op, args, file_roots=self.file_roots)
         if decision.confirm:
             digest = request_digest(op.name, self.base_url, request.describe(""), request.files)
-            problem = "no confirm_token was given" if not confirm_token else self.confirmations.check(
-                confirm_token, digest, consume=consume)
+            problem = (
+                "no confirm_token was given"
+                if not confirm_token
+                else self.confirmations.check(confirm_token, digest, consume=consume)
+            )
             if problem:
                 refused = "" if not confirm_token else f"the confirm_token was refused ({problem}); "
                 raise ConfirmationRequired(
@@ -140,8 +147,11 @@ class Executor:
         prepared = self.prepare(name, arguments, confirm_token=confirm_token)
         op, request = prepared.operation, prepared.request
         if request is None:
-            data = {"composite": op.name, "arguments": prepared.arguments.model_dump(mode="json", exclude_none=True),
-                    "note": "runs several read operations; nothing is sent in a dry run"}
+            data = {
+                "composite": op.name,
+                "arguments": prepared.arguments.model_dump(mode="json", exclude_none=True),
+                "note": "runs several read operations; nothing is sent in a dry run",
+            }
         else:
             data = self.redactor.redact(request.describe(self.base_url or "https://api.mailgun.net"))
         return Result(op.name, data, dry_run=True, sandbox=self.sandbox)
@@ -286,8 +296,10 @@ def _decode(response: httpx.Response) -> Any:
 
 def _redact_fields(data: Any, keys: tuple[str, ...]) -> Any:
     if isinstance(data, dict):
-        return {k: ("*** (secret: grant it with MG_TOOLS_ALLOW_SECRETS)" if k in keys and v else
-                    _redact_fields(v, keys)) for k, v in data.items()}
+        return {
+            k: ("*** (secret: grant it with MG_TOOLS_ALLOW_SECRETS)" if k in keys and v else _redact_fields(v, keys))
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [_redact_fields(v, keys) for v in data]
     return data

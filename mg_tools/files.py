@@ -21,10 +21,29 @@ __all__ = ["FILES_DIR_ENV", "FileRefused", "default_roots", "read_regular_file"]
 
 FILES_DIR_ENV = "MG_TOOLS_FILES_DIR"
 _PSEUDO_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
-_PSEUDO_FS = frozenset({
-    "proc", "sysfs", "devtmpfs", "devpts", "debugfs", "tracefs", "securityfs", "cgroup", "cgroup2", "bpf",
-    "configfs", "efivarfs", "fusectl", "hugetlbfs", "mqueue", "pstore", "autofs", "binfmt_misc", "rpc_pipefs",
-})
+_PSEUDO_FS = frozenset(
+    {
+        "proc",
+        "sysfs",
+        "devtmpfs",
+        "devpts",
+        "debugfs",
+        "tracefs",
+        "securityfs",
+        "cgroup",
+        "cgroup2",
+        "bpf",
+        "configfs",
+        "efivarfs",
+        "fusectl",
+        "hugetlbfs",
+        "mqueue",
+        "pstore",
+        "autofs",
+        "binfmt_misc",
+        "rpc_pipefs",
+    }
+)
 #: Cap on one attachment read from disk; Mailgun's whole message limit is 25 MB.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 

@@ -24,7 +24,7 @@ def register_operations(register: Callable[[Operation], None]) -> None:
 def registering(operations: Iterable[Operation]) -> Callable[[Callable[[Operation], None]], None]:
     """The ``register_operations`` hook of a plugin whose operations are one table::
 
-        register_operations = registering(OPERATIONS)
+    register_operations = registering(OPERATIONS)
     """
 
     @hookimpl

@@ -53,7 +53,7 @@ def _redact_pem(text: str) -> str:
         if begin is None or end is None:  # no END after this BEGIN: none after a later one either
             out.append(text[pos:])
             return "".join(out)
-        out.append(text[pos:begin.start()])
+        out.append(text[pos : begin.start()])
         out.append(REDACTED)
         pos = end.end()
 
@@ -68,8 +68,11 @@ def _forms(secret: str) -> set[str]:
     for raw in (secret.encode(), f"api:{secret}".encode()):
         for b64 in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
             encoded |= {b64, b64.rstrip("=")}
-    lines = {line.strip() for line in secret.splitlines()
-             if len(line.strip()) >= 16 and not line.startswith("-----")} if "\n" in secret else set()
+    lines = (
+        {line.strip() for line in secret.splitlines() if len(line.strip()) >= 16 and not line.startswith("-----")}
+        if "\n" in secret
+        else set()
+    )
     return {secret, json.dumps(secret)[1:-1], *encoded, *lines}
 
 
@@ -233,8 +236,10 @@ class _JsonLines(logging.Formatter):
                     structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True),
                 ],
-                processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                            structlog.processors.JSONRenderer(ensure_ascii=False)],
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(ensure_ascii=False),
+                ],
             )
         return self._formatter.format(record)
 

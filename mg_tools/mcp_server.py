@@ -59,8 +59,10 @@ MODES = ("all", "discover")
 TOKEN_ENV = "MG_TOOLS_HTTP_TOKEN"
 MAX_BODY = 4 * 1024 * 1024
 INTERNAL_ERROR = "internal error; see the server log"
-CONFIRM_HINT = ("Ask the user to approve this exact call before repeating it with this confirm_token; never confirm "
-                "on their behalf.")
+CONFIRM_HINT = (
+    "Ask the user to approve this exact call before repeating it with this confirm_token; never confirm "
+    "on their behalf."
+)
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 CONFIRM_PROPERTY: dict[str, Any] = {
@@ -70,6 +72,7 @@ CONFIRM_PROPERTY: dict[str, Any] = {
 
 
 # -- the meta-tools' parameters (their docstrings are their descriptions) ---------------------------
+
 
 class ReadResult(Params):
     """Read a result that was trimmed to the size budget, as JSON text in chunks: pass the
@@ -119,8 +122,12 @@ def annotations_of(op: Operation) -> types.ToolAnnotations:
     Only values that differ from the spec's defaults are sent (readOnlyHint false, destructiveHint
     true, idempotentHint false, openWorldHint true): every tool pays for each one it carries.
     """
-    return hints(read_only=op.access is Access.READ, destructive=op.access is Access.DELETE,
-                 idempotent=op.idempotent, open_world=op.access is Access.SEND)
+    return hints(
+        read_only=op.access is Access.READ,
+        destructive=op.access is Access.DELETE,
+        idempotent=op.idempotent,
+        open_world=op.access is Access.SEND,
+    )
 
 
 def hints(*, read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> types.ToolAnnotations:
@@ -210,20 +217,37 @@ class McpTools:
             props["confirm_token"] = CONFIRM_PROPERTY
         read_only = accesses <= {Access.READ}
         return [
-            self._meta_tool(SearchOperations, self._search, output=["operations"],
-                            suffix=f" Areas: {', '.join(areas)}." if areas else ""),
+            self._meta_tool(
+                SearchOperations,
+                self._search,
+                output=["operations"],
+                suffix=f" Areas: {', '.join(areas)}." if areas else "",
+            ),
             self._meta_tool(DescribeOperation, self._describe, output=["name", "input_schema"]),
             self._meta_tool(
-                CallOperation, self._call_operation, output=["result"],
+                CallOperation,
+                self._call_operation,
+                output=["result"],
                 schema={**call_schema, "properties": props},
-                annotations=hints(read_only=read_only, destructive=Access.DELETE in accesses, idempotent=False,
-                                  open_world=Access.SEND in accesses),
+                annotations=hints(
+                    read_only=read_only,
+                    destructive=Access.DELETE in accesses,
+                    idempotent=False,
+                    open_world=Access.SEND in accesses,
+                ),
             ),
         ]
 
-    def _meta_tool(self, params: type[Params], handler: Callable[[Any], Awaitable[types.CallToolResult]], *,
-                   output: list[str], suffix: str = "", schema: dict[str, Any] | None = None,
-                   annotations: types.ToolAnnotations | None = None) -> _Tool:
+    def _meta_tool(
+        self,
+        params: type[Params],
+        handler: Callable[[Any], Awaitable[types.CallToolResult]],
+        *,
+        output: list[str],
+        suffix: str = "",
+        schema: dict[str, Any] | None = None,
+        annotations: types.ToolAnnotations | None = None,
+    ) -> _Tool:
         name = _snake(params.__name__)
 
         async def run(arguments: dict[str, Any]) -> types.CallToolResult:
@@ -257,8 +281,12 @@ class McpTools:
     async def _describe(self, args: DescribeOperation) -> types.CallToolResult:
         op = self._exposed(args.name, calling=False)
         confirm = self.needs_confirmation(op)
-        data: dict[str, Any] = {"name": op.name, "access": str(op.access), "area": op.area,
-                                "description": op.description}
+        data: dict[str, Any] = {
+            "name": op.name,
+            "access": str(op.access),
+            "area": op.area,
+            "description": op.description,
+        }
         if op.deprecated:
             data["deprecated"] = True
         if confirm:
@@ -268,10 +296,12 @@ class McpTools:
 
     async def _search(self, args: SearchOperations) -> types.CallToolResult:
         hits = self.index.search(args.query, limit=args.limit)
-        data: dict[str, Any] = {"operations": [
-            {"name": h.operation.name, "access": str(h.operation.access), "description": h.operation.description}
-            for h in hits
-        ]}
+        data: dict[str, Any] = {
+            "operations": [
+                {"name": h.operation.name, "access": str(h.operation.access), "description": h.operation.description}
+                for h in hits
+            ]
+        }
         if not hits:
             data["hint"] = "nothing matched; try other words, or an area name: " + ", ".join(self.index.areas)
         return _json_result(data)
@@ -279,8 +309,9 @@ class McpTools:
     async def _read_result(self, args: ReadResult) -> types.CallToolResult:
         chunk = self.toolkit.executor.read_result(args.result_id, args.offset)
         end = chunk["next_offset"]
-        note = (f"[characters {chunk['offset']}-{chunk['offset'] + len(chunk['chunk'])} of {chunk['total_chars']}; "
-                + (f"next: read_result(result_id={args.result_id!r}, offset={end})]" if end is not None else "end]"))
+        note = f"[characters {chunk['offset']}-{chunk['offset'] + len(chunk['chunk'])} of {chunk['total_chars']}; " + (
+            f"next: read_result(result_id={args.result_id!r}, offset={end})]" if end is not None else "end]"
+        )
         if chunk.get("untrusted"):
             note += f"\n[{chunk['untrusted']}]"
         return types.CallToolResult(
@@ -376,19 +407,24 @@ def _json_result(data: dict[str, Any]) -> types.CallToolResult:
 
     text = json.dumps(data, ensure_ascii=False, default=default)
     # The structured content says what the text says: read back only when something was not JSON.
-    return types.CallToolResult(content=[types.TextContent(text=text)],
-                                structured_content=json.loads(text) if converted else data)
+    return types.CallToolResult(
+        content=[types.TextContent(text=text)], structured_content=json.loads(text) if converted else data
+    )
 
 
 def instructions(toolkit: Toolkit, mode: str) -> str:
     """What the client is told once about this server (not repeated per tool)."""
     parts = ["Mailgun's HTTP API as tools (mg-tools)."]
     if mode == "discover":
-        parts.append("Find an operation with search_operations, read its arguments with describe_operation, "
-                     "run it with call_operation.")
-    parts.append("Tools answer with a JSON object: `result`, plus `next_cursor` (pass it back as cursor for the "
-                 "next page) on lists, and a `truncated` marker saying how to read the rest with read_result when "
-                 "a result exceeds the size budget.")
+        parts.append(
+            "Find an operation with search_operations, read its arguments with describe_operation, "
+            "run it with call_operation."
+        )
+    parts.append(
+        "Tools answer with a JSON object: `result`, plus `next_cursor` (pass it back as cursor for the "
+        "next page) on lists, and a `truncated` marker saying how to read the rest with read_result when "
+        "a result exceeds the size budget."
+    )
     if toolkit.executor.sandbox:
         parts.append("This server runs on a local sandbox: no real mail is sent.")
     return " ".join(parts)
@@ -412,6 +448,7 @@ def _server(tools: McpTools) -> Server:
 
 
 # -- HTTP ---------------------------------------------------------------------------------------------
+
 
 def is_loopback(host: str) -> bool:
     """Whether a bind address only accepts connections from this machine."""
@@ -474,7 +511,8 @@ class BearerAuth:
 
                 response = JSONResponse(
                     {"error": "unauthorized", "message": f"send Authorization: Bearer <{TOKEN_ENV}>"},
-                    status_code=401, headers={"WWW-Authenticate": 'Bearer realm="mg-tools"'},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="mg-tools"'},
                 )
                 await response(scope, receive, send)
                 return
@@ -497,18 +535,28 @@ class PostOnly:
         if scope["type"] == "http" and scope["path"] == self.path and scope["method"] != "POST":
             from starlette.responses import JSONResponse
 
-            message = (f"Method Not Allowed: {scope['method']} {self.path}. This server is stateless: it offers no "
-                       "event stream and no session to end; send each JSON-RPC message as a POST")
-            response = JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": types.INVALID_REQUEST,
-                                                                              "message": message}},
-                                    status_code=405, headers={"Allow": "POST"})
+            message = (
+                f"Method Not Allowed: {scope['method']} {self.path}. This server is stateless: it offers no "
+                "event stream and no session to end; send each JSON-RPC message as a POST"
+            )
+            response = JSONResponse(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": types.INVALID_REQUEST, "message": message}},
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def http_app(toolkit: Toolkit, *, mode: str = "all", host: str = "127.0.0.1", token: str | None = None,
-             extra_hosts: Iterable[str] | None = None) -> ASGIApp:
+def http_app(
+    toolkit: Toolkit,
+    *,
+    mode: str = "all",
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    extra_hosts: Iterable[str] | None = None,
+) -> ASGIApp:
     """The ASGI app of the HTTP transport: MCP at ``/mcp``, ``/healthz``, the checks above.
 
     ``token`` and ``extra_hosts`` default to the toolkit's settings (``MG_TOOLS_HTTP_TOKEN``,
@@ -534,12 +582,14 @@ def _http_app(tools: McpTools, *, host: str, token: str | None, extra_hosts: Ite
     hosts = allowed_hosts(host, [h for h in extra if h != "*"])
     origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
     # "*" turns the Host and Origin checks off, for proxies that rewrite them; the token still holds.
-    security = TransportSecuritySettings(enable_dns_rebinding_protection="*" not in extra, allowed_hosts=hosts,
-                                         allowed_origins=origins)
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection="*" not in extra, allowed_hosts=hosts, allowed_origins=origins
+    )
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "mode": tools.mode, **tools.counts,
-                             "sandbox": tools.toolkit.executor.sandbox})
+        return JSONResponse(
+            {"status": "ok", "mode": tools.mode, **tools.counts, "sandbox": tools.toolkit.executor.sandbox}
+        )
 
     app: ASGIApp = server.streamable_http_app(
         stateless_http=True,
@@ -562,8 +612,10 @@ UVICORN_LOG_CONFIG: dict[str, Any] = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
-    "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
-                "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False}},
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "uvicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+    },
 }
 
 
@@ -572,8 +624,9 @@ def _notice(text: str) -> None:
     sys.stderr.flush()
 
 
-def serve(toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", port: int = 8000,
-          mode: str = "all") -> None:
+def serve(
+    toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", port: int = 8000, mode: str = "all"
+) -> None:
     """Serve ``toolkit`` over MCP until interrupted: ``stdio`` or ``http`` (streamable HTTP)."""
     if transport not in ("stdio", "http"):
         raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
@@ -600,8 +653,11 @@ def serve(toolkit: Toolkit, transport: str = "stdio", host: str = "127.0.0.1", p
     token = toolkit.settings.secret("http_token")
     app = _http_app(tools, host=host, token=token, extra_hosts=toolkit.settings.http_allowed_hosts)
     shown = f"[{host}]" if ":" in host else host
-    _notice(f"serving {tools.summary()} at http://{shown}:{port}/mcp (health: /healthz); "
-            + ("bearer token required" if token else "no token: loopback only"))
-    config = uvicorn.Config(app, host=host, port=port, log_config=UVICORN_LOG_CONFIG, access_log=False,
-                            server_header=False, lifespan="on")
+    _notice(
+        f"serving {tools.summary()} at http://{shown}:{port}/mcp (health: /healthz); "
+        + ("bearer token required" if token else "no token: loopback only")
+    )
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=UVICORN_LOG_CONFIG, access_log=False, server_header=False, lifespan="on"
+    )
     uvicorn.Server(config).run()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -42,9 +42,7 @@ Encoding = Literal["form", "json"]
 
 #: Areas that hold credentials or account control: their writes and deletes are never granted by a
 #: wildcard, they must be named.
-SENSITIVE_AREAS = frozenset(
-    {"keys", "credentials", "users", "account", "subaccounts", "ip_allowlist"}
-)
+SENSITIVE_AREAS = frozenset({"keys", "credentials", "users", "account", "subaccounts", "ip_allowlist"})
 
 
 @dataclass(frozen=True, slots=True)

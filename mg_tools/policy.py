@@ -133,16 +133,21 @@ class Policy:
         )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, settings: Settings | None = None,
-                 **overrides) -> Policy:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, settings: Settings | None = None, **overrides
+    ) -> Policy:
         """The policy of ``MG_TOOLS_GRANTS``, ``MG_TOOLS_DENY``, ``MG_TOOLS_READ_ONLY``,
         ``MG_TOOLS_CONFIRM`` and ``MG_TOOLS_ALLOW_SECRETS``, taken from ``settings`` (default: read
         from ``environ``, else the process environment); explicit keyword arguments win, except that
         read-only from any source wins over everything (``read_only=False`` never turns it off)."""
         if settings is None:
             settings = Settings.from_env(environ)
-        values = {"grants": settings.grants, "deny": settings.deny, "confirm": settings.confirm,
-                  "allow_secrets": settings.allow_secrets}
+        values = {
+            "grants": settings.grants,
+            "deny": settings.deny,
+            "confirm": settings.confirm,
+            "allow_secrets": settings.allow_secrets,
+        }
         values.update({k: v for k, v in overrides.items() if v not in (None, (), "") and k != "read_only"})
         values["read_only"] = settings.read_only or bool(overrides.get("read_only"))
         return cls.build(**values)
@@ -153,8 +158,12 @@ class Policy:
         ops = list(operations)
         areas = {op.area for op in ops}
         problems = []
-        for kind, patterns in (("grant", self.grants), ("deny", self.deny), ("confirm", self.confirm),
-                               ("tools", self.tools)):
+        for kind, patterns in (
+            ("grant", self.grants),
+            ("deny", self.deny),
+            ("confirm", self.confirm),
+            ("tools", self.tools),
+        ):
             for pattern in patterns:
                 if kind == "tools" and ":" in pattern:
                     why = "--tools takes tool names or globs such as delete_*"

@@ -86,9 +86,7 @@ class Registry:
 
             impl.function(register=register)
         if not registry._ops:
-            raise RegistryError(
-                "no operations registered: is mg-tools installed (pip install -e .) with its plugins?"
-            )
+            raise RegistryError("no operations registered: is mg-tools installed (pip install -e .) with its plugins?")
         return registry
 
     def add(self, op: Operation, *, plugin: str = "") -> None:
@@ -166,5 +164,9 @@ def _problems(op: Operation) -> list[str]:
 
 
 def _off_vocabulary(fields: Iterable[str]) -> list[str]:
-    return [f"field {name!r} goes by {_SYNONYMS[name]!r} in every tool: name it {_SYNONYMS[name]!r} (Mailgun's "
-            "name, where it differs, is its serialization_alias)" for name in fields if name in _SYNONYMS]
+    return [
+        f"field {name!r} goes by {_SYNONYMS[name]!r} in every tool: name it {_SYNONYMS[name]!r} (Mailgun's "
+        "name, where it differs, is its serialization_alias)"
+        for name in fields
+        if name in _SYNONYMS
+    ]

@@ -214,8 +214,16 @@ def _file_part(
 
 def _read_local(op: Operation, where: str, given: str, roots: tuple[Path, ...]) -> bytes:
     if not roots:
-        raise InvalidArguments(op.name, [(where, "reading local files is off here: set MG_TOOLS_FILES_DIR to the "
-                                                 "directories attachments may come from, or pass content as base64")])
+        raise InvalidArguments(
+            op.name,
+            [
+                (
+                    where,
+                    "reading local files is off here: set MG_TOOLS_FILES_DIR to the "
+                    "directories attachments may come from, or pass content as base64",
+                )
+            ],
+        )
     try:
         resolved = Path(given).expanduser().resolve()
     except (OSError, ValueError, RuntimeError):  # NUL bytes, unknown ~user, symlink loops
@@ -224,8 +232,13 @@ def _read_local(op: Operation, where: str, given: str, roots: tuple[Path, ...]) 
         allowed = ", ".join(str(r) for r in roots)
         raise InvalidArguments(
             op.name,
-            [(where, f"{given} is outside the allowed file directories ({allowed}); "
-              "set MG_TOOLS_FILES_DIR or pass content as base64")],
+            [
+                (
+                    where,
+                    f"{given} is outside the allowed file directories ({allowed}); "
+                    "set MG_TOOLS_FILES_DIR or pass content as base64",
+                )
+            ],
         )
     try:
         return read_regular_file(resolved)
@@ -248,7 +261,7 @@ def _path_extends(path: str, base: str) -> bool:
         return True
     if not path.startswith(base + "/") or not _PATH_CHARS.match(path):
         return False
-    extra = path[len(base) + 1:].split("/")
+    extra = path[len(base) + 1 :].split("/")
     return all(seg and unquote(seg) not in {".", ".."} and "/" not in unquote(seg) for seg in extra)
 
 

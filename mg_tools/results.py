@@ -83,7 +83,7 @@ class ResultStore:
                 "items_omitted": total - kept,
                 "result_id": result_id,
                 "hint": f"ask for a smaller page (limit={max(1, kept)}) or read the full JSON "
-                        "with read_result(result_id, offset)",
+                "with read_result(result_id, offset)",
             }
         else:
             result.data = None
@@ -102,10 +102,14 @@ class ResultStore:
             raise InvalidArguments("read_result", [("result_id", "unknown or expired; repeat the original call")])
         text, untrusted = stored
         length = min(length or self.budget, self.budget)
-        chunk = text[offset: offset + length]
+        chunk = text[offset : offset + length]
         end = offset + len(chunk)
-        out: dict[str, Any] = {"chunk": chunk, "offset": offset, "next_offset": end if end < len(text) else None,
-                               "total_chars": len(text)}
+        out: dict[str, Any] = {
+            "chunk": chunk,
+            "offset": offset,
+            "next_offset": end if end < len(text) else None,
+            "total_chars": len(text),
+        }
         if untrusted:
             out["untrusted"] = UNTRUSTED_NOTE
         return out

@@ -42,8 +42,10 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     required = out.get("required", [])
     if required and "properties" in out:
         props = out["properties"]
-        out["properties"] = {**{k: props[k] for k in required if k in props},
-                             **{k: v for k, v in props.items() if k not in required}}
+        out["properties"] = {
+            **{k: props[k] for k in required if k in props},
+            **{k: v for k, v in props.items() if k not in required},
+        }
     return out
 
 

@@ -43,15 +43,114 @@ SPREAD = 0.25
 VERB, VERB_MISMATCH = 1.0, 0.4
 
 #: Words that make a verb plural: "delete every template" clears, "show all lists" lists.
-QUANTIFIERS = frozenset("all every everything everyone everybody entire whole".split())
+QUANTIFIERS = frozenset(["all", "every", "everything", "everyone", "everybody", "entire", "whole"])
 PLURAL_VERBS = {"delete": "clear", "remove": "clear", "get": "list"}
 
 _STOPWORDS = QUANTIFIERS | frozenset(
-    """a an the to from of for in on at by with my our your me i we you it its is are was were be been
-    being do did does done can could would should will shall may might must how what when where which
-    who whom whose this that these those there here their them they he she his her him has have had
-    please pls want wanted need needs like about just so into up again also some any and or but not no
-    then than if as me us let lets get got make sure one new ever""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "from",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "my",
+        "our",
+        "your",
+        "me",
+        "i",
+        "we",
+        "you",
+        "it",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "did",
+        "does",
+        "done",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "their",
+        "them",
+        "they",
+        "he",
+        "she",
+        "his",
+        "her",
+        "him",
+        "has",
+        "have",
+        "had",
+        "please",
+        "pls",
+        "want",
+        "wanted",
+        "need",
+        "needs",
+        "like",
+        "about",
+        "just",
+        "so",
+        "into",
+        "up",
+        "again",
+        "also",
+        "some",
+        "any",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "then",
+        "than",
+        "if",
+        "as",
+        "me",
+        "us",
+        "let",
+        "lets",
+        "get",
+        "got",
+        "make",
+        "sure",
+        "one",
+        "new",
+        "ever",
+    ]
 )
 
 #: How people talk about email -> the words Mailgun's operations use. ``|`` separates triggers; an
@@ -61,33 +160,54 @@ _STOPWORDS = QUANTIFIERS | frozenset(
 #: word's less, except the word itself.
 SYNONYMS: tuple[tuple[str, str], ...] = (
     # suppressions
-    ("stop emailing|stop sending to|stop sending mail|stop sending email|stop mailing|stop contacting|"
-     "do not email|dont email|never email|no more email|no longer email|opt out|optout|opted out|unsubscribe",
-     "add: unsubscribe suppression"),
+    (
+        "stop emailing|stop sending to|stop sending mail|stop sending email|stop mailing|stop contacting|"
+        "do not email|dont email|never email|no more email|no longer email|opt out|optout|opted out|unsubscribe",
+        "add: unsubscribe suppression",
+    ),
     ("block|blocklist|blacklist|suppress", "add: unsubscribe suppression bounce"),
-    ("blocked|suppressed|suppression|suppressions|on a list|on the list|can i email|can we email|unsubscribed",
-     "check: suppression bounce unsubscribe complaint"),
-    ("resubscribe|start emailing again|opt back in|unblock|unsuppress|email again|send again",
-     "delete: remove unsubscribe bounce suppression"),
-    ("bounce|bounced|hard bounce|soft bounce|undeliverable|rejected|invalid address|bad address|failed|failure|"
-     "fail|not delivered|never arrived|didnt arrive|did not arrive",
-     "bounce failed event"),
+    (
+        "blocked|suppressed|suppression|suppressions|on a list|on the list|can i email|can we email|unsubscribed",
+        "check: suppression bounce unsubscribe complaint",
+    ),
+    (
+        "resubscribe|start emailing again|opt back in|unblock|unsuppress|email again|send again",
+        "delete: remove unsubscribe bounce suppression",
+    ),
+    (
+        "bounce|bounced|hard bounce|soft bounce|undeliverable|rejected|invalid address|bad address|failed|failure|"
+        "fail|not delivered|never arrived|didnt arrive|did not arrive",
+        "bounce failed event",
+    ),
     ("spam|complaint|complaints|complain|complained|marked as spam|junk|abuse", "complaint spam"),
     ("whitelist|allowlist|allow list|safelist|safe list|never suppress", "allowlist"),
     # what happened
-    ("what happened|what happens|why|trace|track|tracking|history|activity|timeline|status|arrive|arrived|"
-     "reach|reached|delivered|delivery|opened|clicked|read receipt|did it arrive|did they get",
-     "trace: event log"),
-    ("stats|statistics|how many|how much|metrics|analytics|rate|rates|numbers|count|volume|report|performance|"
-     "deliverability|open rate|click rate|bounce rate|usage|dashboard",
-     "metric count rate"),
-    ("paid feature|paid features|blocklist monitoring|inbox preview|inbox previews|previews|validations|"
-     "email validations|consumed|consumption", "usage metric"),
+    (
+        "what happened|what happens|why|trace|track|tracking|history|activity|timeline|status|arrive|arrived|"
+        "reach|reached|delivered|delivery|opened|clicked|read receipt|did it arrive|did they get",
+        "trace: event log",
+    ),
+    (
+        "stats|statistics|how many|how much|metrics|analytics|rate|rates|numbers|count|volume|report|performance|"
+        "deliverability|open rate|click rate|bounce rate|usage|dashboard",
+        "metric count rate",
+    ),
+    (
+        "paid feature|paid features|blocklist monitoring|inbox preview|inbox previews|previews|validations|"
+        "email validations|consumed|consumption",
+        "usage metric",
+    ),
     # lists
-    ("newsletter|audience|subscribers|subscriber|members|member|membership|people|contacts|contact|customers|"
-     "users on", "mailing list member"),
-    ("who can post|who may post|can post|may post|members post|allowed to post|access level|permission|"
-     "permissions|readonly|read only", "update: access level member list"),
+    (
+        "newsletter|audience|subscribers|subscriber|members|member|membership|people|contacts|contact|customers|"
+        "users on",
+        "mailing list member",
+    ),
+    (
+        "who can post|who may post|can post|may post|members post|allowed to post|access level|permission|"
+        "permissions|readonly|read only",
+        "update: access level member list",
+    ),
     ("mailing list|distribution list|email list|list of people", "mailing list"),
     # sending
     ("send|email|mail|write to|deliver to|reply to|message someone|email someone", "send: message"),
@@ -100,10 +220,15 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     # configuration
     ("key|keys|api key|credential|credentials|password|smtp|login|secret|token", "key credential password smtp"),
     ("notify|notification|notifications|post to|tell my|let my", "create: webhook url post"),
-    ("webhook|callback|callbacks|posted|posting|my server|my app|my url|endpoint|real time|realtime",
-     "webhook url post"),
-    ("forward|forwarding|inbound|incoming|receive|receiving|catch all|catchall|replies|route|routing|"
-     "arrives at|arrive at|comes in|come in", "route forward inbound match"),
+    (
+        "webhook|callback|callbacks|posted|posting|my server|my app|my url|endpoint|real time|realtime",
+        "webhook url post",
+    ),
+    (
+        "forward|forwarding|inbound|incoming|receive|receiving|catch all|catchall|replies|route|routing|"
+        "arrives at|arrive at|comes in|come in",
+        "route forward inbound match",
+    ),
     ("template|layout|design|reusable|handlebars|placeholders|placeholder", "template"),
     ("dns|spf|dkim|mx|records|record|txt record|authenticate|verify domain", "verify: domain dns record"),
     ("sending domain|domain setup|custom domain", "domain"),
@@ -125,13 +250,33 @@ ACTIONS: tuple[tuple[str, str], ...] = (
     ("show|see|view|look up|lookup|find|fetch|read|display|inspect|get|where", "get list"),
     ("check|is there|is it|are they", "check get verify"),
     ("which|who|whom", "list"),
-    ("change|edit|modify|update|rename|set|turn on|turn off|enable|disable|switch|point|repoint|redirect|"
-     "replace", "update"),
+    (
+        "change|edit|modify|update|rename|set|turn on|turn off|enable|disable|switch|point|repoint|redirect|replace",
+        "update",
+    ),
     ("handle|handles|handled|would handle|would get|matches|matching", "match"),
 )
 #: Words that name what an operation does (its name's first word): said first in a query ("list
 #: the domains", "import bounces"), each is a verb of the query too.
-VERBS = frozenset("add check clear copy create delete get import list match page send trace update verify".split())
+VERBS = frozenset(
+    [
+        "add",
+        "check",
+        "clear",
+        "copy",
+        "create",
+        "delete",
+        "get",
+        "import",
+        "list",
+        "match",
+        "page",
+        "send",
+        "trace",
+        "update",
+        "verify",
+    ]
+)
 #: A number of two or more in a query ("add 300 people") hints at a bulk operation.
 BULK = "import: 1000 bulk"
 
@@ -139,8 +284,10 @@ _EMAIL = re.compile(r"[^\s@<>(),;]+@[^\s@<>(),;]+\.[a-z]{2,}")
 _URL = re.compile(r"https?://\S+")
 _HOSTNAME = re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b")
 #: "did bob ever get ...", "has alice received ...": a question about delivery.
-_RECEIVED = re.compile(r"\b(?:did|has|have|had)\b(?: \w+){0,3}? (?:ever |really |actually )?"
-                       r"(?:get|got|receive|received|see|seen|saw)\b")
+_RECEIVED = re.compile(
+    r"\b(?:did|has|have|had)\b(?: \w+){0,3}? (?:ever |really |actually )?"
+    r"(?:get|got|receive|received|see|seen|saw)\b"
+)
 _WORD = re.compile(r"[a-z0-9]+")
 _VERSION = re.compile(r"v\d")
 _SUFFIXES = ("ies", "ing", "ion", "ed", "es", "s", "e", "y")
@@ -189,11 +336,14 @@ def _compile_synonyms() -> list[_Trigger]:
     table = []
     for triggers, expansion in SYNONYMS:
         subject, verbs = _expansion(expansion)
-        table += [_Trigger(tuple(_WORD.findall(t)), tuple(tokenize(t)), subject, verbs, False)
-                  for t in triggers.split("|")]
+        table += [
+            _Trigger(tuple(_WORD.findall(t)), tuple(tokenize(t)), subject, verbs, False) for t in triggers.split("|")
+        ]
     for triggers, verbs in ACTIONS:
-        table += [_Trigger(tuple(_WORD.findall(t)), tuple(tokenize(t)), (), tuple(tokenize(verbs)), True)
-                  for t in triggers.split("|")]
+        table += [
+            _Trigger(tuple(_WORD.findall(t)), tuple(tokenize(t)), (), tuple(tokenize(verbs)), True)
+            for t in triggers.split("|")
+        ]
     # Longest triggers first, so "stop emailing" wins over "email" (stable: a tie keeps table order).
     return sorted(table, key=lambda t: -len(t.words))
 
@@ -238,7 +388,7 @@ def parse(query: str) -> Query:
             n = len(phrase)
             for i in range(len(sequence) - n + 1):
                 span = range(i, i + n)
-                if tuple(sequence[i: i + n]) != phrase or any(j in consumed for j in span):
+                if tuple(sequence[i : i + n]) != phrase or any(j in consumed for j in span):
                     continue
                 consumed.update(span)
                 if trigger.action:
@@ -311,8 +461,7 @@ class OperationIndex:
             main_df.update(main.keys())
             field_df.update(fields.keys())
         n = len(docs)
-        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5))
-                     for t, f in {**field_df, **main_df}.items()}
+        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in {**field_df, **main_df}.items()}
 
     @staticmethod
     def _document(op: Operation) -> tuple[Counter[str], Counter[str]]:
@@ -339,8 +488,11 @@ class OperationIndex:
             total = 0.0
             norm = K1 * (1 - B + B * length / self._avg)
             for group in groups:
-                parts = [weight * self._idf[term] * doc[term] * (K1 + 1) / (doc[term] + norm)
-                         for term, weight in group.items() if doc.get(term)]
+                parts = [
+                    weight * self._idf[term] * doc[term] * (K1 + 1) / (doc[term] + norm)
+                    for term, weight in group.items()
+                    if doc.get(term)
+                ]
                 if parts:
                     top = max(parts)
                     total += top + SPREAD * (sum(parts) - top)

@@ -69,36 +69,70 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
-    api_key: SecretStr | None = Field(None, alias="MAILGUN_API_KEY", description=(
-        "your Mailgun API key; with it, calls go to real Mailgun"))
+    api_key: SecretStr | None = Field(
+        None, alias="MAILGUN_API_KEY", description=("your Mailgun API key; with it, calls go to real Mailgun")
+    )
     region: str | None = Field(None, alias="MAILGUN_API_REGION", description="`us` (default) or `eu`")
-    base_url: str | None = Field(None, alias="MAILGUN_API_BASE_URL", description=(
-        "any base URL instead (e.g. a standalone sandbox: `http://127.0.0.1:8025`)"))
-    grants: CommaList = Field((), alias="MG_TOOLS_GRANTS", description=(
-        "comma-separated grant patterns (default `*:*`)"))
-    deny: CommaList = Field((), alias="MG_TOOLS_DENY", description=(
-        "patterns that are always refused, e.g. `delete_*,*:send`"))
-    read_only: Switch = Field(False, alias=READ_ONLY_ENV, description=(
-        "`1` to allow only read operations; wins over every other switch and flag"))
-    confirm: CommaList = Field((), alias="MG_TOOLS_CONFIRM", description=(
-        "patterns that need a confirmation token, e.g. `*:send,*:delete`"))
-    allow_secrets: Switch = Field(False, alias="MG_TOOLS_ALLOW_SECRETS", description=(
-        "`1` to return secrets (new API keys, SMTP passwords) unredacted"))
-    files_dir: PathList = Field((), alias="MG_TOOLS_FILES_DIR", description=(
-        "directories attachments may be read from (`:`-separated); default: the working directory, unless it "
-        "is `/`, `/etc`, your home directory or a system tree (then none)"))
-    block_plugins: CommaList = Field((), alias="MG_TOOLS_BLOCK_PLUGINS", description=(
-        "plugins (entry-point names) not to load, e.g. `events,logs`"))
-    state_dir: Path | None = Field(None, alias="MG_TOOLS_STATE_DIR", description=(
-        "where state is kept (sandbox, confirmation key and ledger); default `$XDG_STATE_HOME/mg-tools`, mode 0700"))
-    xdg_state_home: Path | None = Field(None, alias="XDG_STATE_HOME", description=(
-        "the base of the default state directory (default `~/.local/state`)"))
-    http_token: SecretStr | None = Field(None, alias="MG_TOOLS_HTTP_TOKEN", description=(
-        "bearer token for the HTTP transport (required beyond loopback)"))
-    http_allowed_hosts: CommaList = Field((), alias="MG_TOOLS_HTTP_ALLOWED_HOSTS", description=(
-        "extra Host names the HTTP transport accepts (behind a reverse proxy)"))
-    log_level: str = Field("warning", alias="MG_TOOLS_LOG_LEVEL", description=(
-        "`debug`, `info`, `warning` (default); logs are JSON on stderr, secrets redacted"))
+    base_url: str | None = Field(
+        None,
+        alias="MAILGUN_API_BASE_URL",
+        description=("any base URL instead (e.g. a standalone sandbox: `http://127.0.0.1:8025`)"),
+    )
+    grants: CommaList = Field(
+        (), alias="MG_TOOLS_GRANTS", description=("comma-separated grant patterns (default `*:*`)")
+    )
+    deny: CommaList = Field(
+        (), alias="MG_TOOLS_DENY", description=("patterns that are always refused, e.g. `delete_*,*:send`")
+    )
+    read_only: Switch = Field(
+        False,
+        alias=READ_ONLY_ENV,
+        description=("`1` to allow only read operations; wins over every other switch and flag"),
+    )
+    confirm: CommaList = Field(
+        (), alias="MG_TOOLS_CONFIRM", description=("patterns that need a confirmation token, e.g. `*:send,*:delete`")
+    )
+    allow_secrets: Switch = Field(
+        False,
+        alias="MG_TOOLS_ALLOW_SECRETS",
+        description=("`1` to return secrets (new API keys, SMTP passwords) unredacted"),
+    )
+    files_dir: PathList = Field(
+        (),
+        alias="MG_TOOLS_FILES_DIR",
+        description=(
+            "directories attachments may be read from (`:`-separated); default: the working directory, unless it "
+            "is `/`, `/etc`, your home directory or a system tree (then none)"
+        ),
+    )
+    block_plugins: CommaList = Field(
+        (), alias="MG_TOOLS_BLOCK_PLUGINS", description=("plugins (entry-point names) not to load, e.g. `events,logs`")
+    )
+    state_dir: Path | None = Field(
+        None,
+        alias="MG_TOOLS_STATE_DIR",
+        description=(
+            "where state is kept (sandbox, confirmation key and ledger); default `$XDG_STATE_HOME/mg-tools`, mode 0700"
+        ),
+    )
+    xdg_state_home: Path | None = Field(
+        None, alias="XDG_STATE_HOME", description=("the base of the default state directory (default `~/.local/state`)")
+    )
+    http_token: SecretStr | None = Field(
+        None,
+        alias="MG_TOOLS_HTTP_TOKEN",
+        description=("bearer token for the HTTP transport (required beyond loopback)"),
+    )
+    http_allowed_hosts: CommaList = Field(
+        (),
+        alias="MG_TOOLS_HTTP_ALLOWED_HOSTS",
+        description=("extra Host names the HTTP transport accepts (behind a reverse proxy)"),
+    )
+    log_level: str = Field(
+        "warning",
+        alias="MG_TOOLS_LOG_LEVEL",
+        description=("`debug`, `info`, `warning` (default); logs are JSON on stderr, secrets redacted"),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

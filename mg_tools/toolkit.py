@@ -1,13 +1,13 @@
 """The Python API: a toolkit of every allowed operation, for bots, workflow code and the front ends.
 
-    from mg_tools import Toolkit
+from mg_tools import Toolkit
 
-    with Toolkit.from_env() as mg:                       # MAILGUN_API_KEY, MAILGUN_API_REGION, ...
-        mg.call("send_message", domain="mg.example.com", sender="me@mg.example.com",
-                to=["bob@example.com"], subject="Hi", text="Hello")
+with Toolkit.from_env() as mg:                       # MAILGUN_API_KEY, MAILGUN_API_REGION, ...
+    mg.call("send_message", domain="mg.example.com", sender="me@mg.example.com",
+            to=["bob@example.com"], subject="Hi", text="Hello")
 
-    async with Toolkit(sandbox=True) as mg:               # the embedded sandbox, no account needed
-        await mg.acall("list_domains")
+async with Toolkit(sandbox=True) as mg:               # the embedded sandbox, no account needed
+    await mg.acall("list_domains")
 """
 
 from __future__ import annotations
@@ -102,13 +102,26 @@ class Toolkit:
             # Imported here: listing tools and dry runs need no HTTP stack.
             from mg_tools.client import MailgunClient
 
-            client = MailgunClient(api_key=api_key, base_url=self.base_url, timeout=timeout, retry=retry,
-                                   transport=transport, redactor=self.redactor)
+            client = MailgunClient(
+                api_key=api_key,
+                base_url=self.base_url,
+                timeout=timeout,
+                retry=retry,
+                transport=transport,
+                redactor=self.redactor,
+            )
         roots = tuple(Path(r) for r in file_roots) if file_roots is not None else default_roots(self.settings)
-        self.executor = Executor(registry, self.policy, client, file_roots=roots, budget=budget,
-                                 sandbox=sandbox, base_url=self.base_url,
-                                 confirmations=confirmations or Confirmations(settings=self.settings),
-                                 redactor=self.redactor)
+        self.executor = Executor(
+            registry,
+            self.policy,
+            client,
+            file_roots=roots,
+            budget=budget,
+            sandbox=sandbox,
+            base_url=self.base_url,
+            confirmations=confirmations or Confirmations(settings=self.settings),
+            redactor=self.redactor,
+        )
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 
     def _forced(self, policy: Policy) -> Policy:
@@ -137,8 +150,13 @@ class Toolkit:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> Toolkit:
         """Like :meth:`from_env`, from settings already read: the account too comes from them."""
-        config: dict[str, Any] = {"api_key": settings.secret("api_key"), "region": settings.region,
-                                  "base_url": settings.base_url, "settings": settings, **overrides}
+        config: dict[str, Any] = {
+            "api_key": settings.secret("api_key"),
+            "region": settings.region,
+            "base_url": settings.base_url,
+            "settings": settings,
+            **overrides,
+        }
         if config.get("sandbox"):
             config["api_key"] = config["base_url"] = None
         return cls(**config)
@@ -154,11 +172,19 @@ class Toolkit:
 
     # -- calling ------------------------------------------------------------------------------------
 
-    async def execute(self, name: str, arguments: Mapping[str, Any] | None = None, *, dry_run: bool = False,
-                      confirm_token: str | None = None) -> Result:
+    async def execute(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        dry_run: bool = False,
+        confirm_token: str | None = None,
+    ) -> Result:
         """Run one operation through the executor and return the shaped :class:`Result`."""
         return await self.executor.execute(
-            name, dict(arguments) if isinstance(arguments, Mapping) else arguments, dry_run=dry_run,
+            name,
+            dict(arguments) if isinstance(arguments, Mapping) else arguments,
+            dry_run=dry_run,
             confirm_token=confirm_token,
         )
 

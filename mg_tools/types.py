@@ -81,11 +81,11 @@ CURSOR = _Marker("cursor")
 Origin = _Marker("origin")
 
 
-def Header(name: str) -> _Marker:  # noqa: N802 - reads like the other markers
+def Header(name: str) -> _Marker:
     return _Marker("header", name)
 
 
-def Prefixed(prefix: str) -> _Marker:  # noqa: N802
+def Prefixed(prefix: str) -> _Marker:
     return _Marker("prefixed", prefix)
 
 
@@ -107,8 +107,9 @@ _HEADER_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 def _header_safe(value: str) -> str:
     found = _HEADER_UNSAFE.search(value)
     if found is not None:
-        raise ValueError(f"must be one line without control characters (U+{ord(found.group()):04X} at "
-                         f"position {found.start()})")
+        raise ValueError(
+            f"must be one line without control characters (U+{ord(found.group()):04X} at position {found.start()})"
+        )
     return value
 
 
@@ -149,8 +150,9 @@ Domain = Annotated[
     # Not "." or ".." (or any leading dot): a dot segment would be resolved away in a URL path.
     Field(min_length=1, max_length=253, pattern=r"^[\w-][\w.-]*$"),
 ]
-Address = Annotated[str, Field(min_length=3, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$"),
-                    AfterValidator(_header_safe)]
+Address = Annotated[
+    str, Field(min_length=3, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(_header_safe)
+]
 #: Addresses as a mail header holds them, with optional display names: ``Ann <ann@example.com>``
 #: (one, or several separated by commas).
 Mailbox = Annotated[str, Field(min_length=3), AfterValidator(_header_safe)]
@@ -211,8 +213,15 @@ class Attachment(Params):
             return 0
 
 
-def text_or_file(text: str | None, file: Attachment | None, *, names: tuple[str, str], filename: str,
-                 content_type: str, max_bytes: int) -> Attachment:
+def text_or_file(
+    text: str | None,
+    file: Attachment | None,
+    *,
+    names: tuple[str, str],
+    filename: str,
+    content_type: str,
+    max_bytes: int,
+) -> Attachment:
     """The one file an upload sends, given either as text or as a file (the fields ``names``): exactly
     one of the two, at most ``max_bytes``. Text becomes a file part named ``filename``."""
     if (text is None) == (file is None):

@@ -43,17 +43,21 @@ class ListEvents(Params):
     event: Filter | None = Field(
         None,
         description="Filters take expressions: 'a OR b', 'NOT a', '\"a phrase\"', '>10000 <20000'; "
-                    "e.g. 'failed OR rejected'",
+        "e.g. 'failed OR rejected'",
     )
     recipient: Filter | None = Field(None, description="Recipient address of the event")
-    message_id: Filter | None = Field(None, serialization_alias="message-id",
-                                      description="Message id returned by send_message, without <>")
+    message_id: Filter | None = Field(
+        None, serialization_alias="message-id", description="Message id returned by send_message, without <>"
+    )
     subject: Filter | None = None
     sender: Filter | None = Field(None, serialization_alias="from", description="From header address")
     to: Filter | None = Field(None, description="To header address")
-    list_address: Filter | None = Field(None, serialization_alias="list",
-                                        validation_alias=AliasChoices("list_address", "list", "mailing_list"),
-                                        description="Mailing list address it was sent to")
+    list_address: Filter | None = Field(
+        None,
+        serialization_alias="list",
+        validation_alias=AliasChoices("list_address", "list", "mailing_list"),
+        description="Mailing list address it was sent to",
+    )
     tags: Filter | None = None
     severity: Literal["temporary", "permanent"] | None = Field(None, description="Of failed events")
     attachment: Filter | None = Field(None, description="Attached file name")
@@ -142,8 +146,10 @@ def _advice(status: str, last_failure: dict[str, Any] | None, recipient: str) ->
     detail = (last_failure or {}).get("message") or ""
     if status == "failed permanently":
         if "bounce" in reason and reason.startswith("suppress"):
-            return (f"{recipient} is on the bounce list, so Mailgun dropped the message: check_suppression, "
-                    "and once the address is fixed, delete_bounce before re-sending")
+            return (
+                f"{recipient} is on the bounce list, so Mailgun dropped the message: check_suppression, "
+                "and once the address is fixed, delete_bounce before re-sending"
+            )
         if "unsubscribe" in reason:
             return f"{recipient} unsubscribed: do not re-send unless they opt in again (check_suppression)"
         if "complaint" in reason:
@@ -151,8 +157,10 @@ def _advice(status: str, last_failure: dict[str, Any] | None, recipient: str) ->
         said = f" ({code}: {detail})" if code and detail else f" ({code or detail})" if code or detail else ""
         return f"hard bounce{said}: the address is now on the bounce list; fix it or use another address"
     if status == "still retrying":
-        return (f"temporary failure{f' (code {code})' if code else ''}: Mailgun keeps retrying for up to the "
-                "domain's message_ttl; nothing to do yet")
+        return (
+            f"temporary failure{f' (code {code})' if code else ''}: Mailgun keeps retrying for up to the "
+            "domain's message_ttl; nothing to do yet"
+        )
     if status == "only accepted":
         return "accepted but not delivered yet: it may be queued or scheduled; check again in a few minutes"
     if status == "rejected":
@@ -170,7 +178,7 @@ def _advice(status: str, last_failure: dict[str, Any] | None, recipient: str) ->
 
 def _summarise(message_id: str, events: list[dict[str, Any]], recipient: str) -> dict[str, Any]:
     # Pages come newest first; reversing before the stable sort keeps same-instant events in order.
-    events = sorted(reversed(events), key=lambda e: float(e.get("timestamp") or 0))
+    events = sorted(reversed(events), key=lambda e: float(e.get("timestamp") or 0))  # noqa: C414
     first = next((e for e in events if e.get("message")), events[0])
     headers = (first.get("message") or {}).get("headers") or {}
     tags = sorted({t for e in events for t in (e.get("tags") or [])})
@@ -240,14 +248,15 @@ async def trace_message(args: TraceMessage, call) -> dict[str, Any]:
     if not complete:
         out["note"] = "older events were not scanned: raise max_pages or narrow with since/message_id"
     if not messages:
-        out["advice"] = (f"no events for {args.recipient} on {args.domain} in the retention window: check the "
-                         "domain, the address spelling and the time window, or whether the send succeeded")
+        out["advice"] = (
+            f"no events for {args.recipient} on {args.domain} in the retention window: check the "
+            "domain, the address spelling and the time window, or whether the send succeeded"
+        )
     return out
 
 
 OPERATIONS = (
-    Operation("list_events", "GET", "/v3/{domain}/events", ListEvents, Access.READ, paging=Paging.URLS,
-              untrusted=True),
+    Operation("list_events", "GET", "/v3/{domain}/events", ListEvents, Access.READ, paging=Paging.URLS, untrusted=True),
     Operation("trace_message", "", "", TraceMessage, Access.READ, handler=trace_message, untrusted=True),
 )
 

@@ -42,8 +42,9 @@ class _ListSettings(Params):
 class CreateMailingList(_ListSettings):
     """Create a mailing list: mail sent to its address goes to every subscribed member."""
 
-    list_address: NewAddress = Field(serialization_alias="address",
-                                     validation_alias=AliasChoices("list_address", "address"))
+    list_address: NewAddress = Field(
+        serialization_alias="address", validation_alias=AliasChoices("list_address", "address")
+    )
 
 
 class ListMailingLists(Params):
@@ -51,9 +52,12 @@ class ListMailingLists(Params):
 
     limit: Limit = 100
     skip: Skip | None = None
-    list_address: Address | None = Field(None, serialization_alias="address",
-                                         validation_alias=AliasChoices("list_address", "address"),
-                                         description="Only the list with this address")
+    list_address: Address | None = Field(
+        None,
+        serialization_alias="address",
+        validation_alias=AliasChoices("list_address", "address"),
+        description="Only the list with this address",
+    )
     cursor: Cursor = None
 
 
@@ -74,9 +78,12 @@ class UpdateMailingList(_ListSettings):
     """Change a mailing list's address, name, description, access level or reply preference."""
 
     list_address: ListAddress
-    new_list_address: NewAddress | None = Field(None, serialization_alias="address",
-                                                validation_alias=AliasChoices("new_list_address", "address"),
-                                                description="New address (renames the list)")
+    new_list_address: NewAddress | None = Field(
+        None,
+        serialization_alias="address",
+        validation_alias=AliasChoices("new_list_address", "address"),
+        description="New address (renames the list)",
+    )
 
 
 class DeleteMailingList(GetMailingList):
@@ -136,15 +143,22 @@ class ImportListMembers(Params):
 
     list_address: ListAddress
     csv: Annotated[str | None, Local] = Field(None, description="The CSV as text, header row first")
-    file: Annotated[Attachment | None, Files] = Field(None, serialization_alias="members",
-                                                      description="The CSV as a file")
+    file: Annotated[Attachment | None, Files] = Field(
+        None, serialization_alias="members", description="The CSV as a file"
+    )
     subscribed: YesNo | None = Field(None, description="Subscription state of every imported member")
     upsert: YesNo | None = None
 
     @model_validator(mode="after")
     def _source(self):
-        self.file = text_or_file(self.csv, self.file, names=("csv", "file"), filename="members.csv",
-                                 content_type="text/csv", max_bytes=MAX_CSV_BYTES)
+        self.file = text_or_file(
+            self.csv,
+            self.file,
+            names=("csv", "file"),
+            filename="members.csv",
+            content_type="text/csv",
+            max_bytes=MAX_CSV_BYTES,
+        )
         return self
 
 
@@ -176,20 +190,41 @@ OPERATIONS = (
     Operation("update_mailing_list", "PUT", "/v3/lists/{list_address}", UpdateMailingList, Access.WRITE),
     Operation("delete_mailing_list", "DELETE", "/v3/lists/{list_address}", DeleteMailingList, Access.DELETE),
     # Member names and vars often come from public sign-up forms: untrusted text.
-    Operation("list_list_members", "GET", "/v3/lists/{list_address}/members", ListListMembers, Access.READ,
-              paging=Paging.SKIP, untrusted=True),
-    Operation("page_list_members", "GET", "/v3/lists/{list_address}/members/pages", PageListMembers, Access.READ,
-              paging=Paging.URLS, untrusted=True),
+    Operation(
+        "list_list_members",
+        "GET",
+        "/v3/lists/{list_address}/members",
+        ListListMembers,
+        Access.READ,
+        paging=Paging.SKIP,
+        untrusted=True,
+    ),
+    Operation(
+        "page_list_members",
+        "GET",
+        "/v3/lists/{list_address}/members/pages",
+        PageListMembers,
+        Access.READ,
+        paging=Paging.URLS,
+        untrusted=True,
+    ),
     Operation("add_list_member", "POST", "/v3/lists/{list_address}/members", AddListMember, Access.WRITE),
     Operation("add_list_members", "POST", "/v3/lists/{list_address}/members.json", AddListMembers, Access.WRITE),
-    Operation("import_list_members", "POST", "/v3/lists/{list_address}/members.csv", ImportListMembers,
-              Access.WRITE),
-    Operation("get_list_member", "GET", "/v3/lists/{list_address}/members/{address}", GetListMember,
-              Access.READ, untrusted=True),
-    Operation("update_list_member", "PUT", "/v3/lists/{list_address}/members/{address}", UpdateListMember,
-              Access.WRITE),
-    Operation("delete_list_member", "DELETE", "/v3/lists/{list_address}/members/{address}",
-              DeleteListMember, Access.DELETE),
+    Operation("import_list_members", "POST", "/v3/lists/{list_address}/members.csv", ImportListMembers, Access.WRITE),
+    Operation(
+        "get_list_member",
+        "GET",
+        "/v3/lists/{list_address}/members/{address}",
+        GetListMember,
+        Access.READ,
+        untrusted=True,
+    ),
+    Operation(
+        "update_list_member", "PUT", "/v3/lists/{list_address}/members/{address}", UpdateListMember, Access.WRITE
+    ),
+    Operation(
+        "delete_list_member", "DELETE", "/v3/lists/{list_address}/members/{address}", DeleteListMember, Access.DELETE
+    ),
 )
 
 

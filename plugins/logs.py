@@ -7,12 +7,23 @@ from pydantic import Field
 from mg_tools import Access, Operation, Paging, registering
 from mg_tools.types import Cursor, Params, Rfc2822
 
-
-
 LogEvent = Literal[
-    "accepted", "delivered", "failed", "opened", "unique_opened", "clicked", "unique_clicked", "unsubscribed",
-    "complained", "rejected", "stored", "email_validation", "list_uploaded", "list_member_uploaded",
-    "list_member_upload_error", "trapped",
+    "accepted",
+    "delivered",
+    "failed",
+    "opened",
+    "unique_opened",
+    "clicked",
+    "unique_clicked",
+    "unsubscribed",
+    "complained",
+    "rejected",
+    "stored",
+    "email_validation",
+    "list_uploaded",
+    "list_member_uploaded",
+    "list_member_upload_error",
+    "trapped",
 ]
 
 
@@ -22,8 +33,9 @@ class FilterValue(Params):
 
 
 class Condition(Params):
-    attribute: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_.-]+$",
-                           description="e.g. domain, recipient, tag, subaccount")
+    attribute: str = Field(
+        min_length=1, max_length=64, pattern=r"^[a-z_.-]+$", description="e.g. domain, recipient, tag, subaccount"
+    )
     comparator: Literal["=", "!=", "contains", "not contains"]
     values: list[FilterValue] = Field(min_length=1, max_length=100)
 
@@ -53,8 +65,16 @@ class ListLogs(Params):
 
 
 OPERATIONS = (
-    Operation("list_logs", "POST", "/v1/analytics/logs", ListLogs, Access.READ, encoding="json",
-              paging=Paging.TOKEN, untrusted=True),
+    Operation(
+        "list_logs",
+        "POST",
+        "/v1/analytics/logs",
+        ListLogs,
+        Access.READ,
+        encoding="json",
+        paging=Paging.TOKEN,
+        untrusted=True,
+    ),
 )
 
 

@@ -40,8 +40,9 @@ class _Send(Params):
 
     domain: Domain
     to: Recipients
-    template_name: HeaderText | None = Field(None, max_length=255, serialization_alias="template",
-                                             validation_alias=AliasChoices("template_name", "template"))
+    template_name: HeaderText | None = Field(
+        None, max_length=255, serialization_alias="template", validation_alias=AliasChoices("template_name", "template")
+    )
     template_version: HeaderText | None = Field(None, serialization_alias="t:version")
     template_text: YesNo | None = Field(None, serialization_alias="t:text", description="Also render a text part")
     template_variables: Annotated[dict[str, Any] | None, JsonText] = Field(
@@ -53,31 +54,36 @@ class _Send(Params):
     delivery_time: Rfc2822 | None = Field(
         None, serialization_alias="o:deliverytime", description="Schedule: RFC 2822 date, up to 3-7 days ahead"
     )
-    deliver_within: str | None = Field(None, serialization_alias="o:deliver-within", pattern=r"^\d+[hm]$",
-                                       description="Give up after, e.g. 24h")
+    deliver_within: str | None = Field(
+        None, serialization_alias="o:deliver-within", pattern=r"^\d+[hm]$", description="Give up after, e.g. 24h"
+    )
     delivery_optimize_period: str | None = Field(
-        None, serialization_alias="o:deliverytime-optimize-period", pattern=r"^\d+h$",
+        None,
+        serialization_alias="o:deliverytime-optimize-period",
+        pattern=r"^\d+h$",
         description="Send-time optimization window, 24h-72h",
     )
-    time_zone_localize: HeaderText | None = Field(None, serialization_alias="o:time-zone-localize",
-                                                  description="Local send time, e.g. 09:00AM")
-    test_mode: YesNo | None = Field(None, serialization_alias="o:testmode",
-                                    description="Accepted but never delivered")
+    time_zone_localize: HeaderText | None = Field(
+        None, serialization_alias="o:time-zone-localize", description="Local send time, e.g. 09:00AM"
+    )
+    test_mode: YesNo | None = Field(None, serialization_alias="o:testmode", description="Accepted but never delivered")
     tracking: YesNoHtml | None = Field(None, serialization_alias="o:tracking")
     tracking_clicks: YesNoHtml | None = Field(None, serialization_alias="o:tracking-clicks")
     tracking_opens: YesNo | None = Field(None, serialization_alias="o:tracking-opens")
     tracking_pixel_location_top: YesNoHtml | None = Field(None, serialization_alias="o:tracking-pixel-location-top")
     dkim: YesNo | None = Field(None, serialization_alias="o:dkim")
-    secondary_dkim: HeaderText | None = Field(None, serialization_alias="o:secondary-dkim",
-                                              description="Second signature: domain/selector")
+    secondary_dkim: HeaderText | None = Field(
+        None, serialization_alias="o:secondary-dkim", description="Second signature: domain/selector"
+    )
     secondary_dkim_public: HeaderText | None = Field(None, serialization_alias="o:secondary-dkim-public")
     require_tls: YesNo | None = Field(None, serialization_alias="o:require-tls")
     skip_verification: YesNo | None = Field(None, serialization_alias="o:skip-verification")
     sending_ip: HeaderText | None = Field(None, serialization_alias="o:sending-ip")
     sending_ip_pool: HeaderText | None = Field(None, serialization_alias="o:sending-ip-pool")
     archive_to: HeaderText | None = Field(None, serialization_alias="o:archive-to")
-    suppress_headers: HeaderText | None = Field(None, serialization_alias="o:suppress-headers",
-                                                description="Comma-separated headers to drop")
+    suppress_headers: HeaderText | None = Field(
+        None, serialization_alias="o:suppress-headers", description="Comma-separated headers to drop"
+    )
     headers: Annotated[dict[HeaderName, HeaderText] | None, Prefixed("h:")] = Field(
         None, description="Custom MIME headers, e.g. {'Reply-To': 'a@b.c'}"
     )
@@ -85,14 +91,18 @@ class _Send(Params):
         None, description="Custom data echoed in events and webhooks"
     )
     recipient_variables: Annotated[dict[str, dict[str, Any]] | None, JsonText] = Field(
-        None, serialization_alias="recipient-variables",
+        None,
+        serialization_alias="recipient-variables",
         description="Batch send: per-address values used as %recipient.name%",
     )
 
     @model_validator(mode="after")
     def _limits(self):
-        count = sum(len([a for part in addrs for a in part.split(",") if a.strip()])
-                    for addrs in (getattr(self, name) for name in self.recipient_fields) if addrs)
+        count = sum(
+            len([a for part in addrs for a in part.split(",") if a.strip()])
+            for addrs in (getattr(self, name) for name in self.recipient_fields)
+            if addrs
+        )
         if count > MAX_RECIPIENTS:
             raise ValueError(f"{count} recipients; Mailgun allows at most {MAX_RECIPIENTS} per message")
         if self.recipient_variables and len(self.recipient_variables) > MAX_RECIPIENTS:
@@ -125,8 +135,9 @@ class SendMessage(_Send):
 
     recipient_fields: ClassVar[tuple[str, ...]] = ("to", "cc", "bcc")
 
-    sender: Mailbox = Field(serialization_alias="from", max_length=1024,
-                            description="From, e.g. 'Ann <ann@mg.example.com>'")
+    sender: Mailbox = Field(
+        serialization_alias="from", max_length=1024, description="From, e.g. 'Ann <ann@mg.example.com>'"
+    )
     cc: list[Mailbox] | None = None
     bcc: list[Mailbox] | None = None
     subject: HeaderText | None = Field(None, max_length=998)
@@ -161,8 +172,14 @@ class SendMimeMessage(_Send):
 
     @model_validator(mode="after")
     def _source(self):
-        self.message = text_or_file(self.mime, self.message, names=("mime", "message"), filename="message.mime",
-                                    content_type="message/rfc2822", max_bytes=MAX_MESSAGE_BYTES)
+        self.message = text_or_file(
+            self.mime,
+            self.message,
+            names=("mime", "message"),
+            filename="message.mime",
+            content_type="message/rfc2822",
+            max_bytes=MAX_MESSAGE_BYTES,
+        )
         return self
 
 
@@ -171,7 +188,9 @@ def _storage_parts(url: str) -> tuple[str, str]:
     segments = parts.path.split("/")
     # /v3/domains/{domain}/messages/{key}
     if len(segments) != 6 or segments[1:3] != ["v3", "domains"] or segments[4] != "messages":
-        raise ValueError("must be a storage URL like https://storage-us-east4.api.mailgun.net/v3/domains/D/messages/KEY")
+        raise ValueError(
+            "must be a storage URL like https://storage-us-east4.api.mailgun.net/v3/domains/D/messages/KEY"
+        )
     return unquote(segments[3]), unquote(segments[5])
 
 
@@ -213,11 +232,16 @@ class DeleteScheduledMessages(Params):
 OPERATIONS = (
     Operation("send_message", "POST", "/v3/{domain}/messages", SendMessage, Access.SEND),
     Operation("send_mime_message", "POST", "/v3/{domain}/messages.mime", SendMimeMessage, Access.SEND),
-    Operation("get_stored_message", "GET", "/v3/domains/{domain}/messages/{storage_key}", GetStoredMessage,
-              Access.READ, untrusted=True),
+    Operation(
+        "get_stored_message",
+        "GET",
+        "/v3/domains/{domain}/messages/{storage_key}",
+        GetStoredMessage,
+        Access.READ,
+        untrusted=True,
+    ),
     Operation("get_sending_queues", "GET", "/v3/domains/{domain}/sending_queues", GetSendingQueues, Access.READ),
-    Operation("delete_scheduled_messages", "DELETE", "/v3/{domain}/envelopes", DeleteScheduledMessages,
-              Access.DELETE),
+    Operation("delete_scheduled_messages", "DELETE", "/v3/{domain}/envelopes", DeleteScheduledMessages, Access.DELETE),
 )
 
 

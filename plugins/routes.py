@@ -16,28 +16,35 @@ _EXPRESSION = re.compile(r"\s*(?:match_recipient|match_header|catch_all)\s*\(.*\
 
 def _action(value: str) -> str:
     if not _ACTION.fullmatch(value):
-        raise ValueError('must be forward("https://host/path" or "addr@host"), store(), '
-                         'store(notify="https://host/path") or stop()')
+        raise ValueError(
+            'must be forward("https://host/path" or "addr@host"), store(), store(notify="https://host/path") or stop()'
+        )
     return value
 
 
 def _expression(value: str) -> str:
     if not _EXPRESSION.fullmatch(value):
-        raise ValueError('must be match_recipient("regex"), match_header("name", "regex") or catch_all(), '
-                         "several joined by and")
+        raise ValueError(
+            'must be match_recipient("regex"), match_header("name", "regex") or catch_all(), several joined by and'
+        )
     return value
 
 
 Action = Annotated[str, Field(max_length=2048), AfterValidator(_action)]
 Actions = Annotated[
     list[Action],
-    Field(min_length=1, max_length=20,
-          description='Run in order: forward("https://..." or "addr@..."), store(notify="https://..."), stop()'),
+    Field(
+        min_length=1,
+        max_length=20,
+        description='Run in order: forward("https://..." or "addr@..."), store(notify="https://..."), stop()',
+    ),
 ]
 Expression = Annotated[
     str,
-    Field(max_length=4096,
-          description='match_recipient("regex"), match_header("name", "regex") or catch_all(), joined by and'),
+    Field(
+        max_length=4096,
+        description='match_recipient("regex"), match_header("name", "regex") or catch_all(), joined by and',
+    ),
     AfterValidator(_expression),
 ]
 Priority = Annotated[int, Field(ge=0, le=32767, description="Lower runs first; default 0")]

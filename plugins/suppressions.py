@@ -43,9 +43,11 @@ def _address_or_domain(value: str) -> str:
     return value
 
 
-AllowValue = Annotated[str, Field(min_length=3, max_length=512,
-                                  description="An address (bob@example.com) or a whole domain (example.com)"),
-                       AfterValidator(_address_or_domain)]
+AllowValue = Annotated[
+    str,
+    Field(min_length=3, max_length=512, description="An address (bob@example.com) or a whole domain (example.com)"),
+    AfterValidator(_address_or_domain),
+]
 
 
 class _Import(Params):
@@ -54,14 +56,21 @@ class _Import(Params):
     key_columns: ClassVar[frozenset[str]] = frozenset({"address"})
 
     domain: Domain
-    csv: Annotated[str | None, Local] = Field(None, min_length=1, max_length=MAX_CSV_BYTES,
-                                              description="CSV text with a header row")
+    csv: Annotated[str | None, Local] = Field(
+        None, min_length=1, max_length=MAX_CSV_BYTES, description="CSV text with a header row"
+    )
     file: Annotated[Attachment | None, Files] = Field(None, description="A CSV file, instead of csv")
 
     @model_validator(mode="after")
     def _source(self):
-        self.file = text_or_file(self.csv, self.file, names=("csv", "file"), filename="import.csv",
-                                 content_type="text/csv", max_bytes=MAX_CSV_BYTES)
+        self.file = text_or_file(
+            self.csv,
+            self.file,
+            names=("csv", "file"),
+            filename="import.csv",
+            content_type="text/csv",
+            max_bytes=MAX_CSV_BYTES,
+        )
         if self.csv is not None:
             header = {h.strip().lower() for h in next(csv.reader(io.StringIO(self.csv)), [])}
             if not header & self.key_columns:
@@ -272,12 +281,18 @@ _ADVICE = {
 
 async def check_suppression(args: CheckSuppression, call) -> dict[str, Any]:
     address = args.address.lower()
-    allowlisted = [value for value in (address, address.rpartition("@")[2])
-                   if await _lookup(call, "get_allowlist_entry", {"domain": args.domain, "value": value})]
+    allowlisted = [
+        value
+        for value in (address, address.rpartition("@")[2])
+        if await _lookup(call, "get_allowlist_entry", {"domain": args.domain, "value": value})
+    ]
     tags = {t.lower() for t in args.tags or ()}
     lists = []
-    for name, lookup in (("bounces", "get_bounce"), ("unsubscribes", "get_unsubscribe"),
-                         ("complaints", "get_complaint")):
+    for name, lookup in (
+        ("bounces", "get_bounce"),
+        ("unsubscribes", "get_unsubscribe"),
+        ("complaints", "get_complaint"),
+    ):
         record = await _lookup(call, lookup, {"domain": args.domain, "address": args.address})
         if record is None:
             continue
@@ -297,8 +312,13 @@ async def check_suppression(args: CheckSuppression, call) -> dict[str, Any]:
         advice = "Not suppressed: Mailgun will deliver to this address."
     if allowlisted:
         advice += f" Allowlisted ({', '.join(allowlisted)}): new bounces will not put it on the bounce list."
-    return {"address": args.address, "suppressed": bool(blocking), "lists": lists,
-            "allowlisted": bool(allowlisted), "advice": advice}
+    return {
+        "address": args.address,
+        "suppressed": bool(blocking),
+        "lists": lists,
+        "allowlisted": bool(allowlisted),
+        "advice": advice,
+    }
 
 
 async def _lookup(call, name: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
@@ -312,23 +332,23 @@ async def _lookup(call, name: str, arguments: dict[str, Any]) -> dict[str, Any] 
 
 OPERATIONS = (
     # A bounce's error is the remote mail server's reply: untrusted text.
-    Operation("list_bounces", "GET", "/v3/{domain}/bounces", ListBounces, Access.READ, paging=Paging.URLS,
-              untrusted=True),
+    Operation(
+        "list_bounces", "GET", "/v3/{domain}/bounces", ListBounces, Access.READ, paging=Paging.URLS, untrusted=True
+    ),
     Operation("get_bounce", "GET", "/v3/{domain}/bounces/{address}", GetBounce, Access.READ, untrusted=True),
     Operation("add_bounce", "POST", "/v3/{domain}/bounces", AddBounce, Access.WRITE),
     Operation("add_bounces", "POST", "/v3/{domain}/bounces", AddBounces, Access.WRITE, encoding="json"),
     Operation("import_bounces", "POST", "/v3/{domain}/bounces/import", ImportBounces, Access.WRITE),
     Operation("delete_bounce", "DELETE", "/v3/{domain}/bounces/{address}", DeleteBounce, Access.DELETE),
     Operation("clear_bounces", "DELETE", "/v3/{domain}/bounces", ClearBounces, Access.DELETE),
-    Operation("list_unsubscribes", "GET", "/v3/{domain}/unsubscribes", ListUnsubscribes, Access.READ,
-              paging=Paging.URLS),
+    Operation(
+        "list_unsubscribes", "GET", "/v3/{domain}/unsubscribes", ListUnsubscribes, Access.READ, paging=Paging.URLS
+    ),
     Operation("get_unsubscribe", "GET", "/v3/{domain}/unsubscribes/{address}", GetUnsubscribe, Access.READ),
     Operation("add_unsubscribe", "POST", "/v3/{domain}/unsubscribes", AddUnsubscribe, Access.WRITE),
-    Operation("add_unsubscribes", "POST", "/v3/{domain}/unsubscribes", AddUnsubscribes, Access.WRITE,
-              encoding="json"),
+    Operation("add_unsubscribes", "POST", "/v3/{domain}/unsubscribes", AddUnsubscribes, Access.WRITE, encoding="json"),
     Operation("import_unsubscribes", "POST", "/v3/{domain}/unsubscribes/import", ImportUnsubscribes, Access.WRITE),
-    Operation("delete_unsubscribe", "DELETE", "/v3/{domain}/unsubscribes/{address}", DeleteUnsubscribe,
-              Access.DELETE),
+    Operation("delete_unsubscribe", "DELETE", "/v3/{domain}/unsubscribes/{address}", DeleteUnsubscribe, Access.DELETE),
     Operation("clear_unsubscribes", "DELETE", "/v3/{domain}/unsubscribes", ClearUnsubscribes, Access.DELETE),
     Operation("list_complaints", "GET", "/v3/{domain}/complaints", ListComplaints, Access.READ, paging=Paging.URLS),
     Operation("get_complaint", "GET", "/v3/{domain}/complaints/{address}", GetComplaint, Access.READ),
@@ -341,8 +361,9 @@ OPERATIONS = (
     Operation("get_allowlist_entry", "GET", "/v3/{domain}/whitelists/{value}", GetAllowlistEntry, Access.READ),
     Operation("add_allowlist_entry", "POST", "/v3/{domain}/whitelists", AddAllowlistEntry, Access.WRITE),
     Operation("import_allowlist", "POST", "/v3/{domain}/whitelists/import", ImportAllowlist, Access.WRITE),
-    Operation("delete_allowlist_entry", "DELETE", "/v3/{domain}/whitelists/{value}", DeleteAllowlistEntry,
-              Access.DELETE),
+    Operation(
+        "delete_allowlist_entry", "DELETE", "/v3/{domain}/whitelists/{value}", DeleteAllowlistEntry, Access.DELETE
+    ),
     Operation("clear_allowlist", "DELETE", "/v3/{domain}/whitelists", ClearAllowlist, Access.DELETE),
     Operation("check_suppression", "", "", CheckSuppression, Access.READ, handler=check_suppression),
 )

@@ -9,13 +9,22 @@ from mg_tools.types import Cursor, Domain, HeaderText, JsonText, Limit, Params, 
 
 # Mailgun calls the template's name `name`, its text `template` and a version's tag `tag`; the tools
 # use the names every tool shares (template_name, template, template_version) and accept Mailgun's.
-TemplateName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^\S+$",
-                                    description="Template name (stored lower-cased)",
-                                    serialization_alias="name", validation_alias=AliasChoices("template_name", "name"))]
+TemplateName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^\S+$",
+        description="Template name (stored lower-cased)",
+        serialization_alias="name",
+        validation_alias=AliasChoices("template_name", "name"),
+    ),
+]
 VersionTag = Annotated[str, Field(min_length=1, max_length=255, description="Version tag, e.g. v2")]
 VERSION_ALIASES = AliasChoices("template_version", "tag")
-Text = Annotated[str, Field(min_length=1, max_length=100 * 1024,
-                            description="Template body, Handlebars: <p>Hi {{name}}</p>")]
+Text = Annotated[
+    str, Field(min_length=1, max_length=100 * 1024, description="Template body, Handlebars: <p>Hi {{name}}</p>")
+]
 TEXT_ALIASES = AliasChoices("template", "content")
 PageSize = Annotated[Limit, Field(le=100)]
 TemplateHeaders = Annotated[
@@ -47,8 +56,12 @@ class CreateTemplate(_Template):
 
     description: str | None = Field(None, max_length=1024)
     template: Text | None = Field(None, validation_alias=TEXT_ALIASES)
-    template_version: VersionTag | None = Field(None, serialization_alias="tag", validation_alias=VERSION_ALIASES,
-                                                description="Tag of the first version (default: initial)")
+    template_version: VersionTag | None = Field(
+        None,
+        serialization_alias="tag",
+        validation_alias=VERSION_ALIASES,
+        description="Tag of the first version (default: initial)",
+    )
     comment: str | None = Field(None, max_length=1024, description="Comment of the first version")
     headers: TemplateHeaders = None
     created_by: str | None = Field(None, serialization_alias="createdBy", max_length=255)
@@ -122,24 +135,52 @@ OPERATIONS = (
     Operation("clear_templates", "DELETE", "/v3/{domain}/templates", ClearTemplates, Access.DELETE),
     Operation("get_template", "GET", "/v3/{domain}/templates/{template_name}", GetTemplate, Access.READ),
     Operation("update_template", "PUT", "/v3/{domain}/templates/{template_name}", UpdateTemplate, Access.WRITE),
-    Operation("delete_template", "DELETE", "/v3/{domain}/templates/{template_name}", DeleteTemplate,
-              Access.DELETE),
+    Operation("delete_template", "DELETE", "/v3/{domain}/templates/{template_name}", DeleteTemplate, Access.DELETE),
     # The versions of this answer sit under template.versions, not at the top level.
-    Operation("list_template_versions", "GET", "/v3/{domain}/templates/{template_name}/versions",
-              ListTemplateVersions, Access.READ, paging=Paging.URLS, items_key="template.versions"),
-    Operation("create_template_version", "POST", "/v3/{domain}/templates/{template_name}/versions",
-              CreateTemplateVersion, Access.WRITE),
-    Operation("get_template_version", "GET", "/v3/{domain}/templates/{template_name}/versions/{template_version}",
-              GetTemplateVersion, Access.READ),
-    Operation("update_template_version", "PUT",
-              "/v3/{domain}/templates/{template_name}/versions/{template_version}", UpdateTemplateVersion,
-              Access.WRITE),
-    Operation("delete_template_version", "DELETE",
-              "/v3/{domain}/templates/{template_name}/versions/{template_version}", DeleteTemplateVersion,
-              Access.DELETE),
-    Operation("copy_template_version", "PUT",
-              "/v3/{domain}/templates/{template_name}/versions/{template_version}/copy/{new_template_version}",
-              CopyTemplateVersion, Access.WRITE),
+    Operation(
+        "list_template_versions",
+        "GET",
+        "/v3/{domain}/templates/{template_name}/versions",
+        ListTemplateVersions,
+        Access.READ,
+        paging=Paging.URLS,
+        items_key="template.versions",
+    ),
+    Operation(
+        "create_template_version",
+        "POST",
+        "/v3/{domain}/templates/{template_name}/versions",
+        CreateTemplateVersion,
+        Access.WRITE,
+    ),
+    Operation(
+        "get_template_version",
+        "GET",
+        "/v3/{domain}/templates/{template_name}/versions/{template_version}",
+        GetTemplateVersion,
+        Access.READ,
+    ),
+    Operation(
+        "update_template_version",
+        "PUT",
+        "/v3/{domain}/templates/{template_name}/versions/{template_version}",
+        UpdateTemplateVersion,
+        Access.WRITE,
+    ),
+    Operation(
+        "delete_template_version",
+        "DELETE",
+        "/v3/{domain}/templates/{template_name}/versions/{template_version}",
+        DeleteTemplateVersion,
+        Access.DELETE,
+    ),
+    Operation(
+        "copy_template_version",
+        "PUT",
+        "/v3/{domain}/templates/{template_name}/versions/{template_version}/copy/{new_template_version}",
+        CopyTemplateVersion,
+        Access.WRITE,
+    ),
 )
 
 

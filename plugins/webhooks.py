@@ -10,8 +10,9 @@ from mg_tools.types import Domain, Params
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
-EventId = Literal["accepted", "clicked", "opened", "unsubscribed", "delivered", "permanent_fail",
-                  "temporary_fail", "complained"]
+EventId = Literal[
+    "accepted", "clicked", "opened", "unsubscribed", "delivered", "permanent_fail", "temporary_fail", "complained"
+]
 
 
 def _safe_url(url: str) -> str:
@@ -27,12 +28,14 @@ def _safe_url(url: str) -> str:
     raise ValueError("must be an https:// URL (http:// only for localhost or 127.0.0.1)")
 
 
-WebhookUrl = Annotated[str, Field(min_length=10, max_length=2048, pattern=r"^[\x21-\x7e]+$"),
-                       AfterValidator(_safe_url)]
+WebhookUrl = Annotated[str, Field(min_length=10, max_length=2048, pattern=r"^[\x21-\x7e]+$"), AfterValidator(_safe_url)]
 Urls = Annotated[
     list[WebhookUrl],
-    Field(min_length=1, max_length=3,
-          description="1-3 URLs. https only (http just for localhost), no user:pass@: events hold recipient data"),
+    Field(
+        min_length=1,
+        max_length=3,
+        description="1-3 URLs. https only (http just for localhost), no user:pass@: events hold recipient data",
+    ),
 ]
 
 

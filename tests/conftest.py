@@ -40,15 +40,15 @@ def _scrub_request(request):
     if isinstance(request.body, bytes) and request.body:
         if "x-www-form-urlencoded" in ctype:
             pairs = parse_qsl(request.body.decode(), keep_blank_values=True)
-            request.body = urlencode(
-                [(k, REDACTED if _SECRET_FIELD.search(k) else v) for k, v in pairs]
-            ).encode()
+            request.body = urlencode([(k, REDACTED if _SECRET_FIELD.search(k) else v) for k, v in pairs]).encode()
         elif "json" in ctype:
             request.body = json.dumps(redact(json.loads(request.body)), sort_keys=True).encode()
         elif "multipart" in ctype:
             request.body = re.sub(
                 rb'(name="[^"]*(?:password|secret|signing_key|private_key)[^"]*"\r\n\r\n)[^\r]*',
-                rb"\1" + REDACTED.encode(), request.body, flags=re.I,
+                rb"\1" + REDACTED.encode(),
+                request.body,
+                flags=re.I,
             )
     match = re.search(r"boundary=([^;\s]+)", ctype)
     if match and isinstance(request.body, bytes):

@@ -13,8 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for var in ("MAILGUN_API_KEY", "MAILGUN_API_BASE_URL", "MAILGUN_API_REGION", "MG_TOOLS_GRANTS",
-                "MG_TOOLS_READ_ONLY", "MG_TOOLS_DENY", "MG_TOOLS_CONFIRM"):
+    for var in (
+        "MAILGUN_API_KEY",
+        "MAILGUN_API_BASE_URL",
+        "MAILGUN_API_REGION",
+        "MG_TOOLS_GRANTS",
+        "MG_TOOLS_READ_ONLY",
+        "MG_TOOLS_DENY",
+        "MG_TOOLS_CONFIRM",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.chdir(tmp_path)
@@ -31,7 +38,12 @@ def test_tools_json_lists_operations_with_area_and_access(capsys):
     tools = {t["name"]: t for t in json.loads(out)}
     assert code == 0
     assert {k: tools["send_message"][k] for k in ("method", "path", "area", "access", "deprecated")} == {
-        "method": "POST", "path": "/v3/{domain}/messages", "area": "messages", "access": "send", "deprecated": False}
+        "method": "POST",
+        "path": "/v3/{domain}/messages",
+        "area": "messages",
+        "access": "send",
+        "deprecated": False,
+    }
     assert tools["delete_domain"]["access"] == "delete"
 
 
@@ -44,8 +56,14 @@ def test_tools_honours_policy_flags(capsys):
 
 
 def test_dry_run_prints_the_exact_request(capsys):
-    code, out, _ = run(capsys, "call", "update_domain", "--dry-run", "--args",
-                       '{"domain": "mg.example.com", "smtp_password": "hunter22", "wildcard": true}')
+    code, out, _ = run(
+        capsys,
+        "call",
+        "update_domain",
+        "--dry-run",
+        "--args",
+        '{"domain": "mg.example.com", "smtp_password": "hunter22", "wildcard": true}',
+    )
     request = json.loads(out)
     assert code == 0
     assert request["method"] == "PUT" and request["url"] == "https://api.mailgun.net/v4/domains/mg.example.com"
@@ -77,8 +95,16 @@ def test_sandbox_state_persists_between_calls(capsys):
 
 
 def test_mailgun_errors_exit_4_with_mailguns_message(capsys):
-    code, _, err = run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:",
-                       "--args", '{"domain": "nope.example.org"}')
+    code, _, err = run(
+        capsys,
+        "call",
+        "get_domain",
+        "--sandbox",
+        "--sandbox-state",
+        ":memory:",
+        "--args",
+        '{"domain": "nope.example.org"}',
+    )
     assert code == 4 and "Mailgun 404" in err and "Domain not found" in err
 
 
@@ -94,15 +120,23 @@ def test_entry_points_and_no_heavy_imports_for_dry_runs(tmp_path):
         "main(['call', 'get_domain', '--dry-run', '--args', '{\"name\": \"mg.example.com\"}']); "
         "sys.stderr.write('IMPORTED:' + ','.join(m for m in ('mcp', 'httpx', 'structlog') if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                          env={k: v for k, v in os.environ.items() if k != "MAILGUN_API_KEY"})
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "MAILGUN_API_KEY"},
+    )
     assert done.stderr.endswith("IMPORTED:") and json.loads(done.stdout)["method"] == "GET"
-    for argv in ([sys.executable, "-m", "mg_tools", "tools", "--json"],
-                 [str(Path(sys.executable).parent / "mg-tools"), "tools", "--json"]):
+    for argv in (
+        [sys.executable, "-m", "mg_tools", "tools", "--json"],
+        [str(Path(sys.executable).parent / "mg-tools"), "tools", "--json"],
+    ):
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and any(t["name"] == "send_message" for t in json.loads(done.stdout))
-    done = subprocess.run([sys.executable, str(ROOT / "server.py"), "--help"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "server.py"), "--help"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and "--transport" in done.stdout
 
 
@@ -113,11 +147,30 @@ def test_logs_are_json_lines_on_stderr_at_the_configured_level(capsys, monkeypat
     monkeypatch.setattr(ours, "handlers", list(ours.handlers))  # put back after the test
     monkeypatch.setattr(ours, "level", ours.level)
     monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "info")
-    code, out, err = run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:", "--args",
-                         '{"domain": "mg.example.com"}')
+    code, out, err = run(
+        capsys,
+        "call",
+        "get_domain",
+        "--sandbox",
+        "--sandbox-state",
+        ":memory:",
+        "--args",
+        '{"domain": "mg.example.com"}',
+    )
     assert code == 0 and json.loads(out)["result"]["domain"]["name"] == "mg.example.com"
     events = [json.loads(line) for line in err.splitlines()]
     assert {"event": "call", "operation": "get_domain", "level": "info"}.items() <= events[0].items()
     monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "warning")
-    assert run(capsys, "call", "get_domain", "--sandbox", "--sandbox-state", ":memory:", "--args",
-               '{"domain": "mg.example.com"}')[2] == ""
+    assert (
+        run(
+            capsys,
+            "call",
+            "get_domain",
+            "--sandbox",
+            "--sandbox-state",
+            ":memory:",
+            "--args",
+            '{"domain": "mg.example.com"}',
+        )[2]
+        == ""
+    )

@@ -24,8 +24,13 @@ FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.002, max_retry_after
 
 
 def client_for(handler, **kw):
-    return MailgunClient(api_key="fake-key-1234", base_url="https://api.mailgun.net",
-                         transport=httpx.MockTransport(handler), retry=FAST, **kw)
+    return MailgunClient(
+        api_key="fake-key-1234",
+        base_url="https://api.mailgun.net",
+        transport=httpx.MockTransport(handler),
+        retry=FAST,
+        **kw,
+    )
 
 
 def send(client, req=None, idempotent=True):
@@ -42,7 +47,10 @@ def test_basic_auth_user_agent_and_form_encoding():
         seen["body"] = request.content
         return httpx.Response(200, json={"ok": True})
 
-    send(client_for(handler), PreparedRequest("POST", "/v3/d/messages", form=[("to", "a@x"), ("to", "b@x"), ("o:tag", "t")]))
+    send(
+        client_for(handler),
+        PreparedRequest("POST", "/v3/d/messages", form=[("to", "a@x"), ("to", "b@x"), ("o:tag", "t")]),
+    )
     assert seen["auth"] == "Basic " + base64.b64encode(b"api:fake-key-1234").decode()
     assert seen["ua"].startswith("mg-tools/")
     assert seen["body"] == b"to=a%40x&to=b%40x&o%3Atag=t"
@@ -149,8 +157,12 @@ def test_retries_stop_at_the_deadline(monkeypatch):
 
     monkeypatch.setattr(client_module.time, "monotonic", lambda: now[0])
     monkeypatch.setattr(client_module.asyncio, "sleep", fake_sleep)
-    client = MailgunClient(api_key="k" * 8, base_url="https://api.mailgun.net", transport=httpx.MockTransport(handler),
-                           retry=RetryPolicy(attempts=100, backoff=0.1, max_backoff=0.1, deadline=1.0))
+    client = MailgunClient(
+        api_key="k" * 8,
+        base_url="https://api.mailgun.net",
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(attempts=100, backoff=0.1, max_backoff=0.1, deadline=1.0),
+    )
     with pytest.raises(ServerError):
         send(client)
     # 10 ms per attempt plus 50-100 ms of backoff: the 1 s deadline allows 9 to 17 attempts, never 100.
@@ -210,15 +222,18 @@ def test_a_redirect_is_an_error_that_is_never_followed_nor_retried(status, metho
     assert error.location == "https://evil.example/v3/mg.example.com/messages"
 
 
-@pytest.mark.parametrize(("location", "shown"), [
-    ("/v4/domains?page=2", "to https://api.mailgun.net/v4/domains."),
-    ("//other.example:8443/x#y", "to https://other.example:8443/x."),
-    ("/x/\u202e", "to https://api.mailgun.net/x/%E2%80%AE."),
-    ("/v3/fake-key-1234/x?fake-key-1234", "to https://api.mailgun.net/v3/***/x."),
-    ("http://[::1", "to an unusable location."),
-    ("javascript:alert(1)", "to an unusable location."),
-    ("", "to no location."),
-])
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("/v4/domains?page=2", "to https://api.mailgun.net/v4/domains."),
+        ("//other.example:8443/x#y", "to https://other.example:8443/x."),
+        ("/x/\u202e", "to https://api.mailgun.net/x/%E2%80%AE."),
+        ("/v3/fake-key-1234/x?fake-key-1234", "to https://api.mailgun.net/v3/***/x."),
+        ("http://[::1", "to an unusable location."),
+        ("javascript:alert(1)", "to an unusable location."),
+        ("", "to no location."),
+    ],
+)
 def test_a_redirect_names_where_it_pointed_without_its_query(location, shown):
     calls = []
 
@@ -252,17 +267,19 @@ SHAPED_KEY = "key-" + "3f9a" * 8
 
 
 def _fragments(secret: str, size: int = 8) -> set[str]:
-    return {secret[i:i + size] for i in range(len(secret) - size + 1)}
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
 
 
 def _answering(bodies: list[str], shape: str, *, api_key: str = CONFIGURED_KEY) -> MailgunClient:
     """A client whose every request is answered 400 with the last of ``bodies``, as JSON or text."""
+
     def handler(request):
         body = bodies[-1]
         return httpx.Response(400, json={"message": body}) if shape == "json" else httpx.Response(400, text=body)
 
-    return MailgunClient(api_key=api_key, base_url="https://api.mailgun.net", retry=FAST,
-                         transport=httpx.MockTransport(handler))
+    return MailgunClient(
+        api_key=api_key, base_url="https://api.mailgun.net", retry=FAST, transport=httpx.MockTransport(handler)
+    )
 
 
 @pytest.mark.parametrize("key", [CONFIGURED_KEY, SHAPED_KEY])
@@ -290,8 +307,9 @@ def test_a_secret_split_where_scanning_stops_leaves_no_fragment(shape):
     assert not {f for f in _fragments(secret) if f in info.value.message}
 
 
-HOSTILE = ("first line\nmg-tools: forged line\r\x1b[31mred\x1b]0;title\x07\u202eevil\u200b\x00\u2028\ufeff"
-           "\ue000\U000e0041")
+HOSTILE = (
+    "first line\nmg-tools: forged line\r\x1b[31mred\x1b]0;title\x07\u202eevil\u200b\x00\u2028\ufeff\ue000\U000e0041"
+)
 
 
 @pytest.mark.parametrize("shape", ["text", "json"])
@@ -332,38 +350,45 @@ def test_every_error_message_is_escaped_when_the_error_is_made(cls):
 # -- where the key may go ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("base", "origin", "trusted"), [
-    ("http://127.0.0.1:8025", "http://127.0.0.1:8025", True),
-    ("http://127.0.0.1:8025", "http://127.0.0.1:9999", False),
-    ("http://127.0.0.1:8025", "http://127.0.0.1", False),
-    ("http://127.0.0.1:8025", "https://127.0.0.1:8025", False),
-    ("http://127.0.0.1", "http://127.0.0.1:80", True),
-    ("http://127.0.0.1", "http://127.0.0.1:8080", False),
-    ("https://api.mailgun.net", "https://api.mailgun.net:443", True),
-    ("https://api.mailgun.net", "https://api.mailgun.net:8443", False),
-    ("https://api.mailgun.net", "https://storage-us-east4.api.mailgun.net", True),
-    ("https://api.mailgun.net", "https://storage.mailgun.net:443", True),
-    ("https://api.mailgun.net", "https://mailgun.net", True),
-    ("https://api.mailgun.net", "https://STORAGE.MAILGUN.NET", True),
-    ("https://api.mailgun.net", "https://storage.mailgun.net:8443", False),
-    ("https://api.mailgun.net", "https://storage.mailgun.net:80", False),
-    ("https://api.mailgun.net", "http://storage.mailgun.net", False),
-    ("https://api.mailgun.net", "https://evilmailgun.net", False),
-    ("https://api.mailgun.net", "https://evil-mailgun.net", False),
-    ("https://api.mailgun.net", "https://mailgun.net.evil.com", False),
-    ("https://api.mailgun.net", "https://mailgun.net.", False),
-    ("https://api.mailgun.net", "https://x.mailgun.net.", False),
-    ("https://api.mailgun.net", "https://.mailgun.net", False),
-    ("https://api.mailgun.net", "https://x..mailgun.net", False),
-    ("https://api.mailgun.net", "https://mailgun.net@evil.com", False),
-    ("https://api.mailgun.net", "https://evil.com@x.mailgun.net", False),
-    ("https://api.mailgun.net", "https://xn--mailgn-3ya.net", False),
-    ("https://api.mailgun.net", "https://x.mailgun.net:notaport", False),
-])
+@pytest.mark.parametrize(
+    ("base", "origin", "trusted"),
+    [
+        ("http://127.0.0.1:8025", "http://127.0.0.1:8025", True),
+        ("http://127.0.0.1:8025", "http://127.0.0.1:9999", False),
+        ("http://127.0.0.1:8025", "http://127.0.0.1", False),
+        ("http://127.0.0.1:8025", "https://127.0.0.1:8025", False),
+        ("http://127.0.0.1", "http://127.0.0.1:80", True),
+        ("http://127.0.0.1", "http://127.0.0.1:8080", False),
+        ("https://api.mailgun.net", "https://api.mailgun.net:443", True),
+        ("https://api.mailgun.net", "https://api.mailgun.net:8443", False),
+        ("https://api.mailgun.net", "https://storage-us-east4.api.mailgun.net", True),
+        ("https://api.mailgun.net", "https://storage.mailgun.net:443", True),
+        ("https://api.mailgun.net", "https://mailgun.net", True),
+        ("https://api.mailgun.net", "https://STORAGE.MAILGUN.NET", True),
+        ("https://api.mailgun.net", "https://storage.mailgun.net:8443", False),
+        ("https://api.mailgun.net", "https://storage.mailgun.net:80", False),
+        ("https://api.mailgun.net", "http://storage.mailgun.net", False),
+        ("https://api.mailgun.net", "https://evilmailgun.net", False),
+        ("https://api.mailgun.net", "https://evil-mailgun.net", False),
+        ("https://api.mailgun.net", "https://mailgun.net.evil.com", False),
+        ("https://api.mailgun.net", "https://mailgun.net.", False),
+        ("https://api.mailgun.net", "https://x.mailgun.net.", False),
+        ("https://api.mailgun.net", "https://.mailgun.net", False),
+        ("https://api.mailgun.net", "https://x..mailgun.net", False),
+        ("https://api.mailgun.net", "https://mailgun.net@evil.com", False),
+        ("https://api.mailgun.net", "https://evil.com@x.mailgun.net", False),
+        ("https://api.mailgun.net", "https://xn--mailgn-3ya.net", False),
+        ("https://api.mailgun.net", "https://x.mailgun.net:notaport", False),
+    ],
+)
 def test_the_key_goes_only_to_the_base_origin_and_https_mailgun_hosts(base, origin, trusted):
     calls = []
-    client = MailgunClient(api_key="fake-key-1234", base_url=base, retry=FAST,
-                           transport=httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(200, json={})))
+    client = MailgunClient(
+        api_key="fake-key-1234",
+        base_url=base,
+        retry=FAST,
+        transport=httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(200, json={})),
+    )
     req = PreparedRequest("GET", "/v3/domains/d/messages/k", origin=origin)
     if trusted:
         assert send(client, req).status_code == 200 and len(calls) == 1
@@ -381,6 +406,7 @@ def test_an_error_body_nested_too_deep_to_parse_is_quoted_as_text():
 
 
 # -- each retry decision on its own ----------------------------------------------------------------------
+
 
 def _failure(what: str) -> MgToolsError:
     if what == "connect error":
@@ -403,16 +429,20 @@ def test_should_retry_follows_the_table_while_attempts_are_left(what, method, id
     safe = what in RETRIED_ALWAYS or (idempotent and what in RETRIED_IF_IDEMPOTENT)
     assert retryable(_failure(what), idempotent=idempotent) is safe
     assert RetryPolicy(attempts=4).should_retry(_failure(what), idempotent=idempotent, attempt=attempt) is (
-        safe and attempt < 4)
+        safe and attempt < 4
+    )
 
 
-@pytest.mark.parametrize(("elapsed", "delay", "in_time"), [
-    (0.0, 1.0, True),
-    (9.0, 1.0, True),  # a retry may start exactly at the deadline
-    (9.0, 1.5, False),
-    (10.0, 0.0, True),
-    (10.5, 0.0, False),
-])
+@pytest.mark.parametrize(
+    ("elapsed", "delay", "in_time"),
+    [
+        (0.0, 1.0, True),
+        (9.0, 1.0, True),  # a retry may start exactly at the deadline
+        (9.0, 1.5, False),
+        (10.0, 0.0, True),
+        (10.5, 0.0, False),
+    ],
+)
 def test_a_retry_must_start_within_the_deadline_and_before_the_longest_call(elapsed, delay, in_time):
     assert RetryPolicy(deadline=10.0).in_time(elapsed, delay) is in_time
     assert RetryPolicy(deadline=60.0, max_call=10.0).in_time(elapsed, delay) is (elapsed + delay < 10.0)
@@ -426,9 +456,16 @@ def test_backoff_is_jittered_between_half_and_all_of_a_doubling_cap(attempt):
     assert all(cap / 2 <= d <= cap for d in delays) and len(set(delays)) > 1
 
 
-@pytest.mark.parametrize(("retry_after", "delay"), [
-    (0.0, 0.0), (2.5, 2.5), (30.0, 30.0), (3600.0, 30.0), (-5.0, 0.0),
-])
+@pytest.mark.parametrize(
+    ("retry_after", "delay"),
+    [
+        (0.0, 0.0),
+        (2.5, 2.5),
+        (30.0, 30.0),
+        (3600.0, 30.0),
+        (-5.0, 0.0),
+    ],
+)
 def test_a_retry_after_is_waited_exactly_up_to_its_cap(retry_after, delay):
     assert RetryPolicy(max_retry_after=30.0).delay(1, retry_after) == delay
 
@@ -438,20 +475,23 @@ def test_a_retry_after_that_is_no_number_falls_back_to_backoff(retry_after):
     assert 0.125 <= RetryPolicy(backoff=0.25, max_backoff=8.0).delay(0, retry_after) <= 0.25
 
 
-@pytest.mark.parametrize(("headers", "seconds"), [
-    ({"Retry-After": "7"}, 7.0),
-    ({"Retry-After": "0.5"}, 0.5),
-    ({"Retry-After": "-3"}, 0.0),
-    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date in the past: no wait
-    ({"Retry-After": "soon"}, None),
-    ({"Retry-After": "nan"}, None),
-    ({"Retry-After": "1e309"}, None),
-    ({"Retry-After": "Mon, 99 Foo 2015"}, None),
-    ({"X-RateLimit-Reset": "not a time"}, None),
-    ({"X-RateLimit-Reset": "1"}, 0.0),  # an epoch second long past
-    ({}, None),
-    ({"Retry-After": ""}, None),
-])
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        ({"Retry-After": "0.5"}, 0.5),
+        ({"Retry-After": "-3"}, 0.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date in the past: no wait
+        ({"Retry-After": "soon"}, None),
+        ({"Retry-After": "nan"}, None),
+        ({"Retry-After": "1e309"}, None),
+        ({"Retry-After": "Mon, 99 Foo 2015"}, None),
+        ({"X-RateLimit-Reset": "not a time"}, None),
+        ({"X-RateLimit-Reset": "1"}, 0.0),  # an epoch second long past
+        ({}, None),
+        ({"Retry-After": ""}, None),
+    ],
+)
 def test_parse_retry_after_reads_seconds_and_dates_and_ignores_the_rest(headers, seconds):
     assert parse_retry_after(httpx.Headers(headers)) == seconds
 

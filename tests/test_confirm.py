@@ -7,16 +7,20 @@ import subprocess
 import sys
 
 import pytest
+from reliability.support import Recorder, recording_toolkit
 
 from mg_tools import ConfirmationRequired, Policy, Toolkit
 from mg_tools.cli import main
 from mg_tools.confirm import Confirmations, MemoryLedger, SqliteLedger
 from mg_tools.state import state_dir
 
-from reliability.support import Recorder, recording_toolkit
-
-SEND = {"domain": "mg.example.com", "sender": "me@mg.example.com", "to": ["bob@example.com"], "subject": "Hi",
-        "text": "Hello"}
+SEND = {
+    "domain": "mg.example.com",
+    "sender": "me@mg.example.com",
+    "to": ["bob@example.com"],
+    "subject": "Hi",
+    "text": "Hello",
+}
 
 
 def attached(content: bytes) -> dict:
@@ -110,16 +114,24 @@ def test_the_sqlite_ledger_refuses_a_second_use_from_another_connection(tmp_path
 
 def test_the_cli_completes_a_confirmation_in_the_next_invocation(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    argv = ["call", "delete_domain", "--sandbox", "--confirm", "domains:delete", "--args",
-            json.dumps({"domain": "mg.example.com"})]
+    argv = [
+        "call",
+        "delete_domain",
+        "--sandbox",
+        "--confirm",
+        "domains:delete",
+        "--args",
+        json.dumps({"domain": "mg.example.com"}),
+    ]
     assert main(argv) == 3
     err = capsys.readouterr().err
     token = err.rsplit("confirm_token: ", 1)[1].rstrip(")\n")
     # A separate process, as a person at a shell would run it.
-    done = subprocess.run([sys.executable, "-m", "mg_tools", *argv, "--confirm-token", token],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "mg_tools", *argv, "--confirm-token", token], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["result"]["message"] .startswith("Domain will be deleted")
+    assert json.loads(done.stdout)["result"]["message"].startswith("Domain will be deleted")
     assert main([*argv, "--confirm-token", token]) == 3
     assert "already used" in capsys.readouterr().err
 

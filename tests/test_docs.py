@@ -73,9 +73,17 @@ def scratch(tmp_path, sandbox, monkeypatch):
     """A working directory with the files the docs mention, and the environment of a user whose
     MAILGUN_API_BASE_URL points at a standalone sandbox."""
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 test")
-    (tmp_path / "message.json").write_text(json.dumps({
-        "domain": "mg.example.com", "sender": "me@mg.example.com", "to": ["bob@example.com"], "subject": "Hi",
-        "text": "Hello"}))
+    (tmp_path / "message.json").write_text(
+        json.dumps(
+            {
+                "domain": "mg.example.com",
+                "sender": "me@mg.example.com",
+                "to": ["bob@example.com"],
+                "subject": "Hi",
+                "text": "Hello",
+            }
+        )
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MAILGUN_API_BASE_URL", sandbox.url)
     monkeypatch.setenv("MAILGUN_API_KEY", sandbox.api_key)
@@ -109,9 +117,10 @@ _MODULES: dict[str, types.ModuleType] = {}
 def run_python(code: str, ports: dict[int, str]) -> None:
     module = types.ModuleType("doc_block")
     # A plugin module shown before its test is importable under the name the test imports.
-    with mock.patch.dict(sys.modules, {"acme_mailgun": types.ModuleType("acme_mailgun"), **_MODULES,
-                                       "doc_block": module}):
-        exec(compile(code, "<doc block>", "exec"), module.__dict__)  # noqa: S102 - our own documentation
+    with mock.patch.dict(
+        sys.modules, {"acme_mailgun": types.ModuleType("acme_mailgun"), **_MODULES, "doc_block": module}
+    ):
+        exec(compile(code, "<doc block>", "exec"), module.__dict__)
         if "register_operations" in module.__dict__:
             _MODULES["acme_mailgun.plugin"] = module
             registry = Registry.from_plugins(make_plugin_manager(plugins=[module]))
@@ -122,6 +131,7 @@ def run_python(code: str, ports: dict[int, str]) -> None:
 
 
 # -- sh -------------------------------------------------------------------------------------------------
+
 
 def commands(code: str) -> list[list[str]]:
     """The commands of a shell block: prompts (``$ ``) mark commands when present, continuation
@@ -171,13 +181,14 @@ def run_sh(code: str, ports: dict[int, str]) -> None:
                 _ci_runs(argv)
             elif program.startswith("python") and argv[1].startswith("bench/"):
                 # Benchmarks take minutes: the script must exist and take the documented options.
-                done = subprocess.run([sys.executable, str(ROOT / argv[1]), "--help"], capture_output=True, text=True,
-                                      timeout=60)
+                done = subprocess.run(
+                    [sys.executable, str(ROOT / argv[1]), "--help"], capture_output=True, text=True, timeout=60
+                )
                 assert done.returncode == 0 and all(o in done.stdout for o in argv[2:] if o.startswith("--")), argv
             elif "--" in argv:
                 # Another program's configuration of mg-tools: the CLI must accept those arguments.
                 assert Path(argv[argv.index("--") + 1]).name == "mg-tools", argv
-                build_parser().parse_args(argv[argv.index("--") + 2:])
+                build_parser().parse_args(argv[argv.index("--") + 2 :])
             else:
                 # Another program pointed at the HTTP transport.
                 assert any(re.fullmatch(r"http://127\.0\.0\.1:\d+/mcp", a) for a in argv), argv
@@ -217,11 +228,17 @@ def _start(args: list[str], ports: dict[int, str], env: dict[str, str]) -> subpr
     documented = SERVE_PORT if args[0] == "serve" else SANDBOX_PORT
     if "--port" in args:
         documented = int(args[args.index("--port") + 1])
-        args = args[: args.index("--port")] + args[args.index("--port") + 2:]
+        args = args[: args.index("--port")] + args[args.index("--port") + 2 :]
     port = ports[documented] = _free_port()
     stdio = args[0] == "serve" and "http" not in args
-    proc = subprocess.Popen([str(VENV_BIN / "mg-tools"), *args, *([] if stdio else ["--port", port])], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "mg-tools"), *args, *([] if stdio else ["--port", port])],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stderr.readline()  # the start-up notice
     assert proc.poll() is None and ("serving" in line or "sandbox" in line), f"mg-tools {args}: {line}"
     if not stdio:
@@ -244,12 +261,14 @@ def _curl(argv: list[str], ports: dict[int, str], env: dict[str, str]) -> None:
             pytest.fail("curl is needed to check the docs' curl commands (.ci/run installs it)")
         pytest.skip("curl is not installed")
     argv = [_ported(a, ports) for a in argv]
-    done = subprocess.run([curl, "--fail", "--silent", "--show-error", *argv[1:]], env=env, capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(
+        [curl, "--fail", "--silent", "--show-error", *argv[1:]], env=env, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 0, f"{' '.join(argv)}: {done.stderr}"
 
 
 # -- configuration --------------------------------------------------------------------------------------
+
 
 def check_json(code: str, ports: dict[int, str]) -> None:
     data = json.loads(code)
@@ -266,6 +285,7 @@ def check_js(code: str, ports: dict[int, str]) -> None:
         if os.environ.get("CI"):
             pytest.fail("node is needed to check the docs' JavaScript (.ci/run installs it)")
         pytest.skip("node is not installed")
-    done = subprocess.run([node, "--check", "--input-type=module"], input=code, capture_output=True, text=True,
-                          timeout=30)
+    done = subprocess.run(
+        [node, "--check", "--input-type=module"], input=code, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 0, done.stderr

@@ -54,8 +54,9 @@ async def summarise(args, call):
 
 OPS = [
     Operation("list_things", "GET", "/v3/{domain}/things", ListThings, Access.READ, paging=Paging.SKIP, area="things"),
-    Operation("make_thing", "POST", "/v3/{domain}/things", MakeThing, Access.WRITE, area="things",
-              secret_fields=("password",)),
+    Operation(
+        "make_thing", "POST", "/v3/{domain}/things", MakeThing, Access.WRITE, area="things", secret_fields=("password",)
+    ),
     Operation("summarise_things", "", "", Summary, Access.READ, area="things", handler=summarise),
 ]
 
@@ -75,13 +76,19 @@ def toolkit(wire, policy=None, items=3, budget=20_000, **kw):
         skip = int(request.url.params.get("skip", 0))
         limit = int(request.url.params.get("limit", 100))
         rows = [{"n": i, "pad": "x" * 50} for i in range(items)]
-        return httpx.Response(200, json={"total_count": items, "items": rows[skip:skip + limit]})
+        return httpx.Response(200, json={"total_count": items, "items": rows[skip : skip + limit]})
 
     registry = Registry()
     for op in OPS:
         registry.add(op, plugin="things")
-    return Toolkit(api_key="fake-key-0000", registry=registry, policy=policy or Policy(),
-                   transport=httpx.MockTransport(handler), budget=budget, **kw)
+    return Toolkit(
+        api_key="fake-key-0000",
+        registry=registry,
+        policy=policy or Policy(),
+        transport=httpx.MockTransport(handler),
+        budget=budget,
+        **kw,
+    )
 
 
 def test_invalid_arguments_name_each_field_and_send_nothing(wire):
@@ -184,6 +191,7 @@ def test_sync_call_refuses_to_run_inside_an_event_loop(wire):
 
 # -- preparing and shaping ----------------------------------------------------------------------------
 
+
 def test_prepare_gives_the_request_of_an_http_operation_and_none_for_a_composite(wire):
     executor = toolkit(wire).executor
     prepared = executor.prepare("list_things", {"domain": "d.com", "limit": 5})
@@ -223,8 +231,9 @@ def test_shaping_trims_the_list_the_operation_names_dotted_or_not():
 
 def test_a_success_nested_deeper_than_python_parses_is_returned_as_text():
     body = b"[" * 100_000 + b"]" * 100_000
-    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body,
-                                                             headers={"content-type": "application/json"}))
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
     with Toolkit(api_key="fake-key-1234", transport=transport) as mg:
         result = mg.run(mg.execute("list_domains", {}))
     assert result.truncated or result.data["text"].startswith("[[[")

@@ -5,14 +5,18 @@ import threading
 from pathlib import Path
 
 import pytest
+from reliability.support import Recorder, recording_toolkit
 
 from mg_tools import InvalidArguments, Toolkit
 from mg_tools.files import default_roots
 
-from reliability.support import Recorder, recording_toolkit
-
-SEND = {"domain": "mg.example.com", "sender": "me@mg.example.com", "to": ["bob@example.com"], "subject": "Hi",
-        "text": "Hello"}
+SEND = {
+    "domain": "mg.example.com",
+    "sender": "me@mg.example.com",
+    "to": ["bob@example.com"],
+    "subject": "Hi",
+    "text": "Hello",
+}
 
 
 def send_with(mg, path) -> None:
@@ -41,8 +45,9 @@ def test_started_from_root_the_api_key_in_proc_cannot_be_mailed_out(monkeypatch)
     assert recorder.requests == []
 
 
-@pytest.mark.parametrize("path", ["/proc/self/environ", "/proc/self/cmdline", "/sys/kernel/hostname",
-                                  "/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize(
+    "path", ["/proc/self/environ", "/proc/self/cmdline", "/sys/kernel/hostname", "/dev/zero", "/dev/urandom"]
+)
 def test_system_files_are_never_read_even_when_allowed(monkeypatch, path):
     recorder = Recorder()
     mg = recording_toolkit(recorder, file_roots=["/"])
@@ -61,7 +66,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     def attempt() -> None:
         try:
             send_with(mg, fifo)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=attempt, daemon=True)

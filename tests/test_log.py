@@ -51,7 +51,8 @@ def test_each_redactor_knows_only_its_own_secrets():
 def test_logs_go_to_stderr_as_json_without_secrets(capsys, mg_logger):
     log.configure("debug")
     log.get_logger("mg_tools.test", Redactor(["canary-key-888"])).info(
-        "call", api_key="canary-key-888", detail="uses canary-key-888", name="clashes with the record's name")
+        "call", api_key="canary-key-888", detail="uses canary-key-888", name="clashes with the record's name"
+    )
     captured = capsys.readouterr()
     assert captured.out == ""
     line = json.loads(captured.err.strip().splitlines()[-1])
@@ -76,8 +77,11 @@ def test_an_application_handler_sees_only_redacted_values(caplog):
     caplog.set_level(logging.DEBUG, logger="mg_tools")
     redactor = Redactor(["canary-key-999"])
     log.get_logger("mg_tools.client", redactor).debug(
-        "mailgun.error", error="rejected canary-key-999", headers={"Authorization": "Basic Y2FuYXJ5LWtleS05OTk="},
-        smtp_password="hunter22")
+        "mailgun.error",
+        error="rejected canary-key-999",
+        headers={"Authorization": "Basic Y2FuYXJ5LWtleS05OTk="},
+        smtp_password="hunter22",
+    )
     [record] = [r for r in caplog.records if r.name == "mg_tools.client"]
     assert record.event == "mailgun.error" and record.smtp_password == "***"
     assert record.getMessage().startswith('mailgun.error error="rejected ***"')

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from mg_tools import Toolkit
+from mg_tools import Toolkit, hookspecs
 from mg_tools.docs import tools_markdown
-from mg_tools import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = list(Toolkit().registry)

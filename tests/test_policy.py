@@ -95,17 +95,20 @@ def test_tools_take_globs_and_toolsets_areas():
 OPS = (SEND, LIST, DELETE, KEY_CREATE, KEY_LIST)
 
 
-@pytest.mark.parametrize("kwargs, named", [
-    ({"deny": "delete_*,dlete_*"}, "deny pattern 'dlete_*'"),
-    ({"deny": "*:remove"}, "'remove' is not an access"),
-    ({"grants": "supressions:read"}, "'supressions' is not an area"),
-    ({"grants": "messages:delete"}, "no operation has that area and access"),
-    ({"confirm": "send_mesage"}, "confirm pattern 'send_mesage'"),
-    ({"exclude_tools": "delete_bounces"}, "deny pattern 'delete_bounces'"),
-    ({"tools": "sendmessage"}, "tools pattern 'sendmessage'"),
-    ({"tools": "messages:send"}, "--tools takes tool names"),
-    ({"toolsets": "suppression"}, "toolset 'suppression' is not an area"),
-])
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"deny": "delete_*,dlete_*"}, "deny pattern 'dlete_*'"),
+        ({"deny": "*:remove"}, "'remove' is not an access"),
+        ({"grants": "supressions:read"}, "'supressions' is not an area"),
+        ({"grants": "messages:delete"}, "no operation has that area and access"),
+        ({"confirm": "send_mesage"}, "confirm pattern 'send_mesage'"),
+        ({"exclude_tools": "delete_bounces"}, "deny pattern 'delete_bounces'"),
+        ({"tools": "sendmessage"}, "tools pattern 'sendmessage'"),
+        ({"tools": "messages:send"}, "--tools takes tool names"),
+        ({"toolsets": "suppression"}, "toolset 'suppression' is not an area"),
+    ],
+)
 def test_patterns_matching_nothing_are_refused_in_one_line(kwargs, named):
     policy = Policy.build(**kwargs)
     with pytest.raises(ConfigurationError) as info:
@@ -114,8 +117,13 @@ def test_patterns_matching_nothing_are_refused_in_one_line(kwargs, named):
 
 
 def test_patterns_that_match_pass_the_check():
-    Policy.build(grants="*:read,keys:write,send_message", deny="delete_*,*:DELETE", confirm="*:send",
-                 tools="list_*", toolsets="suppressions").check(OPS)
+    Policy.build(
+        grants="*:read,keys:write,send_message",
+        deny="delete_*,*:DELETE",
+        confirm="*:send",
+        tools="list_*",
+        toolsets="suppressions",
+    ).check(OPS)
 
 
 def test_a_copy_switched_to_read_only_does_not_reuse_decisions():

@@ -91,8 +91,9 @@ def test_area_defaults_to_plugin_and_can_be_explicit():
 
     registry = Registry()
     registry.add(make(), plugin="acme_plugins.things")
-    registry.add(Operation("list_things", "GET", "/v3/things", Paged, Access.READ, area="stuff", paging="urls"),
-                 plugin="x")
+    registry.add(
+        Operation("list_things", "GET", "/v3/things", Paged, Access.READ, area="stuff", paging="urls"), plugin="x"
+    )
     assert registry.get("get_thing").area == "things"
     assert registry.get("list_things").area == "stuff"
     assert registry.areas == ("stuff", "things")
@@ -142,11 +143,23 @@ class ListLetters(Params):
     page_token: str | None = None
 
 
-@pytest.mark.parametrize(("synonym", "name"), [
-    ("domain_name", "domain"), ("member_address", "address"), ("email", "address"), ("list", "list_address"),
-    ("mailing_list", "list_address"), ("content", "template"), ("page_size", "limit"), ("max", "limit"),
-    ("count", "limit"), ("page_token", "cursor"), ("next", "cursor"), ("offset", "skip"),
-])
+@pytest.mark.parametrize(
+    ("synonym", "name"),
+    [
+        ("domain_name", "domain"),
+        ("member_address", "address"),
+        ("email", "address"),
+        ("list", "list_address"),
+        ("mailing_list", "list_address"),
+        ("content", "template"),
+        ("page_size", "limit"),
+        ("max", "limit"),
+        ("count", "limit"),
+        ("page_token", "cursor"),
+        ("next", "cursor"),
+        ("offset", "skip"),
+    ],
+)
 def test_a_synonym_of_a_vocabulary_name_is_refused_naming_plugin_operation_field_and_name(synonym, name):
     from pydantic import create_model
 

@@ -1,16 +1,15 @@
 """The wire format: where each argument goes, and that path arguments stay in their segment."""
 
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field
 import pytest
+from pydantic import Field
 
 from mg_tools import Access, InvalidArguments, Operation, Paging
 from mg_tools.request import build_request, encode_segment
 from mg_tools.types import Body, Cursor, Params, Query, WholeBody
-
-from typing import Annotated
 
 
 class Thing(Params):
@@ -93,14 +92,20 @@ def test_empty_path_value_is_refused():
     [
         (Paging.SKIP, "200", lambda r: ("skip", "200") in r.query),
         (Paging.PAGE, "3", lambda r: ("page", "3") in r.query),
-        (Paging.URLS, "/v3/d.com/things?page=next&address=x", lambda r: r.query == [("page", "next"), ("address", "x")]),
+        (
+            Paging.URLS,
+            "/v3/d.com/things?page=next&address=x",
+            lambda r: r.query == [("page", "next"), ("address", "x")],
+        ),
         (Paging.TOKEN, "tok", lambda r: r.json["pagination"]["token"] == "tok"),
     ],
 )
 def test_cursors_per_paging_style(paging, cursor, check):
     encoding = "json" if paging is Paging.TOKEN else "form"
-    req = build_request(op(method="GET" if paging is not Paging.TOKEN else "POST", paging=paging, encoding=encoding),
-                        Thing(domain="d.com", name="n", cursor=cursor))
+    req = build_request(
+        op(method="GET" if paging is not Paging.TOKEN else "POST", paging=paging, encoding=encoding),
+        Thing(domain="d.com", name="n", cursor=cursor),
+    )
     assert check(req)
 
 
@@ -115,7 +120,9 @@ def test_describe_summarises_files_and_never_dumps_them():
     req = build_request(op(), Thing(domain="d.com"))
     req.files.append(("attachment", ("a.pdf", b"%PDF" * 100, "application/pdf")))
     out = req.describe("https://api.mailgun.net")
-    assert out["files"] == [{"field": "attachment", "filename": "a.pdf", "content_type": "application/pdf", "size": 400}]
+    assert out["files"] == [
+        {"field": "attachment", "filename": "a.pdf", "content_type": "application/pdf", "size": 400}
+    ]
     assert out["encoding"] == "multipart/form-data"
     assert urlsplit(out["url"]).path == "/v3/d.com/things"
 

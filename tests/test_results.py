@@ -21,29 +21,39 @@ def fitted(data, budget, items_key="items", untrusted=False):
 
 # -- the envelope ----------------------------------------------------------------------------------------
 
+
 def test_to_dict_shows_the_result_and_only_the_markers_that_apply():
     assert Result("get_thing", {"a": 1}).to_dict() == {"result": {"a": 1}}
     full = Result("list_things", [1], next_cursor="2", truncated={"result_id": "x"}, sandbox=True, untrusted=True)
-    assert full.to_dict() == {"result": [1], "untrusted": UNTRUSTED_NOTE, "next_cursor": "2",
-                              "truncated": {"result_id": "x"}, "sandbox": "local sandbox: no real mail is sent"}
+    assert full.to_dict() == {
+        "result": [1],
+        "untrusted": UNTRUSTED_NOTE,
+        "next_cursor": "2",
+        "truncated": {"result_id": "x"},
+        "sandbox": "local sandbox: no real mail is sent",
+    }
 
 
 def test_json_text_counts_characters_as_the_front_ends_write_them():
     assert json_text({"name": "Zoë", "when": object}) == '{"name": "Zoë", "when": "<class \'object\'>"}'
 
 
-@pytest.mark.parametrize(("data", "key", "found"), [
-    ({"items": [1]}, "items", [1]),
-    ({"template": {"versions": [2]}}, "template.versions", [2]),
-    ({"template": "flat"}, "template.versions", None),
-    ({"other": [3]}, "items", None),
-    ([1, 2], "items", None),
-])
+@pytest.mark.parametrize(
+    ("data", "key", "found"),
+    [
+        ({"items": [1]}, "items", [1]),
+        ({"template": {"versions": [2]}}, "template.versions", [2]),
+        ({"template": "flat"}, "template.versions", None),
+        ({"other": [3]}, "items", None),
+        ([1, 2], "items", None),
+    ],
+)
 def test_items_at_follows_a_dotted_key(data, key, found):
     assert items_at(data, key) == found
 
 
 # -- fitting into the budget -----------------------------------------------------------------------------
+
 
 def test_a_result_within_the_budget_is_left_as_it_is():
     data = {"items": [1, 2, 3]}
@@ -53,13 +63,16 @@ def test_a_result_within_the_budget_is_left_as_it_is():
         store.read("anything")
 
 
-item_values = st.one_of(st.integers(), st.text(max_size=300), st.lists(st.text(max_size=40), max_size=8),
-                        st.dictionaries(st.text(max_size=8), st.text(max_size=60), max_size=6))
+item_values = st.one_of(
+    st.integers(),
+    st.text(max_size=300),
+    st.lists(st.text(max_size=40), max_size=8),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=60), max_size=6),
+)
 
 
 @settings(RELIABILITY, max_examples=120)
-@given(items=st.lists(item_values, min_size=1, max_size=40), extra=st.text(max_size=300),
-       budget=st.integers(20, 600))
+@given(items=st.lists(item_values, min_size=1, max_size=40), extra=st.text(max_size=300), budget=st.integers(20, 600))
 def test_a_trimmed_list_is_the_longest_prefix_that_fits_the_budget(items, extra, budget):
     body = {"total_count": len(items), "note": extra, "items": items}
     _, result = fitted(body, budget)
@@ -95,11 +108,14 @@ def test_a_nested_list_is_trimmed_and_the_dicts_around_it_copied():
     assert body["template"]["versions"] is versions and len(versions) == 40, "the original is left whole"
 
 
-@pytest.mark.parametrize("body", [
-    {"members": [{"pad": "x" * 100}] * 40},  # no list at the key
-    {"note": "n" * 2000, "items": [1, 2]},  # over the budget even without items
-    "x" * 2000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"members": [{"pad": "x" * 100}] * 40},  # no list at the key
+        {"note": "n" * 2000, "items": [1, 2]},  # over the budget even without items
+        "x" * 2000,
+    ],
+)
 def test_data_that_cannot_be_cut_is_left_out_whole_and_readable(body):
     store, result = fitted(body, 1000)
     assert result.data is None and result.truncated["total_chars"] == json_size(body)
@@ -108,6 +124,7 @@ def test_data_that_cannot_be_cut_is_left_out_whole_and_readable(body):
 
 
 # -- reading the full text -------------------------------------------------------------------------------
+
 
 def test_the_full_text_is_read_in_chunks_of_at_most_the_budget():
     body = {"items": [{"n": i, "name": "Zoë"} for i in range(200)]}

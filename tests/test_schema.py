@@ -1,5 +1,5 @@
 import json
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -8,7 +8,7 @@ from mg_tools.schema import compact, input_schema
 from mg_tools.types import Params
 
 
-class Color(str, Enum):
+class Color(StrEnum):
     RED = "red"
     BLUE = "blue"
 
@@ -61,8 +61,18 @@ def test_no_titles_examples_references_or_string_bounds_anywhere():
 def test_required_fields_come_first_in_declaration_order():
     assert SCHEMA["required"] == ["name", "home"]
     assert list(SCHEMA["properties"])[:2] == ["name", "home"]
-    assert list(SCHEMA["properties"])[2:] == ["note", "count", "tags", "tag", "template_version", "when", "color",
-                                             "work", "variables", "extra"]
+    assert list(SCHEMA["properties"])[2:] == [
+        "note",
+        "count",
+        "tags",
+        "tag",
+        "template_version",
+        "when",
+        "color",
+        "work",
+        "variables",
+        "extra",
+    ]
 
 
 def test_optional_fields_are_their_type_without_null_or_a_null_default():
@@ -88,8 +98,12 @@ def test_agents_see_the_python_names_never_the_wire_aliases():
 
 
 def test_nested_models_are_inlined_with_their_description():
-    address = {"type": "object", "description": "A postal address.", "properties":
-               {"street": {"type": "string"}, "city": {"type": "string"}}, "required": ["street"]}
+    address = {
+        "type": "object",
+        "description": "A postal address.",
+        "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        "required": ["street"],
+    }
     assert SCHEMA["properties"]["home"] == address
     assert SCHEMA["properties"]["work"] == address, "an optional nested model is the model itself"
 

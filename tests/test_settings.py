@@ -13,12 +13,24 @@ ALIASES = {field.alias for field in Settings.model_fields.values()}
 
 
 def test_every_variable_is_read_into_its_field():
-    env = {"MAILGUN_API_KEY": "key-abc", "MAILGUN_API_REGION": "eu", "MAILGUN_API_BASE_URL": "http://127.0.0.1:8025",
-           "MG_TOOLS_GRANTS": "*:read, send_message", "MG_TOOLS_DENY": "delete_*", "MG_TOOLS_READ_ONLY": "yes",
-           "MG_TOOLS_CONFIRM": "*:send", "MG_TOOLS_ALLOW_SECRETS": "on", "MG_TOOLS_FILES_DIR": "/srv/a:~/b",
-           "MG_TOOLS_BLOCK_PLUGINS": "events,,logs ", "MG_TOOLS_STATE_DIR": "/var/mg", "XDG_STATE_HOME": "/x",
-           "MG_TOOLS_HTTP_TOKEN": " tok-123 ", "MG_TOOLS_HTTP_ALLOWED_HOSTS": "a.test,b.test",
-           "MG_TOOLS_LOG_LEVEL": "debug", "UNRELATED": "ignored"}
+    env = {
+        "MAILGUN_API_KEY": "key-abc",
+        "MAILGUN_API_REGION": "eu",
+        "MAILGUN_API_BASE_URL": "http://127.0.0.1:8025",
+        "MG_TOOLS_GRANTS": "*:read, send_message",
+        "MG_TOOLS_DENY": "delete_*",
+        "MG_TOOLS_READ_ONLY": "yes",
+        "MG_TOOLS_CONFIRM": "*:send",
+        "MG_TOOLS_ALLOW_SECRETS": "on",
+        "MG_TOOLS_FILES_DIR": "/srv/a:~/b",
+        "MG_TOOLS_BLOCK_PLUGINS": "events,,logs ",
+        "MG_TOOLS_STATE_DIR": "/var/mg",
+        "XDG_STATE_HOME": "/x",
+        "MG_TOOLS_HTTP_TOKEN": " tok-123 ",
+        "MG_TOOLS_HTTP_ALLOWED_HOSTS": "a.test,b.test",
+        "MG_TOOLS_LOG_LEVEL": "debug",
+        "UNRELATED": "ignored",
+    }
     settings = Settings.from_env(env)
     assert set(env) - {"UNRELATED"} == ALIASES
     assert settings.secret("api_key") == "key-abc" and settings.region == "eu"
@@ -33,15 +45,26 @@ def test_every_variable_is_read_into_its_field():
 
 
 def test_unset_and_blank_variables_keep_the_defaults():
-    blank = Settings.from_env({alias: "  " for alias in ALIASES})
+    blank = Settings.from_env(dict.fromkeys(ALIASES, "  "))
     assert blank == Settings.from_env({}) == Settings()
     assert blank.secret("api_key") is None and not blank.read_only and blank.log_level == "warning"
     assert blank.state_path == Path.home() / ".local" / "state" / "mg-tools"
     assert Settings(xdg_state_home=Path("/x")).state_path == Path("/x/mg-tools")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", True), ("TRUE", True), (" yes ", True), ("on", True),
-                                                 ("0", False), ("false", False), ("No", False), ("off", False)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
 def test_switch_values(value, expected):
     assert Settings.from_env({"MG_TOOLS_READ_ONLY": value}).read_only is expected
     assert forced_read_only({"MG_TOOLS_READ_ONLY": value}) is expected
@@ -50,8 +73,10 @@ def test_switch_values(value, expected):
 def test_values_that_are_not_switches_are_refused_in_one_line_naming_each():
     with pytest.raises(ConfigurationError) as info:
         Settings.from_env({"MG_TOOLS_READ_ONLY": "ture", "MG_TOOLS_ALLOW_SECRETS": "2"})
-    assert info.value.message == ("MG_TOOLS_READ_ONLY='ture' is not a switch value; use 1 or 0; "
-                                  "MG_TOOLS_ALLOW_SECRETS='2' is not a switch value; use 1 or 0")
+    assert info.value.message == (
+        "MG_TOOLS_READ_ONLY='ture' is not a switch value; use 1 or 0; "
+        "MG_TOOLS_ALLOW_SECRETS='2' is not a switch value; use 1 or 0"
+    )
     with pytest.raises(ConfigurationError, match="MG_TOOLS_READ_ONLY='y' is not a switch value"):
         forced_read_only({"MG_TOOLS_READ_ONLY": "y"})
 
@@ -74,14 +99,22 @@ def test_secrets_never_show_in_the_settings_themselves(monkeypatch, capsys):
 
 
 def test_nothing_but_the_settings_reads_the_environment():
-    readers = [path.relative_to(ROOT) for folder in ("mg_tools", "plugins") for path in (ROOT / folder).rglob("*.py")
-               if path.name != "settings.py" and re.search(r"os\.environ|getenv\(", path.read_text())]
+    readers = [
+        path.relative_to(ROOT)
+        for folder in ("mg_tools", "plugins")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name != "settings.py" and re.search(r"os\.environ|getenv\(", path.read_text())
+    ]
     assert readers == []
 
 
 def test_every_variable_the_code_names_is_a_setting():
-    named = {name for folder in ("mg_tools", "plugins") for path in (ROOT / folder).rglob("*.py")
-             for name in re.findall(r"\b(?:MG_TOOLS|MAILGUN)_[A-Z_]*[A-Z]\b", path.read_text())}
+    named = {
+        name
+        for folder in ("mg_tools", "plugins")
+        for path in (ROOT / folder).rglob("*.py")
+        for name in re.findall(r"\b(?:MG_TOOLS|MAILGUN)_[A-Z_]*[A-Z]\b", path.read_text())
+    }
     assert named and named <= ALIASES, named - ALIASES
 
 

@@ -34,8 +34,13 @@ from mg_tools.sandbox.server import BackgroundSandbox
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "key-" + "0123456789abcdef" * 2
 DOMAIN = {"domain": "mg.example.com"}
-SEND = {"domain": "mg.example.com", "sender": "me@mg.example.com", "to": ["bob@example.com"], "subject": "Hi",
-        "text": "Hello"}
+SEND = {
+    "domain": "mg.example.com",
+    "sender": "me@mg.example.com",
+    "to": ["bob@example.com"],
+    "subject": "Hi",
+    "text": "Hello",
+}
 
 
 @dataclass
@@ -65,6 +70,7 @@ def hidden(*names: str, refused: str) -> Callable[[Outcome, Path], None]:
         assert not set(names) & out.names, f"{set(names) & out.names} still listed"
         ok, text = out.calls[refused]
         assert not ok, f"{refused} ran: {text}"
+
     return check
 
 
@@ -100,26 +106,50 @@ def logs_at_info(out: Outcome, _: Path) -> None:
 
 FILES = "files-elsewhere"
 ROWS = {
-    "read_only": Row("MG_TOOLS_READ_ONLY", "1", {"delete": ("delete_domain", DOMAIN), "send": ("send_message", SEND)},
-                     hidden("delete_domain", "send_message", "create_domain", refused="delete")),
-    "grants": Row("MG_TOOLS_GRANTS", "*:read", {"delete": ("delete_domain", DOMAIN)},
-                  hidden("delete_domain", "send_message", refused="delete")),
-    "deny_glob": Row("MG_TOOLS_DENY", "DELETE_*", {"delete": ("delete_domain", DOMAIN)},
-                     hidden("delete_domain", "delete_bounce", refused="delete")),
-    "block_plugins": Row("MG_TOOLS_BLOCK_PLUGINS", "events,domains", {"get": ("get_domain", DOMAIN)},
-                         hidden("get_domain", "list_events", refused="get")),
+    "read_only": Row(
+        "MG_TOOLS_READ_ONLY",
+        "1",
+        {"delete": ("delete_domain", DOMAIN), "send": ("send_message", SEND)},
+        hidden("delete_domain", "send_message", "create_domain", refused="delete"),
+    ),
+    "grants": Row(
+        "MG_TOOLS_GRANTS",
+        "*:read",
+        {"delete": ("delete_domain", DOMAIN)},
+        hidden("delete_domain", "send_message", refused="delete"),
+    ),
+    "deny_glob": Row(
+        "MG_TOOLS_DENY",
+        "DELETE_*",
+        {"delete": ("delete_domain", DOMAIN)},
+        hidden("delete_domain", "delete_bounce", refused="delete"),
+    ),
+    "block_plugins": Row(
+        "MG_TOOLS_BLOCK_PLUGINS",
+        "events,domains",
+        {"get": ("get_domain", DOMAIN)},
+        hidden("get_domain", "list_events", refused="get"),
+    ),
     "confirm": Row("MG_TOOLS_CONFIRM", "domains:delete", {"delete": ("delete_domain", DOMAIN)}, needs_confirmation),
-    "allow_secrets": Row("MG_TOOLS_ALLOW_SECRETS", "1",
-                         {"template": ("create_template", {"domain": "mg.example.com", "template_name": "t", "description": KEY})},
-                         shows_secrets),
-    "files_dir": Row("MG_TOOLS_FILES_DIR", FILES,
-                     {"attach": ("send_message", {**SEND, "attachments": [{"path": f"{FILES}/report.txt"}]})},
-                     reads_files),
+    "allow_secrets": Row(
+        "MG_TOOLS_ALLOW_SECRETS",
+        "1",
+        {"template": ("create_template", {"domain": "mg.example.com", "template_name": "t", "description": KEY})},
+        shows_secrets,
+    ),
+    "files_dir": Row(
+        "MG_TOOLS_FILES_DIR",
+        FILES,
+        {"attach": ("send_message", {**SEND, "attachments": [{"path": f"{FILES}/report.txt"}]})},
+        reads_files,
+    ),
     "bad_pattern": Row("MG_TOOLS_DENY", "delete_*,dlete_*", {}, refuses_to_start),
-    "base_url": Row("MAILGUN_API_BASE_URL", "SANDBOX_URL", {"get": ("get_domain", DOMAIN)}, uses_base_url,
-                    sandbox=False),
-    "log_level": Row("MG_TOOLS_LOG_LEVEL", "info", {"get": ("get_domain", DOMAIN)}, logs_at_info,
-                     entries=("stdio", "http")),
+    "base_url": Row(
+        "MAILGUN_API_BASE_URL", "SANDBOX_URL", {"get": ("get_domain", DOMAIN)}, uses_base_url, sandbox=False
+    ),
+    "log_level": Row(
+        "MG_TOOLS_LOG_LEVEL", "info", {"get": ("get_domain", DOMAIN)}, logs_at_info, entries=("stdio", "http")
+    ),
 }
 
 
@@ -156,13 +186,17 @@ def _calls_with_paths(row: Row, cwd: Path) -> dict[str, tuple[str, dict[str, Any
 
 # -- the entry points ----------------------------------------------------------------------------------
 
+
 def _python(row: Row, env: dict[str, str], cwd: Path, direct: bool) -> Outcome:
     out = Outcome()
     with mock.patch.dict(os.environ, env), contextlib.chdir(cwd):
         try:
             if direct:
-                base = {"sandbox": True} if row.sandbox else {"api_key": env["MAILGUN_API_KEY"],
-                                                              "base_url": env["MAILGUN_API_BASE_URL"]}
+                base = (
+                    {"sandbox": True}
+                    if row.sandbox
+                    else {"api_key": env["MAILGUN_API_KEY"], "base_url": env["MAILGUN_API_BASE_URL"]}
+                )
                 toolkit = Toolkit(**base)
             else:
                 toolkit = Toolkit.from_env(**({"sandbox": True} if row.sandbox else {}))
@@ -182,8 +216,12 @@ def _python(row: Row, env: dict[str, str], cwd: Path, direct: bool) -> Outcome:
 def _cli(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
     def run(*argv: str) -> tuple[int, str, str]:
         stdout, stderr = io.StringIO(), io.StringIO()
-        with mock.patch.dict(os.environ, env), contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), \
-                contextlib.redirect_stderr(stderr):
+        with (
+            mock.patch.dict(os.environ, env),
+            contextlib.chdir(cwd),
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+        ):
             code = main(list(argv))
         return code, stdout.getvalue(), stderr.getvalue()
 
@@ -212,7 +250,7 @@ async def _mcp_session(client_factory: Any, row: Row, cwd: Path) -> Outcome:
         for label, (name, args) in _calls_with_paths(row, cwd).items():
             try:
                 result = await client.call_tool(name, args)
-            except Exception as exc:  # noqa: BLE001 - a protocol error is an answer too
+            except Exception as exc:
                 out.calls[label] = (False, str(exc))
             else:
                 out.calls[label] = (not result.is_error, result.content[0].text if result.content else "")
@@ -232,7 +270,7 @@ async def _stdio(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
     with open(cwd / "stdio.err", "w+") as errlog:
         try:
             out = await _mcp_session(stdio_client(params, errlog=errlog), row, cwd)
-        except Exception:  # noqa: BLE001 - the server refused to start
+        except Exception:
             out = None
         errlog.flush()
         errlog.seek(0)
@@ -253,8 +291,13 @@ async def _http(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
     port = _free_port()
     errpath = cwd / "http.err"
     with open(errpath, "w") as errfile:
-        proc = subprocess.Popen([*_serve_args(row), "--transport", "http", "--port", str(port)], cwd=cwd,
-                                env=_child_env(env), stdout=subprocess.DEVNULL, stderr=errfile)
+        proc = subprocess.Popen(
+            [*_serve_args(row), "--transport", "http", "--port", str(port)],
+            cwd=cwd,
+            env=_child_env(env),
+            stdout=subprocess.DEVNULL,
+            stderr=errfile,
+        )
     try:
         deadline = time.monotonic() + 60
         async with httpx.AsyncClient() as http:
@@ -311,10 +354,19 @@ def test_without_the_switch_the_check_fails(row_name, tmp_path, standalone):
 
 def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
     port = _free_port()
-    env = _child_env({"MG_TOOLS_HTTP_TOKEN": "tok-" + "x" * 20, "MG_TOOLS_HTTP_ALLOWED_HOSTS": "mail.proxy.test",
-                      "MG_TOOLS_STATE_DIR": str(tmp_path)})
-    proc = subprocess.Popen([sys.executable, "-m", "mg_tools", "serve", "--sandbox", "--transport", "http",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = _child_env(
+        {
+            "MG_TOOLS_HTTP_TOKEN": "tok-" + "x" * 20,
+            "MG_TOOLS_HTTP_ALLOWED_HOSTS": "mail.proxy.test",
+            "MG_TOOLS_STATE_DIR": str(tmp_path),
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mg_tools", "serve", "--sandbox", "--transport", "http", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -326,8 +378,7 @@ def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
-        headers = {"Accept": "application/json, text/event-stream",
-                   "Mcp-Protocol-Version": "2025-11-25"}
+        headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
         assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
         authed = {**headers, "Authorization": "Bearer tok-" + "x" * 20}
         assert httpx.post(f"{url}/mcp", json=body, headers=authed).status_code == 200

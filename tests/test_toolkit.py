@@ -16,8 +16,12 @@ ALPHA, BRAVO = "alpha-api-key/0001", "bravo-api-key/0002"
 def _echoing(key: str) -> Toolkit:
     """A toolkit with ``key`` whose server answers every call with an error quoting both keys."""
     answer = httpx.Response(400, json={"message": f"bad keys {ALPHA} and {BRAVO}"})
-    return Toolkit(api_key=key, base_url="https://api.mailgun.net", transport=httpx.MockTransport(lambda r: answer),
-                   settings=Settings())
+    return Toolkit(
+        api_key=key,
+        base_url="https://api.mailgun.net",
+        transport=httpx.MockTransport(lambda r: answer),
+        settings=Settings(),
+    )
 
 
 def _error_and_logs(toolkit: Toolkit, caplog) -> tuple[str, str]:

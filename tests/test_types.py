@@ -12,8 +12,22 @@ from reliability.support import OPERATIONS
 
 from mg_tools.types import Address, Attachment, HeaderName, HeaderText, Limit, Mailbox, Params, Rfc2822, text_or_file
 
-UNSAFE = ["\r", "\n", "\r\n", "\x00", "\x01", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f", "\u2028",
-          "\u2029"]
+UNSAFE = [
+    "\r",
+    "\n",
+    "\r\n",
+    "\x00",
+    "\x01",
+    "\x0b",
+    "\x0c",
+    "\x1b",
+    "\x1f",
+    "\x7f",
+    "\x85",
+    "\x9f",
+    "\u2028",
+    "\u2029",
+]
 
 
 def refused(annotation: Any, value: Any) -> str:
@@ -23,12 +37,16 @@ def refused(annotation: Any, value: Any) -> str:
 
 
 @pytest.mark.parametrize("bad", UNSAFE, ids=lambda ch: f"U+{ord(ch[0]):04X}{'+' if len(ch) > 1 else ''}")
-@pytest.mark.parametrize(("annotation", "template"), [
-    (HeaderText, "Hello{}Bcc: everyone@example.com"),
-    (Mailbox, "Ann <ann@example.com>{}Bcc: x@example.com"),
-    (Address, "ann@exa{}mple.com"),
-    (Rfc2822, "Thu, 13 Oct 2011 18:02:00 +0000{}Bcc: x@example.com"),
-], ids=["HeaderText", "Mailbox", "Address", "Rfc2822"])
+@pytest.mark.parametrize(
+    ("annotation", "template"),
+    [
+        (HeaderText, "Hello{}Bcc: everyone@example.com"),
+        (Mailbox, "Ann <ann@example.com>{}Bcc: x@example.com"),
+        (Address, "ann@exa{}mple.com"),
+        (Rfc2822, "Thu, 13 Oct 2011 18:02:00 +0000{}Bcc: x@example.com"),
+    ],
+    ids=["HeaderText", "Mailbox", "Address", "Rfc2822"],
+)
 def test_header_bound_text_refuses_line_breaks_and_control_characters(annotation, template, bad):
     message = refused(annotation, template.format(bad))
     if annotation is Address and bad.isspace():
@@ -37,13 +55,16 @@ def test_header_bound_text_refuses_line_breaks_and_control_characters(annotation
     assert f"U+{ord(bad[0]):04X}" in message
 
 
-@pytest.mark.parametrize(("annotation", "value"), [
-    (HeaderText, "Grüße\tund \u202e \U0001f600 — 'quoted' \"double\""),
-    (Mailbox, "\"Ann, Smith\" <ann@example.com>, bob@example.com"),
-    (Address, "ann+tag@example.com"),
-    (Rfc2822, "Thu, 13 Oct 2011 18:02:00 +0000"),
-    (HeaderName, "X-Campaign-2"),
-])
+@pytest.mark.parametrize(
+    ("annotation", "value"),
+    [
+        (HeaderText, "Grüße\tund \u202e \U0001f600 — 'quoted' \"double\""),
+        (Mailbox, '"Ann, Smith" <ann@example.com>, bob@example.com'),
+        (Address, "ann+tag@example.com"),
+        (Rfc2822, "Thu, 13 Oct 2011 18:02:00 +0000"),
+        (HeaderName, "X-Campaign-2"),
+    ],
+)
 def test_ordinary_header_values_pass_unchanged(annotation, value):
     assert TypeAdapter(annotation).validate_python(value) == value
 
@@ -98,8 +119,9 @@ def test_typed_float_fields_refuse_non_finite_numbers(field, value):
 
 
 def _file(text: str | None = None, file: Attachment | None = None, max_bytes: int = 2**20) -> Attachment:
-    return text_or_file(text, file, names=("csv", "file"), filename="list.csv", content_type="text/csv",
-                        max_bytes=max_bytes)
+    return text_or_file(
+        text, file, names=("csv", "file"), filename="list.csv", content_type="text/csv", max_bytes=max_bytes
+    )
 
 
 def test_text_becomes_the_file_part_named_for_it():
@@ -112,13 +134,19 @@ def test_a_file_is_taken_as_given():
     assert _file(file=given) is given
 
 
-@pytest.mark.parametrize(("text", "file", "problem"), [
-    (None, None, "give exactly one of csv or file"),
-    ("x", Attachment(content="eA==", filename="x.csv"), "give exactly one of csv or file"),
-    ("x" * (2**20 + 1), None, "csv is larger than Mailgun's 1 MB"),
-    (None, Attachment(content=base64.b64encode(b"x" * (2**20 + 3)).decode(), filename="x.csv"),
-     "file is larger than Mailgun's 1 MB"),
-])
+@pytest.mark.parametrize(
+    ("text", "file", "problem"),
+    [
+        (None, None, "give exactly one of csv or file"),
+        ("x", Attachment(content="eA==", filename="x.csv"), "give exactly one of csv or file"),
+        ("x" * (2**20 + 1), None, "csv is larger than Mailgun's 1 MB"),
+        (
+            None,
+            Attachment(content=base64.b64encode(b"x" * (2**20 + 3)).decode(), filename="x.csv"),
+            "file is larger than Mailgun's 1 MB",
+        ),
+    ],
+)
 def test_exactly_one_of_text_or_file_within_the_size_limit(text, file, problem):
     with pytest.raises(ValueError, match=problem):
         _file(text, file)

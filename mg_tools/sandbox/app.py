@@ -43,8 +43,24 @@ SANDBOX_HEADER = "X-Mailgun-Sandbox"
 FAULT_HEADER = "x-sandbox-fault"
 
 #: The area modules whose ``router`` the app serves, in routing order (the first matching route wins).
-AREAS = (account, analytics, bounce_classification, credentials, domain_keys, domains, events, ips, lists, messages,
-         routes, stats, suppressions, templates, tracking, webhooks)
+AREAS = (
+    account,
+    analytics,
+    bounce_classification,
+    credentials,
+    domain_keys,
+    domains,
+    events,
+    ips,
+    lists,
+    messages,
+    routes,
+    stats,
+    suppressions,
+    templates,
+    tracking,
+    webhooks,
+)
 #: Awaited with the :class:`Sandbox` before every authenticated request: scheduled mail whose time has
 #: come is delivered first.
 BEFORE_REQUEST = (messages.before_request,)
@@ -174,8 +190,11 @@ class _Middleware:
 
     async def _serve(self, scope, receive, send, send_marked, headers: dict[str, str]) -> None:
         if scope["path"] != "/_sandbox/health" and not basic_auth_ok(headers.get("authorization", ""), self.sb.api_key):
-            await JSONResponse({"message": "Invalid private key"}, status_code=401,
-                               headers={"WWW-Authenticate": 'Basic realm="MG API"'})(scope, receive, send_marked)
+            await JSONResponse(
+                {"message": "Invalid private key"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="MG API"'},
+            )(scope, receive, send_marked)
             return
         try:
             fault = self._fault(scope, headers)
@@ -190,8 +209,9 @@ class _Middleware:
                 return
             if fault.status:
                 message = fault.message or _STATUS_TEXT.get(fault.status, "Injected fault")
-                await JSONResponse({"message": message}, status_code=fault.status,
-                                   headers=fault.retry_after_header())(scope, receive, send_marked)
+                await JSONResponse({"message": message}, status_code=fault.status, headers=fault.retry_after_header())(
+                    scope, receive, send_marked
+                )
                 return
             if fault.drop == "after":
                 await self._before_request()
@@ -223,12 +243,18 @@ class _Middleware:
 
 
 async def _internal_error(request: Request | None, exc: Exception) -> JSONResponse:
-    return JSONResponse({"message": f"Internal server error ({type(exc).__name__}); the sandbox logged it"},
-                        status_code=500)
+    return JSONResponse(
+        {"message": f"Internal server error ({type(exc).__name__}); the sandbox logged it"}, status_code=500
+    )
 
 
-_STATUS_TEXT = {429: "Too many requests, try again later", 500: "Internal server error",
-                502: "Bad gateway", 503: "Service unavailable", 504: "Gateway timeout"}
+_STATUS_TEXT = {
+    429: "Too many requests, try again later",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
 
 
 async def _swallow(message) -> None:
@@ -238,7 +264,12 @@ async def _swallow(message) -> None:
 async def _drop(send) -> None:
     # Promise a body, send part of it, then fail: the server closes the connection mid-response,
     # which a client sees exactly like a dropped connection.
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"{", "more_body": True})
     raise ConnectionAbortedError("sandbox fault: connection dropped")

@@ -58,8 +58,8 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode
 
@@ -144,8 +144,9 @@ class Sandbox:
         """Mailgun's webhook signature: hex HMAC-SHA256 of ``timestamp + token`` with the signing key."""
         return hmac.new(self.signing_key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
 
-    def existing(self, kind: str, key: str, missing: str, *, status: int = 404,
-                 error: Callable[[int, str], ApiError] = ApiError) -> dict[str, Any]:
+    def existing(
+        self, kind: str, key: str, missing: str, *, status: int = 404, error: Callable[[int, str], ApiError] = ApiError
+    ) -> dict[str, Any]:
         """The stored document, or ``error(status, missing)`` when there is none."""
         doc = self.state.get(kind, key)
         if doc is None:
@@ -303,8 +304,13 @@ class Ctx:
         except (TypeError, ValueError):
             raise ApiError(400, f"Invalid '{name}' parameter: expected an integer") from None
         if (low is not None and value < low) or (high is not None and value > high):
-            bounds = (f"between {low} and {high}" if low is not None and high is not None
-                      else f"at least {low}" if low is not None else f"at most {high}")
+            bounds = (
+                f"between {low} and {high}"
+                if low is not None and high is not None
+                else f"at least {low}"
+                if low is not None
+                else f"at most {high}"
+            )
             raise ApiError(400, f"Invalid '{name}' parameter: must be {bounds}")
         return value
 
@@ -388,11 +394,12 @@ def skip_limit(items: list[Any], ctx: Ctx, *, default_limit: int = 100, max_limi
     """The page of ``items`` that the query's ``skip`` and ``limit`` select."""
     skip = ctx.int_arg("skip", 0, low=0)
     limit = ctx.int_arg("limit", default_limit, low=1, high=max_limit)
-    return items[skip: skip + limit]
+    return items[skip : skip + limit]
 
 
-def page_by_skip(items: list[Any], ctx: Ctx, *, default_limit: int = 100, max_limit: int = 1000,
-                 total_key: str = "total_count") -> dict[str, Any]:
+def page_by_skip(
+    items: list[Any], ctx: Ctx, *, default_limit: int = 100, max_limit: int = 1000, total_key: str = "total_count"
+) -> dict[str, Any]:
     """skip/limit paging: ``{"total_count": N, "items": [...]}``."""
     return {total_key: len(items), "items": skip_limit(items, ctx, default_limit=default_limit, max_limit=max_limit)}
 

@@ -51,9 +51,18 @@ _SUPPRESSIONS = (
     ("complaint", "suppress-complaint", "Not delivering to a user who marked your messages as spam"),
 )
 _PROVIDERS = {
-    "gmail.com": "Gmail", "googlemail.com": "Gmail", "yahoo.com": "Yahoo", "ymail.com": "Yahoo",
-    "outlook.com": "Microsoft", "hotmail.com": "Microsoft", "live.com": "Microsoft", "msn.com": "Microsoft",
-    "icloud.com": "Apple", "me.com": "Apple", "mac.com": "Apple", "aol.com": "AOL",
+    "gmail.com": "Gmail",
+    "googlemail.com": "Gmail",
+    "yahoo.com": "Yahoo",
+    "ymail.com": "Yahoo",
+    "outlook.com": "Microsoft",
+    "hotmail.com": "Microsoft",
+    "live.com": "Microsoft",
+    "msn.com": "Microsoft",
+    "icloud.com": "Apple",
+    "me.com": "Apple",
+    "mac.com": "Apple",
+    "aol.com": "AOL",
 }
 
 
@@ -63,7 +72,6 @@ class Recipient:
     to_header: str
     variables: dict[str, Any]
     mailing_list: dict[str, Any] | None = None
-
 
 
 def addresses(values: Iterable[str]) -> list[tuple[str, str, str]]:
@@ -104,7 +112,6 @@ def expand(sb: Sandbox, sub: Submission) -> tuple[list[Recipient], bool]:
     return recipients, batch
 
 
-
 def clean_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     for tag in tags:
@@ -115,25 +122,38 @@ def clean_tags(tags: list[str]) -> list[str]:
     return out[:MAX_TAGS_PER_MESSAGE]
 
 
-
-def event_base(sub: Submission, content: Content, message_id: str, stored: dict[str, Any], key: str,
-                url: str) -> dict[str, Any]:
-    attachments = [{"filename": a["name"], "content-type": a["content-type"], "size": a["size"]}
-                   for a in stored.get("attachments", [])]
+def event_base(
+    sub: Submission, content: Content, message_id: str, stored: dict[str, Any], key: str, url: str
+) -> dict[str, Any]:
+    attachments = [
+        {"filename": a["name"], "content-type": a["content-type"], "size": a["size"]}
+        for a in stored.get("attachments", [])
+    ]
     base: dict[str, Any] = {
         "envelope": {"sender": bare(sub.sender), "transport": "smtp"},
         "message": {
-            "headers": {"to": stored_header(stored, "To"), "message-id": message_id,
-                        "from": stored_header(stored, "From", sub.sender), "subject": stored_header(stored, "Subject")},
+            "headers": {
+                "to": stored_header(stored, "To"),
+                "message-id": message_id,
+                "from": stored_header(stored, "From", sub.sender),
+                "subject": stored_header(stored, "Subject"),
+            },
             "attachments": attachments,
             "size": stored["_size"],
         },
         "storage": {"key": key, "url": url},
         "tags": list(sub.tags),
         "user-variables": dict(sub.variables),
-        "flags": {"is-authenticated": True, "is-system-test": False, "is-routed": False,
-                  "is-amp": bool(sub.amp_html), "is-test-mode": sub.test_mode, "is-delayed-bounce": False,
-                  "is-callback": False, "is-encrypted": False},
+        "flags": {
+            "is-authenticated": True,
+            "is-system-test": False,
+            "is-routed": False,
+            "is-amp": bool(sub.amp_html),
+            "is-test-mode": sub.test_mode,
+            "is-delayed-bounce": False,
+            "is-callback": False,
+            "is-encrypted": False,
+        },
     }
     if content.template:
         base["template"] = dict(content.template)
@@ -142,8 +162,15 @@ def event_base(sub: Submission, content: Content, message_id: str, stored: dict[
 
 def _event(base: dict[str, Any], name: str, recipient: str, now: float, level: str) -> dict[str, Any]:
     domain = recipient.rpartition("@")[2].lower()
-    event = {"id": secrets.token_urlsafe(16), "event": name, "timestamp": round(now, 6), "log-level": level,
-             "recipient": recipient, "recipient-domain": domain, "recipient-provider": _PROVIDERS.get(domain, "Other")}
+    event = {
+        "id": secrets.token_urlsafe(16),
+        "event": name,
+        "timestamp": round(now, 6),
+        "log-level": level,
+        "recipient": recipient,
+        "recipient-domain": domain,
+        "recipient-provider": _PROVIDERS.get(domain, "Other"),
+    }
     # Only the parts an event changes are copied; the rest is shared and only ever read.
     event.update(base, envelope=dict(base["envelope"]), message=dict(base["message"]))
     event["envelope"]["targets"] = recipient
@@ -205,16 +232,27 @@ def outcome(sb: Sandbox, domain: str, base: dict[str, Any], recipient: dict[str,
         event = _event(base, "delivered", address, now, "info")
         event["envelope"]["sending-ip"] = "127.0.0.1"
         event["delivery-status"] = {
-            "tls": True, "mx-host": "mx.sandbox.invalid", "code": 250, "description": "",
-            "session-seconds": 0.0, "utf8": True, "attempt-no": 1, "message": "OK",
+            "tls": True,
+            "mx-host": "mx.sandbox.invalid",
+            "code": 250,
+            "description": "",
+            "session-seconds": 0.0,
+            "utf8": True,
+            "attempt-no": 1,
+            "message": "OK",
             "certificate-verified": True,
         }
     else:
         reason, description = blocked
         event = _event(base, "failed", address, now, "error")
         event.update({"severity": "permanent", "reason": reason})
-        event["delivery-status"] = {"attempt-no": 1, "message": "", "code": 605, "description": description,
-                                    "session-seconds": 0.0}
+        event["delivery-status"] = {
+            "attempt-no": 1,
+            "message": "",
+            "code": 605,
+            "description": description,
+            "session-seconds": 0.0,
+        }
     if recipient.get("list"):
         event["mailing-list"] = recipient["list"]
     return event

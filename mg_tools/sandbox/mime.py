@@ -37,8 +37,13 @@ def header_problem(value: str) -> str | None:
     if match is None:
         return None
     char = match.group()
-    kind = ("line breaks" if char in _LINE_BREAKS else
-            "unpaired surrogates" if "\ud800" <= char <= "\udfff" else "control characters")
+    kind = (
+        "line breaks"
+        if char in _LINE_BREAKS
+        else "unpaired surrogates"
+        if "\ud800" <= char <= "\udfff"
+        else "control characters"
+    )
     return f"{kind} (U+{ord(char):04X} at position {match.start()})"
 
 
@@ -48,19 +53,25 @@ def bare(address: str) -> str:
     return parseaddr(address)[1] or address
 
 
-
 def _split_type(content_type: str) -> tuple[str, str]:
     main, _, subtype = (content_type or "application/octet-stream").partition(";")[0].strip().partition("/")
     return (main or "application"), (subtype or "octet-stream")
 
 
-def build_mime(headers: list[tuple[str, str]], text: str | None, html: str | None, amp: str | None,
-                inline: list[Part], attachments: list[Part]) -> EmailMessage:
+def build_mime(
+    headers: list[tuple[str, str]],
+    text: str | None,
+    html: str | None,
+    amp: str | None,
+    inline: list[Part],
+    attachments: list[Part],
+) -> EmailMessage:
     msg = EmailMessage()
     for name, value in headers:
         msg[name] = value
-    bodies = [(body, subtype) for body, subtype in ((text, "plain"), (amp, "x-amp-html"), (html, "html"))
-              if body is not None] or [("", "plain")]
+    bodies = [
+        (body, subtype) for body, subtype in ((text, "plain"), (amp, "x-amp-html"), (html, "html")) if body is not None
+    ] or [("", "plain")]
     msg.set_content(bodies[0][0], subtype=bodies[0][1])
     for body, subtype in bodies[1:]:
         msg.add_alternative(body, subtype=subtype)
@@ -70,17 +81,17 @@ def build_mime(headers: list[tuple[str, str]], text: str | None, html: str | Non
     for filename, content, ctype in inline:
         maintype, subtype = _split_type(ctype)
         (html_part if html_part is not None else msg).add_related(
-            content, maintype=maintype, subtype=subtype, cid=f"<{filename}>", filename=filename,
-            disposition="inline")
+            content, maintype=maintype, subtype=subtype, cid=f"<{filename}>", filename=filename, disposition="inline"
+        )
     for filename, content, ctype in attachments:
         maintype, subtype = _split_type(ctype)
         msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return msg
 
 
-
-def content_type(text: str | None, html: str | None, amp: str | None, inline: list[Part],
-                  attachments: list[Part]) -> str:
+def content_type(
+    text: str | None, html: str | None, amp: str | None, inline: list[Part], attachments: list[Part]
+) -> str:
     """The top-level Content-Type ``build_mime`` gives these parts (without its boundary)."""
     bodies = [b for b in (text, amp, html) if b is not None] or [""]
     if attachments:
@@ -93,13 +104,13 @@ def content_type(text: str | None, html: str | None, amp: str | None, inline: li
     return f'text/{subtype}; charset="utf-8"'
 
 
-def estimated_size(headers: list[tuple[str, str]], text: str | None, html: str | None, amp: str | None,
-                    files: list[Part]) -> int:
+def estimated_size(
+    headers: list[tuple[str, str]], text: str | None, html: str | None, amp: str | None, files: list[Part]
+) -> int:
     """About the size of the MIME rendering: headers, bodies, base64-encoded files and part headers."""
     size = sum(len(name) + len(value.encode()) + 4 for name, value in headers)
     size += sum(len(b.encode()) + 120 for b in (text, html, amp) if b is not None)
     return size + sum(len(c) * 4 // 3 + 200 for _n, c, _t in files)
-
 
 
 def message_bodies(msg: EmailMessage) -> tuple[str | None, str | None]:
@@ -124,9 +135,9 @@ def message_files(msg: EmailMessage) -> tuple[list[Part], list[Part]]:
             continue
         payload = part.get_payload(decode=True) or b""
         (inline if disposition == "inline" else attachments).append(
-            (part.get_filename(), payload, part.get_content_type()))
+            (part.get_filename(), payload, part.get_content_type())
+        )
     return attachments, inline
-
 
 
 def mime_text(doc: dict[str, Any]) -> str:
@@ -138,8 +149,14 @@ def mime_text(doc: dict[str, Any]) -> str:
     def files(name: str) -> list[Part]:
         return [(n, base64.b64decode(c), t) for n, t, c in parts.get(name) or []]
 
-    msg = build_mime([(n, v) for n, v in doc.get("_headers") or []], parts.get("text"), parts.get("html"),
-                      parts.get("amp"), files("inline"), files("attachments"))
+    msg = build_mime(
+        [(n, v) for n, v in doc.get("_headers") or []],
+        parts.get("text"),
+        parts.get("html"),
+        parts.get("amp"),
+        files("inline"),
+        files("attachments"),
+    )
     return msg.as_string()
 
 
@@ -149,4 +166,3 @@ def stored_header(doc: dict[str, Any], name: str, default: str = "") -> str:
         if key.lower() == name.lower():
             return value
     return default
-

@@ -88,6 +88,7 @@ def _message_id(domain: str, now: float) -> str:
 def _storage_key() -> str:
     return secrets.token_urlsafe(24)
 
+
 async def submit(ctx: Ctx, sub: Submission) -> str:
     """Accept a send: store its copies, record its events, fire webhooks; returns ``<message-id>``."""
     sb = ctx.sb
@@ -108,8 +109,16 @@ async def submit(ctx: Ctx, sub: Submission) -> str:
     return f"<{message_id}>"
 
 
-def _store_copy(ctx: Ctx, sub: Submission, content: Content, message_id: str, group: list[Recipient],
-                batch: bool, now: float, scheduled: bool) -> list[dict[str, Any]]:
+def _store_copy(
+    ctx: Ctx,
+    sub: Submission,
+    content: Content,
+    message_id: str,
+    group: list[Recipient],
+    batch: bool,
+    now: float,
+    scheduled: bool,
+) -> list[dict[str, Any]]:
     sb = ctx.sb
     key = _storage_key()
     url = ctx.url(f"/v3/domains/{quote(sub.domain, safe='')}/messages/{key}")
@@ -117,18 +126,24 @@ def _store_copy(ctx: Ctx, sub: Submission, content: Content, message_id: str, gr
         stored = _stored_from_mime(sub, group, message_id)
     else:
         stored = _stored_from_fields(sub, content, message_id, group, batch, now)
-    stored.update({
-        "_domain": sub.domain, "_storage_key": key, "_url": url, "_message_id": message_id, "_created": now,
-        "_recipients": [{"address": r.address, "list": list_info(r.mailing_list) if r.mailing_list else None}
-                        for r in group],
-        "_status": "scheduled" if scheduled else "delivered",
-        "_scheduled_for": sub.deliver_at if scheduled else None,
-    })
+    stored.update(
+        {
+            "_domain": sub.domain,
+            "_storage_key": key,
+            "_url": url,
+            "_message_id": message_id,
+            "_created": now,
+            "_recipients": [
+                {"address": r.address, "list": list_info(r.mailing_list) if r.mailing_list else None} for r in group
+            ],
+            "_status": "scheduled" if scheduled else "delivered",
+            "_scheduled_for": sub.deliver_at if scheduled else None,
+        }
+    )
     base = event_base(sub, content, message_id, stored, key, url)
     stored["event_base"] = base
     sb.state.put("message", f"{sub.domain}/{key}", stored)
-    events = [record(sb, sub.domain, accepted(base, r, now, sub.deliver_at if scheduled else None))
-              for r in group]
+    events = [record(sb, sub.domain, accepted(base, r, now, sub.deliver_at if scheduled else None)) for r in group]
     if scheduled:
         scheduler.schedule(sb, sub.domain, key, sub.deliver_at)
         return events
@@ -137,8 +152,9 @@ def _store_copy(ctx: Ctx, sub: Submission, content: Content, message_id: str, gr
     return events
 
 
-def _stored_from_fields(sub: Submission, content: Content, message_id: str, group: list[Recipient],
-                        batch: bool, now: float) -> dict[str, Any]:
+def _stored_from_fields(
+    sub: Submission, content: Content, message_id: str, group: list[Recipient], batch: bool, now: float
+) -> dict[str, Any]:
     """The stored copy of a form send; its MIME is only built when asked for (``mime_text``), so
     a batch of 1000 stays fast."""
     variables = group[0].variables if batch else {}
@@ -153,7 +169,9 @@ def _stored_from_fields(sub: Submission, content: Content, message_id: str, grou
     stored = _stored_doc(sub, [*headers, ("Content-Type", ctype)], text, html, sub.attachments, sub.inline, group)
     stored["_headers"] = headers
     stored["_parts"] = {
-        "text": text, "html": html, "amp": sub.amp_html,
+        "text": text,
+        "html": html,
+        "amp": sub.amp_html,
         "attachments": [[n, t, base64.b64encode(c).decode()] for n, c, t in sub.attachments],
         "inline": [[n, t, base64.b64encode(c).decode()] for n, c, t in sub.inline],
     }
@@ -167,17 +185,24 @@ def _check_headers(headers: list[tuple[str, str]]) -> None:
     for name, value in headers:
         problem = header_problem(value)
         if problem:
-            raise ApiError(400, f"The {name} header of this message would contain {problem}: check the template "
-                                "and the variables (t:variables, v:, recipient-variables) that fill it")
+            raise ApiError(
+                400,
+                f"The {name} header of this message would contain {problem}: check the template "
+                "and the variables (t:variables, v:, recipient-variables) that fill it",
+            )
 
 
-def _headers(sub: Submission, content: Content, message_id: str, subject: str, to_header: str,
-             cc_header: str, now: float) -> list[tuple[str, str]]:
+def _headers(
+    sub: Submission, content: Content, message_id: str, subject: str, to_header: str, cc_header: str, now: float
+) -> list[tuple[str, str]]:
     headers = [("Mime-Version", "1.0"), ("From", sub.sender), ("To", to_header)]
     if cc_header:
         headers.append(("Cc", cc_header))
-    headers += [("Subject", subject), ("Date", format_datetime(datetime.fromtimestamp(now, tz=UTC))),
-                ("Message-Id", f"<{message_id}>")]
+    headers += [
+        ("Subject", subject),
+        ("Date", format_datetime(datetime.fromtimestamp(now, tz=UTC))),
+        ("Message-Id", f"<{message_id}>"),
+    ]
     headers += [("X-Mailgun-Tag", tag) for tag in sub.tags]
     if sub.variables:
         headers.append(("X-Mailgun-Variables", json.dumps(sub.variables)))
@@ -192,26 +217,33 @@ def _headers(sub: Submission, content: Content, message_id: str, subject: str, t
     return headers
 
 
-
-def _stored_doc(sub: Submission, header_pairs: list[tuple[str, str]], text: str | None, html: str | None,
-                attachments: list[Part], inline: list[Part], group: list[Recipient]) -> dict[str, Any]:
+def _stored_doc(
+    sub: Submission,
+    header_pairs: list[tuple[str, str]],
+    text: str | None,
+    html: str | None,
+    attachments: list[Part],
+    inline: list[Part],
+    group: list[Recipient],
+) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for name, value in header_pairs:
         doc[name] = f"{doc[name]}, {value}" if name in doc else value  # repeated headers (X-Mailgun-Tag)
-    doc.update({
-        "sender": bare(sub.sender),
-        "recipients": ", ".join(r.address for r in group),
-        "body-plain": text or "",
-        "body-html": html or "",
-        "stripped-text": (text or "").strip(),
-        "stripped-html": html or "",
-        "stripped-signature": "",
-        "message-headers": [[name, value] for name, value in header_pairs],
-        "attachments": [{"name": n, "content-type": t, "size": len(c)} for n, c, t in attachments],
-        "content-id-map": {f"<{n}>": {"name": n, "content-type": t, "size": len(c)} for n, c, t in inline},
-    })
+    doc.update(
+        {
+            "sender": bare(sub.sender),
+            "recipients": ", ".join(r.address for r in group),
+            "body-plain": text or "",
+            "body-html": html or "",
+            "stripped-text": (text or "").strip(),
+            "stripped-html": html or "",
+            "stripped-signature": "",
+            "message-headers": [[name, value] for name, value in header_pairs],
+            "attachments": [{"name": n, "content-type": t, "size": len(c)} for n, c, t in attachments],
+            "content-id-map": {f"<{n}>": {"name": n, "content-type": t, "size": len(c)} for n, c, t in inline},
+        }
+    )
     return doc
-
 
 
 def _stored_from_mime(sub: Submission, group: list[Recipient], message_id: str) -> dict[str, Any]:
@@ -226,9 +258,11 @@ def _stored_from_mime(sub: Submission, group: list[Recipient], message_id: str) 
         raw = msg.as_bytes()
         header_pairs = [(n, str(v)) for n, v in msg.items()]
     except Exception as exc:  # the email package raises many kinds of error on malformed input
-        raise ApiError(400, f"'message' parameter is not a MIME message that can be read and stored "
-                            f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise ApiError(
+            400,
+            f"'message' parameter is not a MIME message that can be read and stored "
+            f"({type(exc).__name__}: {str(exc)[:200]})",
+        ) from None
     stored = _stored_doc(sub, header_pairs, text, html, attachments, inline, group)
     stored.update({"_mime_b64": base64.b64encode(raw).decode(), "_size": len(raw)})
     return stored
-

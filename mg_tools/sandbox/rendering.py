@@ -26,7 +26,6 @@ class Content:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-
 _BLOCK = re.compile(r"\{\{#(if|unless)\s+([^}]+?)\s*\}\}((?:(?!\{\{#(?:if|unless)\s).)*?)\{\{/\1\}\}", re.S)
 _VAR = re.compile(r"\{\{\{\s*([^{}]+?)\s*\}\}\}|\{\{\s*([^{}#/!>^][^{}]*?)\s*\}\}")
 _RECIPIENT_VAR = re.compile(r"%recipient\.([A-Za-z0-9_.\-]+)%")
@@ -120,4 +119,3 @@ def message_content(sb: Sandbox, sub: Submission) -> Content:
     meta = {"name": doc.get("name", sub.template), "version": version.get("tag", ""), "is-text": sub.template_text}
     headers = {k: v for k, v in headers.items() if k.lower() != "subject"}
     return Content(subject, text, html, meta, headers)
-

@@ -37,7 +37,8 @@ def check_exposure(host: str, api_key: str) -> None:
     if api_key == DEFAULT_API_KEY and not is_loopback_host(host):
         raise ConfigurationError(
             f"refusing to serve the sandbox on {host or 'every interface'} with the default API key, which "
-            "is publicly documented: pass --api-key with a key of your own, or bind to 127.0.0.1")
+            "is publicly documented: pass --api-key with a key of your own, or bind to 127.0.0.1"
+        )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -62,9 +63,11 @@ def _url(host: str, port: int) -> str:
 def banner(url: str, api_key: str, signing_key: str, state_path: str | None) -> str:
     """The one line printed at start-up: where the sandbox listens and how to point a client at it."""
     state = f"state in {state_path}" if state_path else "state in memory"
-    return (f"mg-tools sandbox on {url} (API key {api_key!r}, webhook signing key {signing_key!r}, {state}); "
-            f"point a client at it with MAILGUN_API_BASE_URL={url} and Basic auth api:{api_key}, e.g. "
-            f"mailgun.client.Client(auth=('api', {api_key!r}), api_url={url!r})")
+    return (
+        f"mg-tools sandbox on {url} (API key {api_key!r}, webhook signing key {signing_key!r}, {state}); "
+        f"point a client at it with MAILGUN_API_BASE_URL={url} and Basic auth api:{api_key}, e.g. "
+        f"mailgun.client.Client(auth=('api', {api_key!r}), api_url={url!r})"
+    )
 
 
 def serve(
@@ -124,8 +127,9 @@ class _BackgroundServer:
         self.sock = _bind(host, port)
         self.url = _url(host, self.sock.getsockname()[1])
         self._server = _Server(uvicorn.Config(app, **config))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.sock]},
-                                        name=f"mg-tools-{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self.sock]}, name=f"mg-tools-{name}", daemon=True
+        )
 
     def start(self, timeout: float) -> None:
         self._thread.start()
@@ -141,8 +145,9 @@ class _BackgroundServer:
 
 
 @contextmanager
-def serve_in_background(app: Any, *, host: str = DEFAULT_HOST, port: int = 0, name: str = "server",
-                        timeout: float = 10.0, **config: Any) -> Iterator[str]:
+def serve_in_background(
+    app: Any, *, host: str = DEFAULT_HOST, port: int = 0, name: str = "server", timeout: float = 10.0, **config: Any
+) -> Iterator[str]:
     """Serve any ASGI ``app`` with uvicorn from a background thread on ``host`` and a free port (or
     ``port``) for the duration of the block; yields its base URL once it accepts connections.
 
@@ -165,9 +170,16 @@ class BackgroundSandbox:
     Like :func:`serve`, it refuses an address beyond loopback with the default API key.
     """
 
-    def __init__(self, *, host: str = DEFAULT_HOST, port: int = 0, state_path: str | None = None,
-                 api_key: str = DEFAULT_API_KEY, signing_key: str = DEFAULT_SIGNING_KEY,
-                 log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        state_path: str | None = None,
+        api_key: str = DEFAULT_API_KEY,
+        signing_key: str = DEFAULT_SIGNING_KEY,
+        log_level: str = "warning",
+    ) -> None:
         check_exposure(host, api_key)
         self.api_key = api_key
         self.app = create_app(api_key=api_key, state_path=state_path, signing_key=signing_key)
@@ -188,6 +200,7 @@ class BackgroundSandbox:
     def __enter__(self) -> BackgroundSandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -143,8 +143,7 @@ class State:
         """A counter that only grows (ids, event sequence numbers)."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO counters(name, value) VALUES (?, 1) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                "INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
                 (name,),
             )
             return self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0]
@@ -162,9 +161,7 @@ class State:
             ).rowcount
             if not updated:
                 seq = self.next_id(f"seq:{kind}")
-                self._db.execute(
-                    "INSERT INTO docs(kind, key, seq, data) VALUES (?, ?, ?, ?)", (kind, key, seq, data)
-                )
+                self._db.execute("INSERT INTO docs(kind, key, seq, data) VALUES (?, ?, ?, ?)", (kind, key, seq, data))
         return doc
 
     def delete(self, kind: str, key: str) -> bool:

@@ -21,8 +21,12 @@ WEBHOOK_TIMEOUT = 3.0
 #: Webhook attempts kept in memory for ``/_sandbox/webhook-deliveries``.
 MAX_DELIVERY_RECORDS = 1000
 _WEBHOOK_OF_EVENT = {
-    "accepted": "accepted", "delivered": "delivered", "opened": "opened", "clicked": "clicked",
-    "unsubscribed": "unsubscribed", "complained": "complained",
+    "accepted": "accepted",
+    "delivered": "delivered",
+    "opened": "opened",
+    "clicked": "clicked",
+    "unsubscribed": "unsubscribed",
+    "complained": "complained",
 }
 
 
@@ -69,8 +73,9 @@ async def fire_all(sb: Sandbox, domain: str, events: list[dict[str, Any]]) -> No
             await fire_webhooks(sb, domain, event, client=client)
 
 
-async def fire_webhooks(sb: Sandbox, domain: str, event: dict[str, Any], *,
-                        client: httpx.AsyncClient | None = None) -> list[dict[str, Any]]:
+async def fire_webhooks(
+    sb: Sandbox, domain: str, event: dict[str, Any], *, client: httpx.AsyncClient | None = None
+) -> list[dict[str, Any]]:
     """POST ``event`` (signed, Mailgun's JSON webhook shape) to the domain's URLs for its webhook
     type; only loopback URLs are contacted, others are recorded as skipped. Returns the records."""
     webhook = _webhook_id(event)
@@ -86,18 +91,29 @@ async def fire_webhooks(sb: Sandbox, domain: str, event: dict[str, Any], *,
             await client.aclose()
 
 
-async def _post(sb: Sandbox, client: httpx.AsyncClient, url: str, webhook: str, domain: str,
-                event: dict[str, Any]) -> dict[str, Any]:
-    record: dict[str, Any] = {"url": url, "webhook": webhook, "domain": domain, "event": event.get("event"),
-                              "event_id": event.get("id"), "timestamp": sb.now(), "status": None,
-                              "error": None, "skipped": False}
+async def _post(
+    sb: Sandbox, client: httpx.AsyncClient, url: str, webhook: str, domain: str, event: dict[str, Any]
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "url": url,
+        "webhook": webhook,
+        "domain": domain,
+        "event": event.get("event"),
+        "event_id": event.get("id"),
+        "timestamp": sb.now(),
+        "status": None,
+        "error": None,
+        "skipped": False,
+    }
     if not is_loopback_url(url):
         record.update(skipped=True, error="not a loopback URL; the sandbox never contacts other hosts")
     else:
         timestamp = str(int(sb.now()))
         token = secrets.token_hex(25)
-        payload = {"signature": {"timestamp": timestamp, "token": token, "signature": sb.sign(timestamp, token)},
-                   "event-data": public(event)}
+        payload = {
+            "signature": {"timestamp": timestamp, "token": token, "signature": sb.sign(timestamp, token)},
+            "event-data": public(event),
+        }
         started = time.monotonic()
         try:
             response = await client.post(url, json=payload)

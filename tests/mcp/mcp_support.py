@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,4 @@ class HttpServer:
 
 def run_http(app: Any) -> AbstractContextManager[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; the context gives the base URL."""
-    return serve_in_background(app, name="HTTP server", log_config=UVICORN_LOG_CONFIG, access_log=False,
-                               lifespan="on")
-
-
+    return serve_in_background(app, name="HTTP server", log_config=UVICORN_LOG_CONFIG, access_log=False, lifespan="on")

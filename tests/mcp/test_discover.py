@@ -30,8 +30,9 @@ async def test_search_describe_call(toolkit, protocol):
     async with connect(toolkit, mode="discover", protocol=protocol) as client:
         found = await client.call_tool("search_operations", {"query": "show a domain's DNS records", "limit": 3})
         described = await client.call_tool("describe_operation", {"name": "get_domain"})
-        called = await client.call_tool("call_operation",
-                                        {"name": "get_domain", "arguments": {"domain": "mg.example.com"}})
+        called = await client.call_tool(
+            "call_operation", {"name": "get_domain", "arguments": {"domain": "mg.example.com"}}
+        )
     names = [o["name"] for o in found.structured_content["operations"]]
     assert "get_domain" in names and len(names) <= 3
     assert described.structured_content["input_schema"] == input_schema(toolkit.operation("get_domain").params)
@@ -68,14 +69,19 @@ async def test_discover_keeps_the_policy(tmp_path, protocol):
         tools = {t["name"]: t for t in wire(await client.list_tools())}
         found = await client.call_tool("search_operations", {"query": "delete a domain", "limit": 20})
         described = await client.call_tool("describe_operation", {"name": "delete_domain"})
-        called = await client.call_tool("call_operation", {"name": "delete_domain",
-                                                           "arguments": {"domain": "mg.example.com"}})
+        called = await client.call_tool(
+            "call_operation", {"name": "delete_domain", "arguments": {"domain": "mg.example.com"}}
+        )
     assert all(o["access"] == "read" for o in found.structured_content["operations"])
     # A hidden operation is explained by the policy's reason, not passed off as unknown.
-    assert error_of(described) == {"error": "policy_denied",
-                                   "message": "read-only mode: delete_domain is a delete operation"}
-    assert error_of(called) == {"error": "policy_denied",
-                                "message": "read-only mode: delete_domain is a delete operation; nothing was sent"}
+    assert error_of(described) == {
+        "error": "policy_denied",
+        "message": "read-only mode: delete_domain is a delete operation",
+    }
+    assert error_of(called) == {
+        "error": "policy_denied",
+        "message": "read-only mode: delete_domain is a delete operation; nothing was sent",
+    }
     assert tools["call_operation"]["annotations"]["readOnlyHint"] is True
     await toolkit.aclose()
 
@@ -114,8 +120,10 @@ async def test_hidden_operations_say_why_and_unknown_ones_suggest_exposed_ones(t
             await client.call_tool("get_domain", {"domain": "mg.example.com"})
     # Not "unknown operation 'send_message'. Did you mean: trace_message?": the policy's reason, before
     # the arguments are even looked at.
-    assert error_of(hidden) == {"error": "policy_denied",
-                                "message": "read-only mode: send_message is a send operation; nothing was sent"}
+    assert error_of(hidden) == {
+        "error": "policy_denied",
+        "message": "read-only mode: send_message is a send operation; nothing was sent",
+    }
     assert error_of(typo)["error"] == "unknown_operation" and suggested(error_of(typo)["message"]) <= exposed
     assert "get_domain" in suggested(error_of(near)["message"])
     assert suggested(error_of(near)["message"]) <= exposed

@@ -59,8 +59,13 @@ def test_health_needs_no_token(http_server):
     response = httpx.get(f"{http_server.url}/healthz")
     assert response.status_code == 200
     operations = len(http_server.toolkit.operations())
-    assert response.json() == {"status": "ok", "mode": "all", "operations": operations, "tools": operations + 1,
-                               "sandbox": True}
+    assert response.json() == {
+        "status": "ok",
+        "mode": "all",
+        "operations": operations,
+        "tools": operations + 1,
+        "sandbox": True,
+    }
 
 
 def test_health_counts_operations_and_tools_in_discover_mode(open_http_server):
@@ -94,8 +99,9 @@ def test_405_still_needs_the_token(http_server):
     assert response.status_code == 405
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic abc", "bearer {token}",
-                                           "Bearer {token}x", "{token}"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token", "Basic abc", "bearer {token}", "Bearer {token}x", "{token}"]
+)
 def test_requests_without_the_token_get_401(http_server, authorization):
     headers = dict(MCP_HEADERS)
     if authorization is not None:
@@ -186,7 +192,11 @@ def test_serve_command_over_http(tmp_path):
     env = {**os.environ, "MG_TOOLS_HTTP_TOKEN": token, "MG_TOOLS_LOG_LEVEL": "info"}
     proc = subprocess.Popen(
         [sys.executable, "server.py", "--transport", "http", "--port", str(port), "--sandbox", "--mode", "discover"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.anyio
 
 # -- listing ------------------------------------------------------------------------------------------
 
+
 async def test_every_exposed_operation_is_a_tool(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
         tools = {t["name"]: t for t in wire(await client.list_tools())}
@@ -116,6 +117,7 @@ async def test_deprecated_operations_say_so():
 
 # -- calling ------------------------------------------------------------------------------------------
 
+
 async def test_call_returns_the_result_envelope(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
         result = await client.call_tool("get_domain", {"domain": "mg.example.com"})
@@ -126,8 +128,13 @@ async def test_call_returns_the_result_envelope(toolkit, protocol):
 
 
 async def test_send_message_on_the_sandbox(toolkit, protocol):
-    args = {"domain": "mg.example.com", "sender": "Ann <ann@mg.example.com>", "to": ["bob@example.com"],
-            "subject": "Hello", "text": "Hi Bob"}
+    args = {
+        "domain": "mg.example.com",
+        "sender": "Ann <ann@mg.example.com>",
+        "to": ["bob@example.com"],
+        "subject": "Hello",
+        "text": "Hi Bob",
+    }
     async with connect(toolkit, protocol=protocol) as client:
         result = await client.call_tool("send_message", args)
     assert not result.is_error, result.content[0].text
@@ -167,6 +174,7 @@ async def test_trimmed_result_is_read_with_read_result(tmp_path, protocol):
 
 
 # -- errors -------------------------------------------------------------------------------------------
+
 
 async def test_invalid_arguments_name_the_field(toolkit, protocol):
     async with connect(toolkit, protocol=protocol) as client:
@@ -219,8 +227,13 @@ async def test_transport_errors_say_whether_the_request_may_have_been_sent(tmp_p
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    toolkit = Toolkit(api_key="key-test", base_url="https://api.mailgun.net", transport=httpx.MockTransport(refuse),
-                      retry=RetryPolicy(attempts=1), file_roots=[tmp_path])
+    toolkit = Toolkit(
+        api_key="key-test",
+        base_url="https://api.mailgun.net",
+        transport=httpx.MockTransport(refuse),
+        retry=RetryPolicy(attempts=1),
+        file_roots=[tmp_path],
+    )
     async with connect(toolkit) as client:
         result = await client.call_tool("get_domain", {"domain": "mg.example.com"})
     error = error_of(result)
@@ -244,6 +257,7 @@ async def test_policy_refusals_inside_composites_are_error_results():
 
 # -- exposure -----------------------------------------------------------------------------------------
 
+
 async def test_toolsets_and_exclusions_narrow_the_tools(tmp_path, protocol):
     policy = Policy.build(toolsets="domains", tools="send_message", exclude_tools="delete_domain")
     toolkit = Toolkit(sandbox=True, policy=policy, file_roots=[tmp_path])
@@ -256,7 +270,8 @@ async def test_toolsets_and_exclusions_narrow_the_tools(tmp_path, protocol):
     # A registered tool the policy hides says why, as the CLI does; nothing is sent.
     assert error_of(excluded) == {
         "error": "policy_denied",
-        "message": "delete_domain (domains:delete) is denied by the rule 'delete_domain'; nothing was sent"}
+        "message": "delete_domain (domains:delete) is denied by the rule 'delete_domain'; nothing was sent",
+    }
     assert error_of(outside)["message"] == "list_bounces is outside the enabled toolsets and tools; nothing was sent"
     assert (await toolkit.execute("get_domain", {"domain": "mg.example.com"})).data["domain"]["name"]  # still there
     await toolkit.aclose()
@@ -310,6 +325,7 @@ async def test_confirmation_round_trip(tmp_path, protocol):
 
 # -- the server as a whole ----------------------------------------------------------------------------
 
+
 async def test_tool_list_is_built_once(toolkit):
     tools = McpTools(toolkit)
     first = await tools.list_tools(None, None)
@@ -323,10 +339,12 @@ async def test_instructions_mention_the_sandbox(toolkit):
 
 
 def test_commands_that_do_not_serve_never_import_mcp():
-    code = ("import sys, io, contextlib\nfrom mg_tools.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    main(['tools', '--json']); main(['call', 'list_domains', '--dry-run'])\n"
-            "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))")
+    code = (
+        "import sys, io, contextlib\nfrom mg_tools.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['tools', '--json']); main(['call', 'list_domains', '--dry-run'])\n"
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

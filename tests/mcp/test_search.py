@@ -20,74 +20,197 @@ R, W, D, S = Access.READ, Access.WRITE, Access.DELETE, Access.SEND
 
 #: (area, name, access, path, description, fields)
 SYNTHETIC = (
-    ("messages", "send_email", S, "/v3/{domain}/messages",
-     "Send an email message with text or html to recipients, with attachments and tags.",
-     "domain sender to cc bcc subject text html attachment tag"),
-    ("messages", "send_mime", S, "/v3/{domain}/messages.mime", "Send a message given in MIME format.",
-     "domain to message"),
-    ("messages", "retrieve_stored_message", R, "/v3/domains/{domain}/messages/{key}",
-     "Retrieve a stored email by its storage key.", "domain key"),
+    (
+        "messages",
+        "send_email",
+        S,
+        "/v3/{domain}/messages",
+        "Send an email message with text or html to recipients, with attachments and tags.",
+        "domain sender to cc bcc subject text html attachment tag",
+    ),
+    (
+        "messages",
+        "send_mime",
+        S,
+        "/v3/{domain}/messages.mime",
+        "Send a message given in MIME format.",
+        "domain to message",
+    ),
+    (
+        "messages",
+        "retrieve_stored_message",
+        R,
+        "/v3/domains/{domain}/messages/{key}",
+        "Retrieve a stored email by its storage key.",
+        "domain key",
+    ),
     ("domains", "list_domains", R, "/v4/domains", "List the sending domains of the account.", "limit skip state"),
     ("domains", "create_domain", W, "/v4/domains", "Create a new sending domain.", "name smtp_password"),
     ("domains", "verify_domain", W, "/v4/domains/{name}/verify", "Verify the DNS records of a domain.", "name"),
-    ("suppressions", "list_bounces", R, "/v3/{domain}/bounces", "List bounced addresses of a domain.",
-     "domain limit"),
-    ("suppressions", "get_bounce", R, "/v3/{domain}/bounces/{address}", "Look up one bounced address.",
-     "domain address"),
-    ("suppressions", "create_bounce", W, "/v3/{domain}/bounces", "Add a bounce record for an address.",
-     "domain address code error"),
-    ("suppressions", "delete_bounce", D, "/v3/{domain}/bounces/{address}", "Remove an address from bounces.",
-     "domain address"),
-    ("suppressions", "list_unsubscribes", R, "/v3/{domain}/unsubscribes", "List unsubscribed addresses.",
-     "domain limit"),
-    ("suppressions", "create_unsubscribe", W, "/v3/{domain}/unsubscribes",
-     "Add an address to the unsubscribe table of a domain.", "domain address tag"),
-    ("suppressions", "delete_unsubscribe", D, "/v3/{domain}/unsubscribes/{address}",
-     "Remove an address from the unsubscribe table.", "domain address"),
-    ("suppressions", "list_complaints", R, "/v3/{domain}/complaints", "List addresses that complained.",
-     "domain limit"),
+    ("suppressions", "list_bounces", R, "/v3/{domain}/bounces", "List bounced addresses of a domain.", "domain limit"),
+    (
+        "suppressions",
+        "get_bounce",
+        R,
+        "/v3/{domain}/bounces/{address}",
+        "Look up one bounced address.",
+        "domain address",
+    ),
+    (
+        "suppressions",
+        "create_bounce",
+        W,
+        "/v3/{domain}/bounces",
+        "Add a bounce record for an address.",
+        "domain address code error",
+    ),
+    (
+        "suppressions",
+        "delete_bounce",
+        D,
+        "/v3/{domain}/bounces/{address}",
+        "Remove an address from bounces.",
+        "domain address",
+    ),
+    (
+        "suppressions",
+        "list_unsubscribes",
+        R,
+        "/v3/{domain}/unsubscribes",
+        "List unsubscribed addresses.",
+        "domain limit",
+    ),
+    (
+        "suppressions",
+        "create_unsubscribe",
+        W,
+        "/v3/{domain}/unsubscribes",
+        "Add an address to the unsubscribe table of a domain.",
+        "domain address tag",
+    ),
+    (
+        "suppressions",
+        "delete_unsubscribe",
+        D,
+        "/v3/{domain}/unsubscribes/{address}",
+        "Remove an address from the unsubscribe table.",
+        "domain address",
+    ),
+    (
+        "suppressions",
+        "list_complaints",
+        R,
+        "/v3/{domain}/complaints",
+        "List addresses that complained.",
+        "domain limit",
+    ),
     ("suppressions", "create_complaint", W, "/v3/{domain}/complaints", "Add a complaint record.", "domain address"),
-    ("suppressions", "add_whitelist_entry", W, "/v3/{domain}/whitelists", "Add an address or domain to the whitelist.",
-     "domain address"),
+    (
+        "suppressions",
+        "add_whitelist_entry",
+        W,
+        "/v3/{domain}/whitelists",
+        "Add an address or domain to the whitelist.",
+        "domain address",
+    ),
     ("lists", "get_lists", R, "/v3/lists", "Get mailing lists.", "limit"),
     ("lists", "create_list", W, "/v3/lists", "Create a mailing list.", "address name description"),
-    ("lists", "create_list_member", W, "/v3/lists/{list}/members", "Add a member to a mailing list.",
-     "list address name vars"),
-    ("lists", "bulk_add_list_members", W, "/v3/lists/{list}/members.json",
-     "Add multiple members, up to 1000 per call, to a mailing list.", "list members upsert"),
-    ("lists", "delete_list_member", D, "/v3/lists/{list}/members/{member}", "Delete a mailing list member.",
-     "list member"),
-    ("events", "get_events", R, "/v3/{domain}/events",
-     "Query events: accepted, delivered, failed, opened, clicked, unsubscribed, complained.",
-     "domain begin end event recipient"),
-    ("logs", "query_logs", R, "/v1/analytics/logs", "Query logs of message activity over a time range.",
-     "start end filter"),
-    ("metrics", "query_metrics", R, "/v1/analytics/metrics",
-     "Query account metrics such as delivered and opened counts and rates.", "start end metrics dimensions"),
+    (
+        "lists",
+        "create_list_member",
+        W,
+        "/v3/lists/{list}/members",
+        "Add a member to a mailing list.",
+        "list address name vars",
+    ),
+    (
+        "lists",
+        "bulk_add_list_members",
+        W,
+        "/v3/lists/{list}/members.json",
+        "Add multiple members, up to 1000 per call, to a mailing list.",
+        "list members upsert",
+    ),
+    (
+        "lists",
+        "delete_list_member",
+        D,
+        "/v3/lists/{list}/members/{member}",
+        "Delete a mailing list member.",
+        "list member",
+    ),
+    (
+        "events",
+        "get_events",
+        R,
+        "/v3/{domain}/events",
+        "Query events: accepted, delivered, failed, opened, clicked, unsubscribed, complained.",
+        "domain begin end event recipient",
+    ),
+    (
+        "logs",
+        "query_logs",
+        R,
+        "/v1/analytics/logs",
+        "Query logs of message activity over a time range.",
+        "start end filter",
+    ),
+    (
+        "metrics",
+        "query_metrics",
+        R,
+        "/v1/analytics/metrics",
+        "Query account metrics such as delivered and opened counts and rates.",
+        "start end metrics dimensions",
+    ),
     ("stats", "get_tag_stats", R, "/v3/{domain}/tags/{tag}/stats", "Get statistics of a tag.", "domain tag event"),
     ("tags", "list_tags", R, "/v3/{domain}/tags", "List the tags of a domain.", "domain limit"),
-    ("webhooks", "create_webhook", W, "/v3/domains/{domain}/webhooks",
-     "Create a webhook that posts events of a type to a URL.", "domain id url"),
+    (
+        "webhooks",
+        "create_webhook",
+        W,
+        "/v3/domains/{domain}/webhooks",
+        "Create a webhook that posts events of a type to a URL.",
+        "domain id url",
+    ),
     ("webhooks", "list_webhooks", R, "/v3/domains/{domain}/webhooks", "List the webhooks of a domain.", "domain"),
-    ("routes", "create_route", W, "/v3/routes",
-     "Create a route: a filter expression on incoming messages and actions such as forward or store.",
-     "priority description expression action"),
+    (
+        "routes",
+        "create_route",
+        W,
+        "/v3/routes",
+        "Create a route: a filter expression on incoming messages and actions such as forward or store.",
+        "priority description expression action",
+    ),
     ("routes", "list_routes", R, "/v3/routes", "List routes.", "limit skip"),
-    ("templates", "create_template", W, "/v3/{domain}/templates", "Store a new template.",
-     "domain name description template"),
+    (
+        "templates",
+        "create_template",
+        W,
+        "/v3/{domain}/templates",
+        "Store a new template.",
+        "domain name description template",
+    ),
     ("templates", "list_templates", R, "/v3/{domain}/templates", "List stored templates.", "domain limit"),
     ("keys", "create_key", W, "/v1/keys", "Create an API key.", "role kind description"),
     ("keys", "list_keys", R, "/v1/keys", "List API keys.", "kind"),
-    ("credentials", "update_credential", W, "/v3/domains/{domain}/credentials/{login}",
-     "Update the password of an SMTP credential.", "domain login password"),
+    (
+        "credentials",
+        "update_credential",
+        W,
+        "/v3/domains/{domain}/credentials/{login}",
+        "Update the password of an SMTP credential.",
+        "domain login password",
+    ),
     ("ips", "list_ips", R, "/v3/ips", "List the dedicated IPs of the account.", "dedicated"),
     ("subaccounts", "create_subaccount", W, "/v5/accounts/subaccounts", "Create a subaccount.", "name"),
 )
 
 
 def _operation(area: str, name: str, access: Access, path: str, description: str, fields: str) -> Operation:
-    model = create_model(name.title().replace("_", ""), __base__=Params,
-                         **{f: (str | None, None) for f in fields.split()})
+    model = create_model(
+        name.title().replace("_", ""), __base__=Params, **dict.fromkeys(fields.split(), (str | None, None))
+    )
     model.__doc__ = description
     method = {R: "GET", W: "POST", D: "DELETE", S: "POST"}[access]
     return Operation(name, method, path, model, access, area=area)
@@ -102,28 +225,31 @@ def top(index: OperationIndex, query: str, n: int = 5) -> list[str]:
     return [hit.operation.name for hit in index.search(query, limit=n)]
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("stop emailing bob@example.com", "create_unsubscribe"),
-    ("add 300 people to the beta list", "bulk_add_list_members"),
-    ("unsubscribe carol@example.org", "create_unsubscribe"),
-    ("resubscribe carol@example.org", "delete_unsubscribe"),
-    ("send an email to bob", "send_email"),
-    ("email the invoice pdf to a customer", "send_email"),
-    ("what happened to my email to alice@example.com", "get_events"),
-    ("how many emails were opened last week", "query_metrics"),
-    ("who marked us as spam", "list_complaints"),
-    ("notify my server when a message is delivered", "create_webhook"),
-    ("forward incoming mail to my app", "create_route"),
-    ("create a new API key", "create_key"),
-    ("change the SMTP password", "update_credential"),
-    ("check the DNS records of mg.example.com", "verify_domain"),
-    ("add a new sending domain", "create_domain"),
-    ("never block partner.com", "add_whitelist_entry"),
-    ("which IPs do we have", "list_ips"),
-    ("start a new mailing list", "create_list"),
-    ("show the bounce list", "list_bounces"),
-    ("get the raw MIME of a stored message", "retrieve_stored_message"),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("stop emailing bob@example.com", "create_unsubscribe"),
+        ("add 300 people to the beta list", "bulk_add_list_members"),
+        ("unsubscribe carol@example.org", "create_unsubscribe"),
+        ("resubscribe carol@example.org", "delete_unsubscribe"),
+        ("send an email to bob", "send_email"),
+        ("email the invoice pdf to a customer", "send_email"),
+        ("what happened to my email to alice@example.com", "get_events"),
+        ("how many emails were opened last week", "query_metrics"),
+        ("who marked us as spam", "list_complaints"),
+        ("notify my server when a message is delivered", "create_webhook"),
+        ("forward incoming mail to my app", "create_route"),
+        ("create a new API key", "create_key"),
+        ("change the SMTP password", "update_credential"),
+        ("check the DNS records of mg.example.com", "verify_domain"),
+        ("add a new sending domain", "create_domain"),
+        ("never block partner.com", "add_whitelist_entry"),
+        ("which IPs do we have", "list_ips"),
+        ("start a new mailing list", "create_list"),
+        ("show the bounce list", "list_bounces"),
+        ("get the raw MIME of a stored message", "retrieve_stored_message"),
+    ],
+)
 def test_plain_requests_find_the_operation(index, query, expected):
     assert expected in top(index, query), (query, top(index, query))
 
@@ -158,8 +284,9 @@ def test_limit_and_no_match(index):
 
 def test_deprecated_operations_rank_below_their_replacement():
     current = _operation("messages", "send_email", S, "/v3/{domain}/messages", "Send an email.", "to")
-    old = Operation("send_email_v2", "POST", "/v2/{domain}/messages", current.params, S, area="messages",
-                    deprecated=True)
+    old = Operation(
+        "send_email_v2", "POST", "/v2/{domain}/messages", current.params, S, area="messages", deprecated=True
+    )
     assert top(OperationIndex([old, current]), "send an email") == ["send_email", "send_email_v2"]
 
 
@@ -180,21 +307,25 @@ def test_stemming_is_consistent():
 
 # -- the real registry --------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def real() -> OperationIndex:
     return OperationIndex(Toolkit().operations())
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("send an email to bob@example.com", "send_message"),
-    ("send a raw MIME message", "send_mime_message"),
-    ("add a new sending domain", "create_domain"),
-    ("check the DNS records of mg.example.com", "verify_domain"),
-    ("cancel scheduled emails", "delete_scheduled_messages"),
-    ("is the sending queue paused", "get_sending_queues"),
-    ("stop emailing bob@example.com", "add_unsubscribe"),
-    ("add 300 people to the beta list", "add_list_members"),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("send an email to bob@example.com", "send_message"),
+        ("send a raw MIME message", "send_mime_message"),
+        ("add a new sending domain", "create_domain"),
+        ("check the DNS records of mg.example.com", "verify_domain"),
+        ("cancel scheduled emails", "delete_scheduled_messages"),
+        ("is the sending queue paused", "get_sending_queues"),
+        ("stop emailing bob@example.com", "add_unsubscribe"),
+        ("add 300 people to the beta list", "add_list_members"),
+    ],
+)
 def test_real_registry(real, query, expected):
     assert expected in real.names, f"{expected} is not registered: the search cannot find it"
     assert expected in top(real, query), (query, top(real, query))

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_stdio_in_both_protocol_eras(tmp_path):
-    params = StdioServerParameters(command=sys.executable, args=["server.py", "--sandbox", "--exclude-tools",
-                                                                 "delete_domain"], cwd=ROOT)
+    params = StdioServerParameters(
+        command=sys.executable, args=["server.py", "--sandbox", "--exclude-tools", "delete_domain"], cwd=ROOT
+    )
     seen: dict[str, dict] = {}
 
     async def session(protocol: str) -> None:
@@ -23,11 +24,17 @@ async def test_stdio_in_both_protocol_eras(tmp_path):
             async with Client(stdio_client(params, errlog=errlog), mode=protocol) as client:
                 names = {t["name"] for t in wire(await client.list_tools())}
                 result = await client.call_tool("get_domain", {"domain": "mg.example.com"})
-                sent = await client.call_tool("send_message", {
-                    "domain": "mg.example.com", "sender": "ann@mg.example.com", "to": ["bob@example.com"],
-                    "subject": "Hi", "text": "Hello"})
-                seen[protocol] = {"names": names, "result": result, "sent": sent,
-                                  "version": client.protocol_version}
+                sent = await client.call_tool(
+                    "send_message",
+                    {
+                        "domain": "mg.example.com",
+                        "sender": "ann@mg.example.com",
+                        "to": ["bob@example.com"],
+                        "subject": "Hi",
+                        "text": "Hello",
+                    },
+                )
+                seen[protocol] = {"names": names, "result": result, "sent": sent, "version": client.protocol_version}
             errlog.seek(0)
             seen[protocol]["stderr"] = errlog.read()
 

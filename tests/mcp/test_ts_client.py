@@ -39,7 +39,9 @@ TOKEN = "ts-client-test-token-3b9e"
 def _need(program: str) -> str:
     path = shutil.which(program)
     if path is None:
-        message = f"{program} is not installed: the TypeScript SDK checks need node and npm (apt-get install nodejs npm)"
+        message = (
+            f"{program} is not installed: the TypeScript SDK checks need node and npm (apt-get install nodejs npm)"
+        )
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(message)
         pytest.skip(message)
@@ -51,13 +53,15 @@ def node() -> str:
     """The node binary, with the pinned SDK installed under tests/mcp/ts/node_modules."""
     node, npm = _need("node"), _need("npm")
     if not SDK_PACKAGE.exists():
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TS, capture_output=True, text=True,
-                              timeout=600)
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=TS, capture_output=True, text=True, timeout=600
+        )
         assert done.returncode == 0, f"npm ci failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return node
 
 
 # -- the plan -----------------------------------------------------------------------------------------
+
 
 def call(id: str, tool: str, arguments: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     return {"id": id, "tool": tool, "arguments": arguments or {}, **extra}
@@ -118,6 +122,7 @@ def report(node, tmp_path_factory) -> Iterator[dict[str, Any]]:
     """One run of client.mjs over every session below (they run concurrently); its JSON report."""
     tmp = tmp_path_factory.mktemp("ts")
     with ExitStack() as stack:
+
         def http(mode: str, policy: Policy | None = None, token: str | None = None) -> dict[str, Any]:
             toolkit = stack.enter_context(Toolkit(sandbox=True, policy=policy, file_roots=[tmp]))
             url = stack.enter_context(run_http(http_app(toolkit, mode=mode, token=token)))
@@ -130,14 +135,18 @@ def report(node, tmp_path_factory) -> Iterator[dict[str, Any]]:
             {"name": "stdio-read-only", **_stdio("--mode", "all", "--read-only"), "calls": READ_ONLY_ALL_CALLS},
             {"name": "http-all", **http("all", token=TOKEN), "calls": ALL_CALLS},
             {"name": "http-discover", **http("discover"), "calls": DISCOVER_CALLS},
-            {"name": "http-read-only", **http("discover", Policy.build(read_only=True)),
-             "calls": READ_ONLY_DISCOVER_CALLS},
+            {
+                "name": "http-read-only",
+                **http("discover", Policy.build(read_only=True)),
+                "calls": READ_ONLY_DISCOVER_CALLS,
+            },
             {"name": "http-confirm", **http("all", Policy.build(confirm="*:delete")), "calls": CONFIRM_CALLS},
         ]
         plan = tmp / "plan.json"
         plan.write_text(json.dumps({"sessions": sessions}))
-        done = subprocess.run([node, str(TS / "client.mjs"), str(plan)], cwd=TS, capture_output=True, text=True,
-                              timeout=180)
+        done = subprocess.run(
+            [node, str(TS / "client.mjs"), str(plan)], cwd=TS, capture_output=True, text=True, timeout=180
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     yield json.loads(done.stdout)
 
@@ -163,11 +172,19 @@ def thrown(got: dict[str, Any], id: str) -> dict[str, Any]:
     return answer["thrown"]
 
 
-ALL_SESSIONS = ["stdio-all", "stdio-discover", "stdio-read-only", "http-all", "http-discover", "http-read-only",
-                "http-confirm"]
+ALL_SESSIONS = [
+    "stdio-all",
+    "stdio-discover",
+    "stdio-read-only",
+    "http-all",
+    "http-discover",
+    "http-read-only",
+    "http-confirm",
+]
 
 
 # -- the tests ----------------------------------------------------------------------------------------
+
 
 def test_the_pinned_sdk_ran(report):
     pinned = json.loads((TS / "package.json").read_text())["dependencies"]["@modelcontextprotocol/sdk"]

@@ -6,8 +6,9 @@ D = "mg.example.com"
 
 
 def send(mg, to, subject="Your receipt", **extra):
-    return mg.call("send_message", domain=D, sender=f"Shop <shop@{D}>", to=to, subject=subject, text="Thanks!",
-                   **extra)["id"].strip("<>")
+    return mg.call(
+        "send_message", domain=D, sender=f"Shop <shop@{D}>", to=to, subject=subject, text="Thanks!", **extra
+    )["id"].strip("<>")
 
 
 @pytest.mark.vcr
@@ -24,8 +25,9 @@ def test_list_events(mg):
     first = mg.run(mg.execute("list_events", {"domain": D, "event": "accepted", "limit": 2}))
     assert len(first.data["items"]) == 2 and first.next_cursor
     assert first.untrusted  # subjects and senders are written by whoever sent the mail
-    rest = mg.run(mg.execute("list_events", {"domain": D, "event": "accepted", "limit": 2,
-                                             "cursor": first.next_cursor}))
+    rest = mg.run(
+        mg.execute("list_events", {"domain": D, "event": "accepted", "limit": 2, "cursor": first.next_cursor})
+    )
     assert len(rest.data["items"]) == 1
     seen = {e["id"] for e in first.data["items"]} | {e["id"] for e in rest.data["items"]}
     assert len(seen) == 3
@@ -63,12 +65,25 @@ def test_trace_message(mg):
 
 
 def test_event_filters_use_mailgun_names(dry):
-    req = dry.dry_run("list_events", domain=D, message_id="abc@mg.example.com", sender="shop@mg.example.com",
-                      list_address="devs@mg.example.com", size=">10000 <20000", ascending=False,
-                      begin="Thu, 13 Oct 2011 18:02:00 +0000", end=1318500000)
+    req = dry.dry_run(
+        "list_events",
+        domain=D,
+        message_id="abc@mg.example.com",
+        sender="shop@mg.example.com",
+        list_address="devs@mg.example.com",
+        size=">10000 <20000",
+        ascending=False,
+        begin="Thu, 13 Oct 2011 18:02:00 +0000",
+        end=1318500000,
+    )
     assert req["query"] == [
-        ["begin", "Thu, 13 Oct 2011 18:02:00 +0000"], ["end", "1318500000"], ["ascending", "no"], ["limit", "100"],
-        ["message-id", "abc@mg.example.com"], ["from", "shop@mg.example.com"], ["list", "devs@mg.example.com"],
+        ["begin", "Thu, 13 Oct 2011 18:02:00 +0000"],
+        ["end", "1318500000"],
+        ["ascending", "no"],
+        ["limit", "100"],
+        ["message-id", "abc@mg.example.com"],
+        ["from", "shop@mg.example.com"],
+        ["list", "devs@mg.example.com"],
         ["size", ">10000 <20000"],
     ]
 

@@ -16,11 +16,22 @@ def devs(mg):
 
 @pytest.mark.vcr
 def test_create_mailing_list(mg):
-    out = mg.call("create_mailing_list", list_address=f"Developers <{L}>", description="All devs",
-                  access_level="members", reply_preference="sender")
+    out = mg.call(
+        "create_mailing_list",
+        list_address=f"Developers <{L}>",
+        description="All devs",
+        access_level="members",
+        reply_preference="sender",
+    )
     assert out["message"] == "Mailing list has been created"
-    assert out["list"] == {**out["list"], "address": L, "name": "Developers", "access_level": "members",
-                           "reply_preference": "sender", "members_count": 0}
+    assert out["list"] == {
+        **out["list"],
+        "address": L,
+        "name": "Developers",
+        "access_level": "members",
+        "reply_preference": "sender",
+        "members_count": 0,
+    }
     with pytest.raises(BadRequest, match="already exists"):
         mg.call("create_mailing_list", list_address=L)
 
@@ -60,8 +71,9 @@ def test_get_mailing_list(devs):
 @pytest.mark.vcr
 def test_update_mailing_list(devs):
     devs.call("add_list_member", list_address=L, address="ann@example.com")
-    out = devs.call("update_mailing_list", list_address=L, new_list_address="team@mg.example.com",
-                    access_level="everyone")
+    out = devs.call(
+        "update_mailing_list", list_address=L, new_list_address="team@mg.example.com", access_level="everyone"
+    )
     assert out["message"] == "Mailing list has been updated"
     assert out["list"]["address"] == "team@mg.example.com" and out["list"]["access_level"] == "everyone"
     assert devs.call("get_list_member", list_address="team@mg.example.com", address="ann@example.com")
@@ -79,8 +91,11 @@ def test_delete_mailing_list(devs):
 
 @pytest.mark.vcr
 def test_list_list_members(devs):
-    devs.call("add_list_members", list_address=L, members=["a@example.com", "b@example.com",
-                                                           {"address": "c@example.com", "subscribed": False}])
+    devs.call(
+        "add_list_members",
+        list_address=L,
+        members=["a@example.com", "b@example.com", {"address": "c@example.com", "subscribed": False}],
+    )
     first = devs.run(devs.execute("list_list_members", {"list_address": L, "limit": 2}))
     assert first.data["total_count"] == 3 and first.next_cursor == "2"
     rest = devs.run(devs.execute("list_list_members", {"list_address": L, "limit": 2, "cursor": "2"}))
@@ -102,8 +117,10 @@ def test_page_list_members(devs):
 @pytest.mark.vcr
 def test_add_list_member(devs):
     out = devs.call("add_list_member", list_address=L, address="Ann <ann@example.com>", vars={"plan": "pro"})
-    assert out == {"member": {"address": "ann@example.com", "name": "Ann", "subscribed": True,
-                              "vars": {"plan": "pro"}}, "message": "Mailing list member has been created"}
+    assert out == {
+        "member": {"address": "ann@example.com", "name": "Ann", "subscribed": True, "vars": {"plan": "pro"}},
+        "message": "Mailing list member has been created",
+    }
     with pytest.raises(BadRequest, match="already exists"):
         devs.call("add_list_member", list_address=L, address="ann@example.com")
     again = devs.call("add_list_member", list_address=L, address="ann@example.com", subscribed=False, upsert=True)
@@ -113,8 +130,11 @@ def test_add_list_member(devs):
 
 @pytest.mark.vcr
 def test_add_list_members(devs):
-    out = devs.call("add_list_members", list_address=L, members=[
-        "ann@example.com", {"address": "Bob <bob@example.com>", "vars": {"age": 30}, "subscribed": False}])
+    out = devs.call(
+        "add_list_members",
+        list_address=L,
+        members=["ann@example.com", {"address": "Bob <bob@example.com>", "vars": {"age": 30}, "subscribed": False}],
+    )
     assert out["message"] == "Mailing list has been updated" and out["list"]["members_count"] == 2
     bob = devs.call("get_list_member", list_address=L, address="bob@example.com")["member"]
     assert bob == {"address": "bob@example.com", "name": "Bob", "subscribed": False, "vars": {"age": 30}}
@@ -122,8 +142,12 @@ def test_add_list_members(devs):
 
 @pytest.mark.vcr
 def test_import_list_members(devs):
-    out = devs.call("import_list_members", list_address=L, csv='address,name,vars\nann@example.com,Ann,"{""x"": 1}"\n'
-                                                               "ben@example.com,Ben,\n", subscribed=True)
+    out = devs.call(
+        "import_list_members",
+        list_address=L,
+        csv='address,name,vars\nann@example.com,Ann,"{""x"": 1}"\nben@example.com,Ben,\n',
+        subscribed=True,
+    )
     assert out["message"] == "Mailing list upload started in background" and out["task-id"]
     assert out["list"]["members_count"] == 2
     ann = devs.call("get_list_member", list_address=L, address="ann@example.com")["member"]
@@ -142,11 +166,16 @@ def test_get_list_member(devs):
 @pytest.mark.vcr
 def test_update_list_member(devs):
     devs.call("add_list_member", list_address=L, address="ann@example.com", name="Ann")
-    out = devs.call("update_list_member", list_address=L, address="ann@example.com", subscribed=False,
-                    vars={"reason": "asked"})
+    out = devs.call(
+        "update_list_member", list_address=L, address="ann@example.com", subscribed=False, vars={"reason": "asked"}
+    )
     assert out["message"] == "Mailing list member has been updated"
-    assert out["member"] == {"address": "ann@example.com", "name": "Ann", "subscribed": False,
-                             "vars": {"reason": "asked"}}
+    assert out["member"] == {
+        "address": "ann@example.com",
+        "name": "Ann",
+        "subscribed": False,
+        "vars": {"reason": "asked"},
+    }
 
 
 @pytest.mark.vcr
@@ -161,12 +190,18 @@ def test_delete_list_member(devs):
 
 
 def test_bulk_members_are_one_json_form_field(dry):
-    req = dry.dry_run("add_list_members", list_address=L, upsert=True, members=[
-        "ann@example.com", {"address": "Bob <bob@example.com>", "vars": {"age": 30}, "subscribed": False}])
+    req = dry.dry_run(
+        "add_list_members",
+        list_address=L,
+        upsert=True,
+        members=["ann@example.com", {"address": "Bob <bob@example.com>", "vars": {"age": 30}, "subscribed": False}],
+    )
     assert req["encoding"] == "application/x-www-form-urlencoded"
     fields = dict(req["form"])
     assert json.loads(fields["members"]) == [
-        "ann@example.com", {"address": "Bob <bob@example.com>", "vars": {"age": 30}, "subscribed": False}]
+        "ann@example.com",
+        {"address": "Bob <bob@example.com>", "vars": {"age": 30}, "subscribed": False},
+    ]
     assert fields["upsert"] == "yes"
 
 
@@ -178,10 +213,12 @@ def test_csv_import_is_a_multipart_file_named_members(dry):
 
 
 def test_plus_and_slash_in_list_and_member_addresses_stay_in_one_segment(dry):
-    req = dry.dry_run("update_list_member", list_address="news+eu/de@mg.example.com",
-                      address="a+b@example.com", subscribed=False)
-    assert req["url"] == ("https://api.mailgun.net/v3/lists/news%2Beu%2Fde%40mg.example.com"
-                          "/members/a%2Bb%40example.com")
+    req = dry.dry_run(
+        "update_list_member", list_address="news+eu/de@mg.example.com", address="a+b@example.com", subscribed=False
+    )
+    assert req["url"] == (
+        "https://api.mailgun.net/v3/lists/news%2Beu%2Fde%40mg.example.com/members/a%2Bb%40example.com"
+    )
     assert req["form"] == [["subscribed", "no"]]
 
 
@@ -209,13 +246,16 @@ def test_a_member_update_sends_the_new_address_as_mailgun_s_address_field(dry):
     assert req["form"] == [["address", "anna@example.com"]]
 
 
-@pytest.mark.parametrize(("tool", "arguments", "mailgun_name", "name"), [
-    ("create_mailing_list", {}, "address", "list_address"),
-    ("list_mailing_lists", {}, "address", "list_address"),
-    ("update_mailing_list", {"list_address": L}, "address", "new_list_address"),
-    ("get_list_member", {"list_address": L}, "member_address", "address"),
-    ("delete_list_member", {"list_address": L}, "member_address", "address"),
-])
+@pytest.mark.parametrize(
+    ("tool", "arguments", "mailgun_name", "name"),
+    [
+        ("create_mailing_list", {}, "address", "list_address"),
+        ("list_mailing_lists", {}, "address", "list_address"),
+        ("update_mailing_list", {"list_address": L}, "address", "new_list_address"),
+        ("get_list_member", {"list_address": L}, "member_address", "address"),
+        ("delete_list_member", {"list_address": L}, "member_address", "address"),
+    ],
+)
 def test_mailgun_s_names_are_accepted_for_renamed_fields(dry, tool, arguments, mailgun_name, name):
     value = "team@mg.example.com"
     assert dry.dry_run(tool, **arguments, **{mailgun_name: value}) == dry.dry_run(tool, **arguments, **{name: value})

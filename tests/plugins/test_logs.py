@@ -13,13 +13,25 @@ def test_list_logs(mg):
     out = mg.call("list_logs", events=["delivered"], filter=DOMAIN_FILTER, include_totals=True)
     assert sorted(item["recipient"] for item in out["items"]) == ["ann@example.com", "bob@example.com"]
     assert {item["event"] for item in out["items"]} == {"delivered"}
-    first = mg.run(mg.execute("list_logs", {"events": ["delivered"], "filter": DOMAIN_FILTER,
-                                            "pagination": {"sort": "timestamp:asc", "limit": 1}}))
+    first = mg.run(
+        mg.execute(
+            "list_logs",
+            {"events": ["delivered"], "filter": DOMAIN_FILTER, "pagination": {"sort": "timestamp:asc", "limit": 1}},
+        )
+    )
     assert [item["recipient"] for item in first.data["items"]] == ["ann@example.com"]
     assert first.next_cursor and first.untrusted
-    rest = mg.run(mg.execute("list_logs", {"events": ["delivered"], "filter": DOMAIN_FILTER,
-                                           "pagination": {"sort": "timestamp:asc", "limit": 1},
-                                           "cursor": first.next_cursor}))
+    rest = mg.run(
+        mg.execute(
+            "list_logs",
+            {
+                "events": ["delivered"],
+                "filter": DOMAIN_FILTER,
+                "pagination": {"sort": "timestamp:asc", "limit": 1},
+                "cursor": first.next_cursor,
+            },
+        )
+    )
     assert [item["recipient"] for item in rest.data["items"]] == ["bob@example.com"]
 
 
@@ -27,10 +39,16 @@ def test_list_logs(mg):
 
 
 def test_logs_query_is_a_json_body_and_the_cursor_is_the_pagination_token(dry):
-    req = dry.executor.prepare("list_logs", {
-        "start": "Mon, 08 Jul 2024 00:00:00 -0000", "events": ["failed", "rejected"], "filter": DOMAIN_FILTER,
-        "pagination": {"sort": "timestamp:desc", "limit": 50}, "cursor": "tok-2",
-    }).request
+    req = dry.executor.prepare(
+        "list_logs",
+        {
+            "start": "Mon, 08 Jul 2024 00:00:00 -0000",
+            "events": ["failed", "rejected"],
+            "filter": DOMAIN_FILTER,
+            "pagination": {"sort": "timestamp:desc", "limit": 50},
+            "cursor": "tok-2",
+        },
+    ).request
     assert (req.method, req.path, req.query, req.form) == ("POST", "/v1/analytics/logs", [], [])
     assert req.json == {
         "start": "Mon, 08 Jul 2024 00:00:00 -0000",
@@ -46,8 +64,10 @@ def test_logs_arguments_are_validated_before_sending(dry):
     with pytest.raises(InvalidArguments, match="events"):
         dry.dry_run("list_logs", events=["bounced"])
     with pytest.raises(InvalidArguments, match="comparator"):
-        dry.dry_run("list_logs", filter={"AND": [{"attribute": "domain", "comparator": "~",
-                                                  "values": [{"label": D, "value": D}]}]})
+        dry.dry_run(
+            "list_logs",
+            filter={"AND": [{"attribute": "domain", "comparator": "~", "values": [{"label": D, "value": D}]}]},
+        )
     with pytest.raises(InvalidArguments, match="OR"):
         dry.dry_run("list_logs", filter={"OR": []})
     with pytest.raises(InvalidArguments, match="limit"):

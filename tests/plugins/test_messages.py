@@ -5,8 +5,13 @@ import pytest
 
 from mg_tools import InvalidArguments
 
-SEND = {"domain": "mg.example.com", "sender": "Ann <ann@mg.example.com>", "to": ["bob@example.com"],
-        "subject": "Hi", "text": "Hello"}
+SEND = {
+    "domain": "mg.example.com",
+    "sender": "Ann <ann@mg.example.com>",
+    "to": ["bob@example.com"],
+    "subject": "Hi",
+    "text": "Hello",
+}
 
 
 def form(out):
@@ -15,10 +20,19 @@ def form(out):
 
 # -- the wire format of the tricky cases ------------------------------------------------------------
 
+
 def test_repeated_recipients_tags_and_families(dry):
-    out = dry.dry_run("send_message", **{**SEND, "to": ["a+1@x.com", "Bo <b@x.com>"], "cc": ["c@x.com"],
-                                         "tags": ["welcome", "beta"], "headers": {"Reply-To": "r@x.com"},
-                                         "variables": {"uid": 42, "plan": {"tier": "pro"}}})
+    out = dry.dry_run(
+        "send_message",
+        **{
+            **SEND,
+            "to": ["a+1@x.com", "Bo <b@x.com>"],
+            "cc": ["c@x.com"],
+            "tags": ["welcome", "beta"],
+            "headers": {"Reply-To": "r@x.com"},
+            "variables": {"uid": 42, "plan": {"tier": "pro"}},
+        },
+    )
     pairs = form(out)
     assert [v for k, v in pairs if k == "to"] == ["a+1@x.com", "Bo <b@x.com>"]
     assert [v for k, v in pairs if k == "o:tag"] == ["welcome", "beta"]
@@ -29,21 +43,39 @@ def test_repeated_recipients_tags_and_families(dry):
 
 
 def test_options_use_mailgun_wire_names_and_values(dry):
-    out = dry.dry_run("send_message", **SEND, test_mode=True, tracking="htmlonly", tracking_opens=False,
-                      require_tls=True, delivery_time="Thu, 26 Nov 2026 10:00:00 +0000",
-                      template_variables={"name": "Bob"}, recipient_variables={"bob@example.com": {"id": 1}})
+    out = dry.dry_run(
+        "send_message",
+        **SEND,
+        test_mode=True,
+        tracking="htmlonly",
+        tracking_opens=False,
+        require_tls=True,
+        delivery_time="Thu, 26 Nov 2026 10:00:00 +0000",
+        template_variables={"name": "Bob"},
+        recipient_variables={"bob@example.com": {"id": 1}},
+    )
     pairs = form(out)
-    for pair in [("o:testmode", "yes"), ("o:tracking", "htmlonly"), ("o:tracking-opens", "no"),
-                 ("o:require-tls", "yes"), ("o:deliverytime", "Thu, 26 Nov 2026 10:00:00 +0000"),
-                 ("t:variables", '{"name":"Bob"}'), ("recipient-variables", '{"bob@example.com":{"id":1}}')]:
+    for pair in [
+        ("o:testmode", "yes"),
+        ("o:tracking", "htmlonly"),
+        ("o:tracking-opens", "no"),
+        ("o:require-tls", "yes"),
+        ("o:deliverytime", "Thu, 26 Nov 2026 10:00:00 +0000"),
+        ("t:variables", '{"name":"Bob"}'),
+        ("recipient-variables", '{"bob@example.com":{"id":1}}'),
+    ]:
         assert pair in pairs
 
 
 def test_attachments_from_a_path_and_from_base64(dry, tmp_path):
     path = tmp_path / "report.pdf"
     path.write_bytes(b"%PDF-1.4 fake")
-    out = dry.dry_run("send_message", **SEND, attachments=[{"path": str(path)}],
-                      inline=[{"content": base64.b64encode(b"PNG").decode(), "filename": "logo.png"}])
+    out = dry.dry_run(
+        "send_message",
+        **SEND,
+        attachments=[{"path": str(path)}],
+        inline=[{"content": base64.b64encode(b"PNG").decode(), "filename": "logo.png"}],
+    )
     assert out["encoding"] == "multipart/form-data"
     assert out["files"] == [
         {"field": "attachment", "filename": "report.pdf", "content_type": "application/pdf", "size": 13},
@@ -73,20 +105,28 @@ def test_stored_message_by_storage_url_goes_to_the_storage_host(dry):
 
 
 def test_mime_send_uploads_the_message_as_a_file(dry):
-    out = dry.dry_run("send_mime_message", domain="mg.example.com", to=["b@x.com"],
-                      mime="From: a@mg.example.com\r\nSubject: x\r\n\r\nbody", tags=["t"])
+    out = dry.dry_run(
+        "send_mime_message",
+        domain="mg.example.com",
+        to=["b@x.com"],
+        mime="From: a@mg.example.com\r\nSubject: x\r\n\r\nbody",
+        tags=["t"],
+    )
     assert out["files"][0]["field"] == "message" and out["files"][0]["content_type"] == "message/rfc2822"
     assert ("to", "b@x.com") in form(out) and ("o:tag", "t") in form(out)
 
 
 # -- Mailgun's limits, checked before anything is sent ------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
         ({"to": [f"u{i}@x.com" for i in range(1001)]}, "1001 recipients"),
-        ({"to": [",".join(f"u{i}@x.com" for i in range(600))], "cc": [f"c{i}@x.com" for i in range(401)]},
-         "1001 recipients"),
+        (
+            {"to": [",".join(f"u{i}@x.com" for i in range(600))], "cc": [f"c{i}@x.com" for i in range(401)]},
+            "1001 recipients",
+        ),
         ({"variables": {"blob": "x" * 17000}}, "16 KB"),
         ({"text": None}, "at least one of text, html, amp_html or template_name"),
         ({"html": "<p>x</p>", "template_name": "welcome"}, "html and template_name cannot be sent together"),
@@ -126,21 +166,26 @@ def test_a_stored_template_is_named_by_template_name_or_mailgun_s_template(dry, 
 def test_binary_attachment_bytes_from_python_are_sent_as_they_are(dry):
     binary = {"content": b"\xff\xfe\x00", "filename": "a.bin"}
     out = dry.dry_run("send_message", **SEND, tags=["t"], attachments=[binary])
-    assert out["files"] == [{"field": "attachment", "filename": "a.bin", "content_type": "application/octet-stream",
-                             "size": 3}]
+    assert out["files"] == [
+        {"field": "attachment", "filename": "a.bin", "content_type": "application/octet-stream", "size": 3}
+    ]
 
 
-@pytest.mark.parametrize(("arguments", "problem"), [
-    ({}, "give exactly one of mime or message"),
-    ({"mime": "x", "message": {"content": "eA==", "filename": "m.eml"}}, "give exactly one of mime or message"),
-    ({"mime": "x" * (25 * 1024 * 1024 + 1)}, "mime is larger than Mailgun's 25 MB"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({}, "give exactly one of mime or message"),
+        ({"mime": "x", "message": {"content": "eA==", "filename": "m.eml"}}, "give exactly one of mime or message"),
+        ({"mime": "x" * (25 * 1024 * 1024 + 1)}, "mime is larger than Mailgun's 25 MB"),
+    ],
+)
 def test_a_mime_send_takes_exactly_one_message_within_25_mb(dry, arguments, problem):
     with pytest.raises(InvalidArguments, match=problem):
         dry.dry_run("send_mime_message", domain="mg.example.com", to=["b@x.com"], **arguments)
 
 
 # -- against the API (recorded from the sandbox) -------------------------------------------------------
+
 
 def _stored_url(mg, recipient):
     events = mg.call("list_events", domain="mg.example.com", recipient=recipient, event="accepted")
@@ -149,8 +194,16 @@ def _stored_url(mg, recipient):
 
 @pytest.mark.vcr
 def test_send_message(mg):
-    sent = mg.call("send_message", **{**SEND, "to": ["bob@example.com"], "tags": ["welcome"],
-                                      "variables": {"uid": "42"}, "headers": {"X-Campaign": "c1"}})
+    sent = mg.call(
+        "send_message",
+        **{
+            **SEND,
+            "to": ["bob@example.com"],
+            "tags": ["welcome"],
+            "variables": {"uid": "42"},
+            "headers": {"X-Campaign": "c1"},
+        },
+    )
     assert sent["message"] == "Queued. Thank you." and sent["id"].endswith("@mg.example.com>")
     stored = mg.call("get_stored_message", storage_url=_stored_url(mg, "bob@example.com"))
     assert stored["Subject"] == "Hi" and stored["body-plain"].strip() == "Hello"
@@ -190,5 +243,6 @@ def test_delete_scheduled_messages(mg):
     out = mg.call("delete_scheduled_messages", domain="mg.example.com", storage_url=url)
     assert "message" in out
     from mg_tools.errors import NotFound
+
     with pytest.raises(NotFound):
         mg.call("get_stored_message", storage_url=url)

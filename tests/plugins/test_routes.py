@@ -3,8 +3,12 @@ import pytest
 from mg_tools import InvalidArguments
 from mg_tools.errors import BadRequest, NotFound
 
-SUPPORT = {"expression": 'match_recipient("support@.*")', "priority": 1, "description": "support inbox",
-           "actions": ['forward("https://app.example.com/in")', "stop()"]}
+SUPPORT = {
+    "expression": 'match_recipient("support@.*")',
+    "priority": 1,
+    "description": "support inbox",
+    "actions": ['forward("https://app.example.com/in")', "stop()"],
+}
 CATCH_ALL = {"expression": "catch_all()", "actions": ['store(notify="https://app.example.com/stored")'], "priority": 10}
 
 
@@ -12,8 +16,9 @@ CATCH_ALL = {"expression": "catch_all()", "actions": ['store(notify="https://app
 def test_list_routes(mg):
     mg.call("create_route", **CATCH_ALL)
     mg.call("create_route", **SUPPORT)
-    mg.call("create_route", expression='match_recipient("sales@.*")', actions=['forward("sales@example.com")'],
-            priority=5)
+    mg.call(
+        "create_route", expression='match_recipient("sales@.*")', actions=['forward("sales@example.com")'], priority=5
+    )
     first = mg.run(mg.execute("list_routes", {"limit": 2}))
     assert first.data["total_count"] == 3
     assert [r["priority"] for r in first.data["items"]] == [1, 5]  # the order they run in
@@ -81,15 +86,18 @@ def test_actions_are_repeated_fields(dry):
     assert out["url"] == "https://api.mailgun.net/v3/routes/match" and out["query"] == [["address", "a+b@example.com"]]
 
 
-@pytest.mark.parametrize("action", [
-    "forward(https://no-quotes.example.com)",
-    'forward("a b@example.com")',
-    'store(notify="ftp://example.com/x")',
-    'store(url="https://example.com/x")',
-    "stop",
-    'stop(); forward("x@example.com")',
-    "drop()",
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "forward(https://no-quotes.example.com)",
+        'forward("a b@example.com")',
+        'store(notify="ftp://example.com/x")',
+        'store(url="https://example.com/x")',
+        "stop",
+        'stop(); forward("x@example.com")',
+        "drop()",
+    ],
+)
 def test_bad_route_actions_are_refused(dry, action):
     with pytest.raises(InvalidArguments, match=r"actions\.0: must be forward"):
         dry.dry_run("create_route", expression="catch_all()", actions=[action])

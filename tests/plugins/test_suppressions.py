@@ -13,6 +13,7 @@ def addresses(page):
 
 # -- bounces ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.vcr
 def test_list_bounces(mg):
     mg.call("add_bounces", domain=D, records=[{"address": a} for a in ("c@x.com", "a@x.com", "b@x.com", "z@y.com")])
@@ -45,10 +46,14 @@ def test_add_bounce(mg):
 
 @pytest.mark.vcr
 def test_add_bounces(mg):
-    out = mg.call("add_bounces", domain=D, records=[
-        {"address": "a@x.com", "code": "551", "error": "gone", "created_at": "Thu, 13 Oct 2011 18:02:00 +0000"},
-        {"address": "b@x.com"},
-    ])
+    out = mg.call(
+        "add_bounces",
+        domain=D,
+        records=[
+            {"address": "a@x.com", "code": "551", "error": "gone", "created_at": "Thu, 13 Oct 2011 18:02:00 +0000"},
+            {"address": "b@x.com"},
+        ],
+    )
     assert out == {"message": "2 addresses have been added to the bounces table"}
     assert mg.call("get_bounce", domain=D, address="a@x.com")["error"] == "gone"
     assert mg.call("get_bounce", domain=D, address="b@x.com")["code"] == "550"
@@ -81,6 +86,7 @@ def test_clear_bounces(mg):
 
 
 # -- unsubscribes -----------------------------------------------------------------------------------
+
 
 @pytest.mark.vcr
 def test_list_unsubscribes(mg):
@@ -146,6 +152,7 @@ def test_clear_unsubscribes(mg):
 
 # -- complaints -------------------------------------------------------------------------------------
 
+
 @pytest.mark.vcr
 def test_list_complaints(mg):
     mg.call("add_complaints", domain=D, records=[{"address": a} for a in ("b@x.com", "a@x.com", "q@y.com")])
@@ -156,8 +163,10 @@ def test_list_complaints(mg):
 @pytest.mark.vcr
 def test_get_complaint(mg):
     mg.call("add_complaint", domain=D, address=ODD, created_at="Thu, 13 Oct 2011 18:02:00 +0000")
-    assert mg.call("get_complaint", domain=D, address=ODD) == {"address": ODD,
-                                                              "created_at": "Thu, 13 Oct 2011 18:02:00 UTC"}
+    assert mg.call("get_complaint", domain=D, address=ODD) == {
+        "address": ODD,
+        "created_at": "Thu, 13 Oct 2011 18:02:00 UTC",
+    }
     with pytest.raises(NotFound, match="No spam complaints found for this address"):
         mg.call("get_complaint", domain=D, address="never@x.com")
 
@@ -199,6 +208,7 @@ def test_clear_complaints(mg):
 
 # -- allowlist --------------------------------------------------------------------------------------
 
+
 @pytest.mark.vcr
 def test_list_allowlist(mg):
     mg.call("add_allowlist_entry", domain=D, value="partner.com")
@@ -218,8 +228,11 @@ def test_get_allowlist_entry(mg):
 @pytest.mark.vcr
 def test_add_allowlist_entry(mg):
     out = mg.call("add_allowlist_entry", domain=D, value="ann@x.com")
-    assert out == {"message": "Address/Domain has been added to the allowlists table", "type": "address",
-                   "value": "ann@x.com"}
+    assert out == {
+        "message": "Address/Domain has been added to the allowlists table",
+        "type": "address",
+        "value": "ann@x.com",
+    }
     assert mg.call("add_allowlist_entry", domain=D, value="x.com")["type"] == "domain"
 
 
@@ -248,6 +261,7 @@ def test_clear_allowlist(mg):
 
 # -- the composite ----------------------------------------------------------------------------------
 
+
 @pytest.mark.vcr
 def test_check_suppression(mg):
     mg.call("add_bounce", domain=D, address="gone@x.com", code="550", error="No such mailbox")
@@ -256,8 +270,15 @@ def test_check_suppression(mg):
 
     bounced = mg.call("check_suppression", domain=D, address="gone@x.com")
     assert bounced["suppressed"] is True and bounced["allowlisted"] is True
-    assert bounced["lists"] == [{"list": "bounces", "code": "550", "error": "No such mailbox",
-                                 "created_at": bounced["lists"][0]["created_at"], "blocks": True}]
+    assert bounced["lists"] == [
+        {
+            "list": "bounces",
+            "code": "550",
+            "error": "No such mailbox",
+            "created_at": bounced["lists"][0]["created_at"],
+            "blocks": True,
+        }
+    ]
     assert "delete_bounce" in bounced["advice"]
 
     other_tag = mg.call("check_suppression", domain=D, address="news@x.com", tags=["promo"])
@@ -265,13 +286,19 @@ def test_check_suppression(mg):
     assert mg.call("check_suppression", domain=D, address="news@x.com", tags=["news"])["suppressed"] is True
 
     clean = mg.call("check_suppression", domain=D, address="ok@elsewhere.com")
-    assert clean == {"address": "ok@elsewhere.com", "suppressed": False, "lists": [], "allowlisted": False,
-                     "advice": "Not suppressed: Mailgun will deliver to this address."}
+    assert clean == {
+        "address": "ok@elsewhere.com",
+        "suppressed": False,
+        "lists": [],
+        "allowlisted": False,
+        "advice": "Not suppressed: Mailgun will deliver to this address.",
+    }
     with pytest.raises(NotFound, match="Domain not found"):
         mg.call("check_suppression", domain="nope.example.com", address="ok@elsewhere.com")
 
 
 # -- the wire format of the tricky cases ------------------------------------------------------------
+
 
 def test_bulk_add_is_a_json_array(dry):
     out = dry.dry_run("add_bounces", domain=D, records=[{"address": "a@x.com", "code": "551"}, {"address": "b@x.com"}])
@@ -303,6 +330,7 @@ def test_allowlist_value_becomes_address_or_domain(dry):
 
 
 # -- refused before anything is sent ----------------------------------------------------------------
+
 
 def test_more_than_1000_records_are_refused(dry):
     with pytest.raises(InvalidArguments, match="records"):

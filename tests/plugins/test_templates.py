@@ -24,13 +24,25 @@ def test_list_templates(mg):
 
 @pytest.mark.vcr
 def test_create_template(mg):
-    out = mg.call("create_template", domain=D, template_name="Welcome", description="Greets new users",
-                  template="<p>Hi {{name}}</p>", template_version="v1", comment="first",
-                  headers={"Subject": "Hi {{name}}"})
+    out = mg.call(
+        "create_template",
+        domain=D,
+        template_name="Welcome",
+        description="Greets new users",
+        template="<p>Hi {{name}}</p>",
+        template_version="v1",
+        comment="first",
+        headers={"Subject": "Hi {{name}}"},
+    )
     assert out["message"] == "template has been stored"
     assert out["template"]["name"] == "welcome"
-    assert out["template"]["version"] == {**out["template"]["version"], "tag": "v1", "active": True,
-                                          "template": "<p>Hi {{name}}</p>", "headers": {"Subject": "Hi {{name}}"}}
+    assert out["template"]["version"] == {
+        **out["template"]["version"],
+        "tag": "v1",
+        "active": True,
+        "template": "<p>Hi {{name}}</p>",
+        "headers": {"Subject": "Hi {{name}}"},
+    }
     with pytest.raises(Conflict):
         mg.call("create_template", domain=D, template_name="welcome")
 
@@ -86,8 +98,15 @@ def test_create_template_version(mg):
     first = mg.call("create_template_version", **NEWS, template_version="v1", template="one")
     assert first["message"] == "new version of the template has been stored"
     assert first["template"]["version"]["active"] is True  # a template's first version is active
-    second = mg.call("create_template_version", **NEWS, template_version="v2", template="two", active=True,
-                     comment="redesign", headers={"From": "News <news@mg.example.com>"})
+    second = mg.call(
+        "create_template_version",
+        **NEWS,
+        template_version="v2",
+        template="two",
+        active=True,
+        comment="redesign",
+        headers={"From": "News <news@mg.example.com>"},
+    )
     assert second["template"]["version"]["active"] is True
     v1 = mg.call("get_template_version", **NEWS, template_version="v1")
     assert v1["template"]["version"]["active"] is False
@@ -127,11 +146,17 @@ def test_delete_template_version(mg):
 @pytest.mark.vcr
 def test_copy_template_version(mg):
     mg.call("create_template", **NEWS, template="Hi {{name}}", template_version="v1")
-    out = mg.call("copy_template_version", **NEWS, template_version="v1", new_template_version="v1 copy",
-                  comment="clone")
+    out = mg.call(
+        "copy_template_version", **NEWS, template_version="v1", new_template_version="v1 copy", comment="clone"
+    )
     assert out["message"] == "version has been copied"
-    assert out["version"] == {**out["version"], "tag": "v1 copy", "template": "Hi {{name}}", "comment": "clone",
-                              "active": False}
+    assert out["version"] == {
+        **out["version"],
+        "tag": "v1 copy",
+        "template": "Hi {{name}}",
+        "comment": "clone",
+        "active": False,
+    }
     tags = [v["tag"] for v in mg.call("list_template_versions", **NEWS)["template"]["versions"]]
     assert tags == ["v1", "v1 copy"]
 
@@ -140,16 +165,32 @@ def test_copy_template_version(mg):
 
 
 def test_template_content_and_headers_travel_as_mailgun_fields(dry):
-    req = dry.dry_run("create_template", domain=D, template_name="t", template="<p>{{x}}</p>",
-                      headers={"Subject": "Hi"}, created_by="me")
-    assert req["form"] == [["name", "t"], ["template", "<p>{{x}}</p>"], ["headers", '{"Subject":"Hi"}'],
-                           ["createdBy", "me"]]
+    req = dry.dry_run(
+        "create_template",
+        domain=D,
+        template_name="t",
+        template="<p>{{x}}</p>",
+        headers={"Subject": "Hi"},
+        created_by="me",
+    )
+    assert req["form"] == [
+        ["name", "t"],
+        ["template", "<p>{{x}}</p>"],
+        ["headers", '{"Subject":"Hi"}'],
+        ["createdBy", "me"],
+    ]
     assert dry.dry_run("get_template", domain=D, template_name="t", active=True)["query"] == [["active", "yes"]]
 
 
 def test_copy_comment_goes_in_the_query_and_tags_are_one_segment(dry):
-    req = dry.dry_run("copy_template_version", domain=D, template_name="t", template_version="v1",
-                      new_template_version="a/b c", comment="c")
+    req = dry.dry_run(
+        "copy_template_version",
+        domain=D,
+        template_name="t",
+        template_version="v1",
+        new_template_version="a/b c",
+        comment="c",
+    )
     assert req["method"] == "PUT"
     assert req["url"] == "https://api.mailgun.net/v3/mg.example.com/templates/t/versions/v1/copy/a%2Fb%20c"
     assert req["query"] == [["comment", "c"]] and "form" not in req
@@ -166,16 +207,19 @@ def test_template_arguments_are_validated_before_sending(dry):
         dry.dry_run("create_template_version", domain=D, template_name="t", template_version="v1")
 
 
-@pytest.mark.parametrize(("tool", "arguments", "mailgun_name", "name", "value"), [
-    ("create_template", {"domain": D}, "name", "template_name", "t"),
-    ("get_template", {"domain": D}, "name", "template_name", "t"),
-    ("create_template", {"domain": D, "template_name": "t"}, "content", "template", "<p>x</p>"),
-    ("create_template", {"domain": D, "template_name": "t"}, "tag", "template_version", "v1"),
-    ("create_template_version", {**NEWS, "template": "x"}, "tag", "template_version", "v2"),
-    ("update_template_version", {**NEWS, "template_version": "v1"}, "content", "template", "<p>x</p>"),
-    ("get_template_version", {**NEWS}, "tag", "template_version", "v1"),
-    ("copy_template_version", {**NEWS, "template_version": "v1"}, "new_tag", "new_template_version", "v2"),
-])
+@pytest.mark.parametrize(
+    ("tool", "arguments", "mailgun_name", "name", "value"),
+    [
+        ("create_template", {"domain": D}, "name", "template_name", "t"),
+        ("get_template", {"domain": D}, "name", "template_name", "t"),
+        ("create_template", {"domain": D, "template_name": "t"}, "content", "template", "<p>x</p>"),
+        ("create_template", {"domain": D, "template_name": "t"}, "tag", "template_version", "v1"),
+        ("create_template_version", {**NEWS, "template": "x"}, "tag", "template_version", "v2"),
+        ("update_template_version", {**NEWS, "template_version": "v1"}, "content", "template", "<p>x</p>"),
+        ("get_template_version", {**NEWS}, "tag", "template_version", "v1"),
+        ("copy_template_version", {**NEWS, "template_version": "v1"}, "new_tag", "new_template_version", "v2"),
+    ],
+)
 def test_mailgun_s_names_are_accepted_for_renamed_fields(dry, tool, arguments, mailgun_name, name, value):
     expected = dry.dry_run(tool, **arguments, **{name: value})
     assert dry.dry_run(tool, **arguments, **{mailgun_name: value}) == expected

@@ -12,10 +12,12 @@ def test_list_webhooks(mg):
     assert mg.call("list_webhooks", domain=D) == {"webhooks": {}}
     mg.call("create_webhook", domain=D, event="delivered", urls=[HOOK])
     mg.call("create_webhook", domain=D, event="permanent_fail", urls=[HOOK, "https://backup.example.com/mg"])
-    assert mg.call("list_webhooks", domain=D) == {"webhooks": {
-        "delivered": {"urls": [HOOK]},
-        "permanent_fail": {"urls": [HOOK, "https://backup.example.com/mg"]},
-    }}
+    assert mg.call("list_webhooks", domain=D) == {
+        "webhooks": {
+            "delivered": {"urls": [HOOK]},
+            "permanent_fail": {"urls": [HOOK, "https://backup.example.com/mg"]},
+        }
+    }
     with pytest.raises(NotFound, match="Domain not found"):
         mg.call("list_webhooks", domain="nope.example.com")
 
@@ -63,14 +65,17 @@ def test_urls_are_repeated_fields(dry):
     assert out["method"] == "PUT" and out["url"].endswith("/webhooks/delivered") and out["form"] == [["url", HOOK]]
 
 
-@pytest.mark.parametrize("url, problem", [
-    ("http://hooks.example.com/mailgun", "https"),
-    ("ftp://hooks.example.com/mailgun", "https"),
-    ("http://127.0.0.1.attacker.example/x", "https"),
-    ("https://user:pass@hooks.example.com/mailgun", "credentials"),
-    ("https://token@hooks.example.com/mailgun", "credentials"),
-    ("https://hooks.example.com/a b", "pattern"),
-])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("http://hooks.example.com/mailgun", "https"),
+        ("ftp://hooks.example.com/mailgun", "https"),
+        ("http://127.0.0.1.attacker.example/x", "https"),
+        ("https://user:pass@hooks.example.com/mailgun", "credentials"),
+        ("https://token@hooks.example.com/mailgun", "credentials"),
+        ("https://hooks.example.com/a b", "pattern"),
+    ],
+)
 def test_unsafe_webhook_urls_are_refused(dry, url, problem):
     with pytest.raises(InvalidArguments, match=problem) as info:
         dry.dry_run("create_webhook", domain=D, event="delivered", urls=[url])

@@ -57,9 +57,12 @@ class LiveSandbox:
 def serve_sandbox(api_key: str = DEFAULT_API_KEY) -> Iterator[LiveSandbox]:
     """Run a fresh sandbox on a free loopback port for the duration of the block."""
     app = create_app(api_key=api_key)
-    with (serve_in_background(app, name="loopback sandbox", log_level="critical", access_log=False,
-                              timeout_graceful_shutdown=1) as url,
-          httpx.Client(base_url=url, auth=("api", api_key), timeout=5) as http):
+    with (
+        serve_in_background(
+            app, name="loopback sandbox", log_level="critical", access_log=False, timeout_graceful_shutdown=1
+        ) as url,
+        httpx.Client(base_url=url, auth=("api", api_key), timeout=5) as http,
+    ):
         yield LiveSandbox(url=url, api_key=api_key, app=app, http=http)
 
 

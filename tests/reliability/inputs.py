@@ -52,6 +52,7 @@ class Case:
 
 # -- which values a schema certainly refuses ----------------------------------------------------------
 
+
 def _type_refuses(kind: str, v: Any) -> bool:
     if v is None:
         return kind != "null"
@@ -106,6 +107,7 @@ def refuses(schema: Any, v: Any) -> bool:
 
 # -- the schemas of one operation ----------------------------------------------------------------------
 
+
 def _deref(node: Any, defs: dict[str, Any]) -> Any:
     while isinstance(node, dict) and "$ref" in node:
         node = {**defs[node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
@@ -144,13 +146,33 @@ def fields_of(op: Operation) -> tuple[Field, ...]:
 
 # -- value strategies ----------------------------------------------------------------------------------
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False),
-                         st.text(max_size=30))
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False), st.text(max_size=30)
+)
 #: JSON values one level deep: enough to exercise every field, and cheap to draw.
-json_values = st.one_of(json_scalars, st.lists(json_scalars, max_size=3),
-                        st.dictionaries(st.text(max_size=6), json_scalars, max_size=3))
-WRONG_POOL = [3.5, -7, 2, 12345678901234567890, True, False, 0, 1, "\u2603 not a number", "", "true", "5",
-              [], [1, "x"], {}, {"k": [1]}, "2024-01-01", -0.5]
+json_values = st.one_of(
+    json_scalars, st.lists(json_scalars, max_size=3), st.dictionaries(st.text(max_size=6), json_scalars, max_size=3)
+)
+WRONG_POOL = [
+    3.5,
+    -7,
+    2,
+    12345678901234567890,
+    True,
+    False,
+    0,
+    1,
+    "\u2603 not a number",
+    "",
+    "true",
+    "5",
+    [],
+    [1, "x"],
+    {},
+    {"k": [1]},
+    "2024-01-01",
+    -0.5,
+]
 
 
 _GENERATORS = (
@@ -174,8 +196,7 @@ def _wrong_for(schema: dict[str, Any]) -> st.SearchStrategy | None:
 
 
 def _string_branch(f: Field) -> dict[str, Any] | None:
-    return next((b for b in f.branches() if b.get("type") == "string" and "enum" not in b and "const" not in b),
-                None)
+    return next((b for b in f.branches() if b.get("type") == "string" and "enum" not in b and "const" not in b), None)
 
 
 def _oversize(f: Field) -> st.SearchStrategy | None:
@@ -209,8 +230,11 @@ def _bad_value(f: Field) -> st.SearchStrategy | None:
     if only_strings and string.get("pattern"):
         matches = _matcher(string["pattern"])
         pool = ["a b", "a/b", "\n", "@@", "..", "?#", "\u202e", "x" * 3, ""]
-        options.append(st.one_of(st.sampled_from(pool), st.text(max_size=20)).filter(
-            lambda s: not matches(s) and len(s) <= string.get("maxLength", 10**9)))
+        options.append(
+            st.one_of(st.sampled_from(pool), st.text(max_size=20)).filter(
+                lambda s: not matches(s) and len(s) <= string.get("maxLength", 10**9)
+            )
+        )
     if only_strings and string.get("minLength", 0) >= 1:
         options.append(st.just("x" * (string["minLength"] - 1)))
     if schema.get("type") in ("integer", "number") and ("minimum" in schema or "exclusiveMinimum" in schema):
@@ -254,9 +278,29 @@ def _nested_wrong(f: Field) -> st.SearchStrategy | None:
     return None
 
 
-_RESERVED = ["from", "o:tag", "h:X-Header", "v:id", "t:variables", "amp-html", "recipient-variables", "__class__",
-             "model_config", "__dict__", "", " ", "Domain", "DOMAIN", "domain\u200b", "domain ", "confirm_token",
-             "api_key", "\u202edomain", "a.b", "0"]
+_RESERVED = [
+    "from",
+    "o:tag",
+    "h:X-Header",
+    "v:id",
+    "t:variables",
+    "amp-html",
+    "recipient-variables",
+    "__class__",
+    "model_config",
+    "__dict__",
+    "",
+    " ",
+    "Domain",
+    "DOMAIN",
+    "domain\u200b",
+    "domain ",
+    "confirm_token",
+    "api_key",
+    "\u202edomain",
+    "a.b",
+    "0",
+]
 
 
 @cache
@@ -286,8 +330,19 @@ def slots(op: Operation) -> tuple[tuple[str, str, st.SearchStrategy], ...]:
                 out.append(("null", f.name, st.none()))
     unknown = st.one_of(st.sampled_from(_RESERVED), st.text(max_size=20)).filter(lambda k: k not in names)
     out.append(("unknown", "", unknown))
-    out.append(("non_object", "", st.one_of(st.lists(json_values, max_size=3), st.text(max_size=20),
-                                            st.integers(), st.floats(allow_nan=False), st.booleans())))
+    out.append(
+        (
+            "non_object",
+            "",
+            st.one_of(
+                st.lists(json_values, max_size=3),
+                st.text(max_size=20),
+                st.integers(),
+                st.floats(allow_nan=False),
+                st.booleans(),
+            ),
+        )
+    )
     return tuple(out)
 
 
@@ -326,5 +381,6 @@ def names_field(errors: list[tuple[str, str]], field_name: str) -> bool:
     show names: control characters escaped, long names cut short."""
     shown = _one_line(field_name, 100)
     stem = shown[:-3] if shown.endswith("...") and shown != field_name else None
-    return any(loc == shown or loc.startswith(shown + ".") or (stem is not None and loc.startswith(stem))
-               for loc, _ in errors)
+    return any(
+        loc == shown or loc.startswith(shown + ".") or (stem is not None and loc.startswith(stem)) for loc, _ in errors
+    )

@@ -32,8 +32,12 @@ settings.register_profile(
     database=None,
     deadline=None,
     print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
-                           HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 RELIABILITY = settings.get_profile("reliability")
 
@@ -93,4 +97,4 @@ def unsafe_characters(text: str) -> list[str]:
 
 def leaked_pieces(text: str, secret: str, size: int = 8) -> list[str]:
     """Every piece of ``secret``, ``size`` characters or longer, that appears in ``text``."""
-    return [secret[i:i + size] for i in range(len(secret) - size + 1) if secret[i:i + size] in text]
+    return [secret[i : i + size] for i in range(len(secret) - size + 1) if secret[i : i + size] in text]

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mg_tools import Access, InvalidArguments, Operation, Registry
+from mg_tools.errors import _one_line
 from mg_tools.policy import Decision
 from mg_tools.types import Params
-from mg_tools.errors import _one_line
 
 from .conftest import configure_logs
 from .inputs import Case, _deref, bad_calls, fields_of, json_values, names_field
@@ -68,10 +68,12 @@ def test_bad_calls_are_refused_clearly_and_send_nothing(area, wired):
     run()
     assert sum(kinds.values()) >= MIN_CASES_PER_AREA, kinds
     assert {"missing", "unknown", "wrong_type", "non_object"} <= set(kinds) or not any(
-        f.required for op in ops for f in fields_of(op)), kinds
+        f.required for op in ops for f in fields_of(op)
+    ), kinds
 
 
 # -- exhaustive sweeps: every operation, every field, one case each --------------------------------------
+
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
 def test_every_field_of_every_operation(op, wired):
@@ -82,8 +84,11 @@ def test_every_field_of_every_operation(op, wired):
     cases.append(Case(op, "unknown", "not_a_field", {"not_a_field": 1}))
     cases += [Case(op, "missing", name, {}) for name in required]
     cases += [Case(op, "null", f.name, {f.name: None}) for f in fields if f.required and not f.nullable]
-    cases += [Case(op, "wrong_type", f.name, {f.name: [[{"deep": 1}]]}) for f in fields
-              if f.schema.get("type") in ("string", "integer", "number", "boolean")]
+    cases += [
+        Case(op, "wrong_type", f.name, {f.name: [[{"deep": 1}]]})
+        for f in fields
+        if f.schema.get("type") in ("string", "integer", "number", "boolean")
+    ]
     for case in cases:
         with pytest.raises(InvalidArguments) as info:
             toolkit.run(toolkit.execute(op.name, case.arguments))
@@ -128,6 +133,7 @@ def test_deeply_nested_arguments_are_refused_not_crashed_on(wired):
 
 
 # -- arbitrary input never crashes -------------------------------------------------------------------------
+
 
 @settings(RELIABILITY, max_examples=300)
 @given(data=st.data())
@@ -183,11 +189,17 @@ def test_numbers_that_are_not_json_are_refused(wired):
 
 # -- NaN and infinity inside free-form values ------------------------------------------------------------
 
-SEND = {"domain": "mg.example.com", "sender": "Ann <ann@mg.example.com>", "to": ["bob@example.com"],
-        "subject": "Hi", "text": "Hello"}
+SEND = {
+    "domain": "mg.example.com",
+    "sender": "Ann <ann@mg.example.com>",
+    "to": ["bob@example.com"],
+    "subject": "Hi",
+    "text": "Hello",
+}
 NON_FINITE = (float("nan"), float("inf"), float("-inf"))
-finite_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                           st.text(max_size=8))
+finite_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)
+)
 
 
 def _free_form_slots(schema: Any, defs: dict[str, Any]) -> list[Callable[[Any], Any]]:
@@ -213,8 +225,7 @@ def _free_form_slots(schema: Any, defs: dict[str, Any]) -> list[Callable[[Any], 
 def free_form_fields(op: Operation) -> list[tuple[str, Callable[[Any], Any]]]:
     full = op.params.model_json_schema(mode="validation", by_alias=False)
     defs = full.get("$defs", {})
-    return [(name, slot) for name, prop in full.get("properties", {}).items()
-            for slot in _free_form_slots(prop, defs)]
+    return [(name, slot) for name, prop in full.get("properties", {}).items() for slot in _free_form_slots(prop, defs)]
 
 
 FREE_FORM_OPS = [op for op in OPERATIONS if free_form_fields(op)]
@@ -235,8 +246,12 @@ def buried(draw, value: float) -> Any:
 
 def test_the_operations_with_free_form_fields_are_found():
     found = {(op.name, name) for op in FREE_FORM_OPS for name, _ in free_form_fields(op)}
-    assert {("send_message", "variables"), ("send_message", "template_variables"),
-            ("send_message", "recipient_variables"), ("add_list_members", "members")} <= found, found
+    assert {
+        ("send_message", "variables"),
+        ("send_message", "template_variables"),
+        ("send_message", "recipient_variables"),
+        ("add_list_members", "members"),
+    } <= found, found
 
 
 @pytest.mark.parametrize("op", FREE_FORM_OPS, ids=lambda op: op.name)
@@ -265,9 +280,11 @@ def test_a_valid_call_with_nan_in_its_variables_sends_nothing(value, wired):
     toolkit.run(toolkit.execute("send_message", {**SEND, "variables": {"n": 1.5}}))
     assert len(recorder.requests) == 1, "the same call with a finite number is sent"
     recorder.requests.clear()
-    cases = [({"variables": {"n": value}}, "variables.n"),
-             ({"template_variables": {"a": [1, {"b": value}]}}, "template_variables.a.1.b"),
-             ({"recipient_variables": {"bob@example.com": {"n": value}}}, "recipient_variables.bob@example.com.n")]
+    cases = [
+        ({"variables": {"n": value}}, "variables.n"),
+        ({"template_variables": {"a": [1, {"b": value}]}}, "template_variables.a.1.b"),
+        ({"recipient_variables": {"bob@example.com": {"n": value}}}, "recipient_variables.bob@example.com.n"),
+    ]
     for extra, where in cases:
         with pytest.raises(InvalidArguments) as info:
             toolkit.run(toolkit.execute("send_message", {**SEND, **extra}))
@@ -287,13 +304,23 @@ def _inject(field: str, bad: str) -> dict[str, Any]:
     """send_message arguments, valid but for ``bad`` in ``field`` (a space keeps every one valid)."""
     text = f"x{bad}Bcc: everyone@example.com"
     values = {
-        "subject": text, "sender": f"Ann <ann@mg.example.com>{bad}Bcc: x@example.com",
-        "to": ["bob@example.com", f"eve@example.com{bad}"], "cc": [f"c@example.com{bad}"],
-        "bcc": [f"{bad}d@example.com"], "template_version": text, "tags": ["ok", text],
+        "subject": text,
+        "sender": f"Ann <ann@mg.example.com>{bad}Bcc: x@example.com",
+        "to": ["bob@example.com", f"eve@example.com{bad}"],
+        "cc": [f"c@example.com{bad}"],
+        "bcc": [f"{bad}d@example.com"],
+        "template_version": text,
+        "tags": ["ok", text],
         "delivery_time": f"Thu, 13 Oct 2011 18:02:00 +0000{bad}Bcc: x@example.com",
-        "time_zone_localize": text, "secondary_dkim": text, "secondary_dkim_public": text, "sending_ip": text,
-        "sending_ip_pool": text, "archive_to": text, "suppress_headers": text,
-        "headers": {"Reply-To": f"a@example.com{bad}Bcc: x@example.com"}, "variables": {f"id{bad}X": 1},
+        "time_zone_localize": text,
+        "secondary_dkim": text,
+        "secondary_dkim_public": text,
+        "sending_ip": text,
+        "sending_ip_pool": text,
+        "archive_to": text,
+        "suppress_headers": text,
+        "headers": {"Reply-To": f"a@example.com{bad}Bcc: x@example.com"},
+        "variables": {f"id{bad}X": 1},
     }
     if field == "template_name":
         return {**{k: v for k, v in SEND.items() if k != "text"}, "template_name": text}
@@ -302,9 +329,27 @@ def _inject(field: str, bad: str) -> dict[str, Any]:
     return {**SEND, field: values[field]}
 
 
-HEADER_FIELDS = ["subject", "sender", "to", "cc", "bcc", "template_name", "template_version", "tags", "delivery_time",
-                 "time_zone_localize", "secondary_dkim", "secondary_dkim_public", "sending_ip", "sending_ip_pool",
-                 "archive_to", "suppress_headers", "headers", "header_name", "variables"]
+HEADER_FIELDS = [
+    "subject",
+    "sender",
+    "to",
+    "cc",
+    "bcc",
+    "template_name",
+    "template_version",
+    "tags",
+    "delivery_time",
+    "time_zone_localize",
+    "secondary_dkim",
+    "secondary_dkim_public",
+    "sending_ip",
+    "sending_ip_pool",
+    "archive_to",
+    "suppress_headers",
+    "headers",
+    "header_name",
+    "variables",
+]
 
 
 @pytest.mark.parametrize("field", HEADER_FIELDS)
@@ -326,10 +371,25 @@ def test_the_other_header_bound_fields_refuse_line_breaks_too(wired):
     toolkit, recorder = wired
     recorder.requests.clear()
     calls = [
-        ("send_mime_message", {"domain": "mg.example.com", "to": ["a@example.com\r\nBcc: x@example.com"],
-                               "mime": "Subject: hi\r\n\r\nbody"}, "to"),
-        ("create_template", {"domain": "mg.example.com", "template_name": "welcome", "template": "<p>hi</p>",
-                             "headers": {"Subject": "Hi\r\nBcc: x@example.com"}}, "headers"),
+        (
+            "send_mime_message",
+            {
+                "domain": "mg.example.com",
+                "to": ["a@example.com\r\nBcc: x@example.com"],
+                "mime": "Subject: hi\r\n\r\nbody",
+            },
+            "to",
+        ),
+        (
+            "create_template",
+            {
+                "domain": "mg.example.com",
+                "template_name": "welcome",
+                "template": "<p>hi</p>",
+                "headers": {"Subject": "Hi\r\nBcc: x@example.com"},
+            },
+            "headers",
+        ),
     ]
     for name, arguments, field in calls:
         with pytest.raises(InvalidArguments) as info:
@@ -341,17 +401,22 @@ def test_the_other_header_bound_fields_refuse_line_breaks_too(wired):
 def test_a_tab_and_unicode_text_in_a_header_are_sent(wired):
     toolkit, recorder = wired
     recorder.requests.clear()
-    toolkit.run(toolkit.execute("send_message", {**SEND, "subject": "Grüße\tund \u202e Ünïcödé \U0001f600",
-                                                 "headers": {"X-Note": "a\tb"}}))
+    toolkit.run(
+        toolkit.execute(
+            "send_message", {**SEND, "subject": "Grüße\tund \u202e Ünïcödé \U0001f600", "headers": {"X-Note": "a\tb"}}
+        )
+    )
     assert len(recorder.requests) == 1 and "Gr%C3%BC%C3%9Fe%09und" in recorder.requests[0].content.decode()
     recorder.requests.clear()
 
 
 # -- the CLI reports a bad call in one line, with no traceback --------------------------------------------
 
+
 @pytest.fixture
 def cli(monkeypatch, capsys):
-    from mg_tools import cli as cli_module, toolkit as toolkit_module
+    from mg_tools import cli as cli_module
+    from mg_tools import toolkit as toolkit_module
 
     # Reuse the loaded registry: loading the plugins for each of ~100 calls would dominate the run.
     monkeypatch.setattr(toolkit_module.Registry, "from_plugins", classmethod(lambda cls, pm: REGISTRY))

@@ -38,8 +38,13 @@ from .support import (
 #: Every call in this module must finish within this, whatever the fault (no hung call).
 HARD_LIMIT = 8.0
 SHORT_TIMEOUT = 0.3
-SEND_ARGS = {"domain": DEFAULT_DOMAIN, "sender": "Ann <ann@mg.example.com>", "to": ["bob@example.com"],
-             "subject": "Hello", "text": "Hi Bob"}
+SEND_ARGS = {
+    "domain": DEFAULT_DOMAIN,
+    "sender": "Ann <ann@mg.example.com>",
+    "to": ["bob@example.com"],
+    "subject": "Hello",
+    "text": "Hi Bob",
+}
 _names = itertools.count()
 
 
@@ -50,7 +55,7 @@ def call(mg, name: str, arguments: dict[str, Any]) -> tuple[Any, float]:
         result = mg.run(asyncio.wait_for(mg.execute(name, arguments), HARD_LIMIT))
     except TimeoutError:
         pytest.fail(f"{name} hung for more than {HARD_LIMIT}s")
-    except Exception as exc:  # noqa: BLE001 - the error is what the test checks
+    except Exception as exc:
         result = exc
     return result, time.monotonic() - started
 
@@ -76,6 +81,7 @@ def wait_for_messages(live, expected: int, within: float = 3.0) -> int:
 
 
 # -- the four kinds of access, as (operation, arguments, path regex) -------------------------------------
+
 
 def read(live, mg):
     return "get_domain", {"domain": DEFAULT_DOMAIN}, f"^/v4/domains/{DEFAULT_DOMAIN}$", "GET"
@@ -118,6 +124,7 @@ def outcome(live, mg, kind: str, name: str, args: dict[str, Any]) -> dict[str, A
 
 # -- 429 ---------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_429_is_retried_after_retry_after_for_every_kind(kind, live, mg):
     """A 429 is refused before anything is accepted, so even a send is retried, after Retry-After."""
@@ -144,6 +151,7 @@ def test_429_that_persists_gives_a_clear_rate_limited_error(live, mg):
 
 
 # -- 500 / 503 ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("status", [500, 503])
 @pytest.mark.parametrize("kind", KINDS)
@@ -176,6 +184,7 @@ def test_5xx_that_persists_on_a_read_gives_up_after_the_attempts(live, mg):
 
 # -- timeouts ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_timeout(kind, live, mg):
     """The server answers after the client gave up. Reads and deletes are retried; a write or a
@@ -205,6 +214,7 @@ def test_a_read_that_keeps_timing_out_gives_up_within_the_deadline(live):
 
 
 # -- dropped connections -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("when", ["before", "after"])
 @pytest.mark.parametrize("kind", KINDS)
@@ -239,8 +249,9 @@ def test_no_server_at_all_is_a_clear_error_that_nothing_was_sent():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
-    with Toolkit(api_key=FAKE_KEY, base_url=f"http://127.0.0.1:{port}", registry=REGISTRY, retry=FAST_RETRY,
-                 timeout=1.0) as mg:
+    with Toolkit(
+        api_key=FAKE_KEY, base_url=f"http://127.0.0.1:{port}", registry=REGISTRY, retry=FAST_RETRY, timeout=1.0
+    ) as mg:
         for name, args in (("send_message", SEND_ARGS), ("get_domain", {"domain": DEFAULT_DOMAIN})):
             result, took = call(mg, name, args)
             assert isinstance(result, TransportError) and result.maybe_sent is False, result
@@ -261,8 +272,14 @@ def test_a_response_that_trickles_forever_does_not_hang_the_call():
         return httpx.Response(200, headers={"content-type": "application/json"}, content=body())
 
     retry = RetryPolicy(attempts=3, deadline=0.3, backoff=0.01, max_backoff=0.02, max_call=0.6)
-    with Toolkit(api_key=FAKE_KEY, base_url=BASE_URL, registry=REGISTRY, transport=httpx.MockTransport(trickle),
-                 retry=retry, timeout=0.2) as mg:
+    with Toolkit(
+        api_key=FAKE_KEY,
+        base_url=BASE_URL,
+        registry=REGISTRY,
+        transport=httpx.MockTransport(trickle),
+        retry=retry,
+        timeout=0.2,
+    ) as mg:
         for name, args in (("get_domain", {"domain": DEFAULT_DOMAIN}), ("send_message", SEND_ARGS)):
             result, took = call(mg, name, args)
             assert isinstance(result, TransportError) and result.maybe_sent, result
@@ -271,6 +288,7 @@ def test_a_response_that_trickles_forever_does_not_hang_the_call():
 
 # -- the retry decision, for every registered operation ----------------------------------------------------
 
+
 def _attempts(op, fail) -> int:
     calls = []
 
@@ -278,14 +296,18 @@ def _attempts(op, fail) -> int:
         calls.append(request)
         return fail(request)
 
-    client = MailgunClient(api_key=FAKE_KEY, base_url=BASE_URL, transport=httpx.MockTransport(handler),
-                           retry=RetryPolicy(attempts=3, backoff=0.0001, max_backoff=0.0002, max_retry_after=0.0))
-    req = quiet(build_request, op, constructed(op, {n: "x" for n in op.path_params}))
+    client = MailgunClient(
+        api_key=FAKE_KEY,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(attempts=3, backoff=0.0001, max_backoff=0.0002, max_retry_after=0.0),
+    )
+    req = quiet(build_request, op, constructed(op, dict.fromkeys(op.path_params, "x")))
 
     async def go() -> None:
         try:
             await client.send(req, idempotent=op.idempotent)
-        except Exception:  # noqa: BLE001 - only the number of attempts matters here
+        except Exception:
             pass
         await client.aclose()
 
@@ -336,8 +358,10 @@ def test_the_executor_tells_the_client_what_is_idempotent():
         assert len(recorder.requests) == expected, name
 
 
-@pytest.mark.parametrize("header", ["soon", "nan", "inf", "-1", "1e309", "Wed, 21 Oct 2015 07:28:00 GMT",
-                                    "Mon, 99 Foo 2015", "", "0.05", "3600"])
+@pytest.mark.parametrize(
+    "header",
+    ["soon", "nan", "inf", "-1", "1e309", "Wed, 21 Oct 2015 07:28:00 GMT", "Mon, 99 Foo 2015", "", "0.05", "3600"],
+)
 def test_any_retry_after_header_is_read_without_crashing(header):
     recorder = Recorder(status=429, body={"message": "slow"}, headers={"Retry-After": header})
     with recording_toolkit(recorder) as mg:

@@ -24,13 +24,20 @@ from mg_tools.errors import Redirected
 from .support import FAKE_KEY, FAST_RETRY, REGISTRY, leaked_pieces, unsafe_characters
 
 BASIC = base64.b64encode(f"api:{FAKE_KEY}".encode()).decode()
-SEND = {"domain": "mg.example.com", "sender": "Ann <ann@mg.example.com>", "to": ["bob@example.com"],
-        "subject": "Hi", "text": "Hello"}
+SEND = {
+    "domain": "mg.example.com",
+    "sender": "Ann <ann@mg.example.com>",
+    "to": ["bob@example.com"],
+    "subject": "Hi",
+    "text": "Hello",
+}
 READ = {"domain": "mg.example.com"}
 CALLS = [("send_message", SEND), ("get_domain", READ)]
 #: Everything a terminal or a log reader must never receive raw.
-HOSTILE = ("first line\nmg-tools: forged line\r\n\x1b[31mred\x1b[0m \x1b]0;title\x07 \u202eevil\u202c "
-           "zero\u200bwidth\ufeff nul\x00 sep\u2028\u2029 \U000e0041tag")
+HOSTILE = (
+    "first line\nmg-tools: forged line\r\n\x1b[31mred\x1b[0m \x1b]0;title\x07 \u202eevil\u202c "
+    "zero\u200bwidth\ufeff nul\x00 sep\u2028\u2029 \U000e0041tag"
+)
 
 
 @dataclass
@@ -124,8 +131,16 @@ def upstream(server: Upstream) -> Upstream:
 @pytest.fixture
 def cli(upstream: Upstream, monkeypatch, tmp_path, capsys) -> Callable[..., tuple[int, str]]:
     """``cli(name, arguments)``: run ``mg-tools call`` in-process against the upstream; exit code and stderr."""
-    for var in ("MAILGUN_API_REGION", "MG_TOOLS_GRANTS", "MG_TOOLS_DENY", "MG_TOOLS_READ_ONLY", "MG_TOOLS_CONFIRM",
-                "MG_TOOLS_TOOLSETS", "MG_TOOLS_TOOLS", "MG_TOOLS_EXCLUDE_TOOLS"):
+    for var in (
+        "MAILGUN_API_REGION",
+        "MG_TOOLS_GRANTS",
+        "MG_TOOLS_DENY",
+        "MG_TOOLS_READ_ONLY",
+        "MG_TOOLS_CONFIRM",
+        "MG_TOOLS_TOOLSETS",
+        "MG_TOOLS_TOOLS",
+        "MG_TOOLS_EXCLUDE_TOOLS",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MAILGUN_API_KEY", FAKE_KEY)
     monkeypatch.setenv("MAILGUN_API_BASE_URL", upstream.url)
@@ -160,8 +175,10 @@ def assert_safe_stderr(err: str) -> None:
 
 # -- redirects ------------------------------------------------------------------------------------------------
 
-LOCATIONS = [f"https://evil.example/v3/mg.example.com/messages?api_key={FAKE_KEY}#frag",
-             f"/v3/elsewhere/messages?key={FAKE_KEY}"]
+LOCATIONS = [
+    f"https://evil.example/v3/mg.example.com/messages?api_key={FAKE_KEY}#frag",
+    f"/v3/elsewhere/messages?key={FAKE_KEY}",
+]
 
 
 @pytest.mark.parametrize("location", LOCATIONS, ids=["other-host", "same-host"])
@@ -169,8 +186,13 @@ LOCATIONS = [f"https://evil.example/v3/mg.example.com/messages?api_key={FAKE_KEY
 @pytest.mark.parametrize(("name", "arguments"), CALLS, ids=["send", "read"])
 def test_a_redirect_is_an_error_not_followed_nor_retried(upstream, name, arguments, status, location):
     # Had the client followed the redirect to the same host, the second request would have succeeded.
-    upstream.reply(lambda seen: Answer.json(200, {"id": "<x@y>", "message": "Queued"})
-                   if "elsewhere" in seen.path else Answer.text(status, "moved", Location=location))
+    upstream.reply(
+        lambda seen: (
+            Answer.json(200, {"id": "<x@y>", "message": "Queued"})
+            if "elsewhere" in seen.path
+            else Answer.text(status, "moved", Location=location)
+        )
+    )
     error = call(upstream, name, arguments)
     assert isinstance(error, Redirected) and error.status == status
     assert len(upstream.requests) == 1
@@ -201,8 +223,10 @@ def test_the_cli_reports_a_redirect_in_one_line_with_exit_4(upstream, cli, name,
 
 def _echo(status: int, shape: str) -> Callable[[Seen], Answer]:
     def answer(seen: Seen) -> Answer:
-        text = (f"rejected {seen.method} {seen.path}: Authorization: {seen.authorization}; key {FAKE_KEY}; "
-                f"body {seen.body.decode(errors='replace')}")
+        text = (
+            f"rejected {seen.method} {seen.path}: Authorization: {seen.authorization}; key {FAKE_KEY}; "
+            f"body {seen.body.decode(errors='replace')}"
+        )
         return Answer.json(status, {"message": text}) if shape == "json" else Answer.text(status, text)
 
     return answer

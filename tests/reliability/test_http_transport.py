@@ -25,15 +25,23 @@ from .support import REGISTRY  # noqa: E402
 
 TOKEN = "canary-http-token-5f2c9a71e3b04d68"
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-              "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-                         "clientInfo": {"name": "reliability", "version": "1"}}}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "reliability", "version": "1"},
+    },
+}
 LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
 
 
 def serving(app) -> contextlib.AbstractContextManager[str]:
-    return serve_in_background(app, name="HTTP transport", log_config=mcp_server.UVICORN_LOG_CONFIG,
-                               access_log=True, lifespan="on")
+    return serve_in_background(
+        app, name="HTTP transport", log_config=mcp_server.UVICORN_LOG_CONFIG, access_log=True, lifespan="on"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +51,9 @@ def logs() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(buffer)
     # The test's own HTTP client logs its requests to the server (URL included) in this process:
     # those lines are not the server's. The server's own requests (to the sandbox) are kept.
-    handler.addFilter(lambda record: not (record.name.startswith(("httpx", "httpcore"))
-                                          and "127.0.0.1" in record.getMessage()))
+    handler.addFilter(
+        lambda record: not (record.name.startswith(("httpx", "httpcore")) and "127.0.0.1" in record.getMessage())
+    )
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
@@ -83,16 +92,33 @@ def test_the_token_opens_the_transport(server):
     assert post(server, LIST, **AUTH).status_code == 200
 
 
-@pytest.mark.parametrize("authorization", [
-    None, "", "Bearer", f"Bearer {TOKEN[:-1]}", f"Bearer {TOKEN}x", f"bearer {TOKEN}", f"Bearer  {TOKEN}",
-    f"Basic {base64.b64encode(f'api:{TOKEN}'.encode()).decode()}", TOKEN, f"Token {TOKEN}",
-    f"Bearer {TOKEN.upper()}", f"Bearer {TOKEN},Bearer {TOKEN}",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        f"Bearer {TOKEN[:-1]}",
+        f"Bearer {TOKEN}x",
+        f"bearer {TOKEN}",
+        f"Bearer  {TOKEN}",
+        f"Basic {base64.b64encode(f'api:{TOKEN}'.encode()).decode()}",
+        TOKEN,
+        f"Token {TOKEN}",
+        f"Bearer {TOKEN.upper()}",
+        f"Bearer {TOKEN},Bearer {TOKEN}",
+    ],
+)
 def test_without_the_exact_token_every_path_is_401(server, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
-    for response in (post(server, INITIALIZE, **headers), post(server, LIST, **headers),
-                     HTTP.get(f"{server}/mcp", headers=headers), HTTP.delete(f"{server}/mcp", headers=headers),
-                     HTTP.get(f"{server}/mcp/", headers=headers), HTTP.get(f"{server}/%6Dcp", headers=headers)):
+    for response in (
+        post(server, INITIALIZE, **headers),
+        post(server, LIST, **headers),
+        HTTP.get(f"{server}/mcp", headers=headers),
+        HTTP.delete(f"{server}/mcp", headers=headers),
+        HTTP.get(f"{server}/mcp/", headers=headers),
+        HTTP.get(f"{server}/%6Dcp", headers=headers),
+    ):
         assert response.status_code == 401, (authorization, response.request.url, response.status_code)
         assert TOKEN not in response.text
 
@@ -102,17 +128,38 @@ def test_the_token_in_the_query_string_does_not_count(server):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.evil.example",
-                                  "localhost.evil.example", "evil.example#127.0.0.1", "127.0.0.2", "0.0.0.0",
-                                  "[::2]", "LOCALHOST.evil.example"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:80",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example",
+        "evil.example#127.0.0.1",
+        "127.0.0.2",
+        "0.0.0.0",
+        "[::2]",
+        "LOCALHOST.evil.example",
+    ],
+)
 def test_a_foreign_host_is_refused_even_with_the_token(server, host):
     response = post(server, LIST, Host=host, **AUTH)
     assert response.status_code in (400, 403, 421), (host, response.status_code)
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "https://evil.example", "null",
-                                    "http://127.0.0.1.evil.example", "http://localhost.evil.example:8000",
-                                    "http://evil.example/?http://127.0.0.1", "file://", "http://127.0.0.1@evil.example"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example",
+        "https://evil.example",
+        "null",
+        "http://127.0.0.1.evil.example",
+        "http://localhost.evil.example:8000",
+        "http://evil.example/?http://127.0.0.1",
+        "file://",
+        "http://127.0.0.1@evil.example",
+    ],
+)
 def test_a_foreign_origin_is_refused_even_with_the_token(server, origin):
     response = post(server, LIST, Origin=origin, **AUTH)
     assert response.status_code in (400, 403), (origin, response.status_code)
@@ -139,7 +186,7 @@ def test_an_oversize_body_without_a_length_is_413_too(server):
 
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(body), 64 * 1024):
-            yield body[start:start + 64 * 1024]
+            yield body[start : start + 64 * 1024]
 
     try:
         response = HTTP.post(f"{server}/mcp", content=chunks(), headers={**MCP_HEADERS, **AUTH})
@@ -157,10 +204,21 @@ def test_an_oversize_body_without_the_token_is_refused_before_it_is_read(server)
 def test_the_token_is_never_logged(server, logs):
     post(server, INITIALIZE, **AUTH)
     post(server, LIST, **AUTH)
-    post(server, {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-                  "params": {"name": "get_domain", "arguments": {"domain": "nope.example.com"}}}, **AUTH)
-    post(server, {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
-                  "params": {"name": "no_such_tool", "arguments": {}}}, **AUTH)
+    post(
+        server,
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "get_domain", "arguments": {"domain": "nope.example.com"}},
+        },
+        **AUTH,
+    )
+    post(
+        server,
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "no_such_tool", "arguments": {}}},
+        **AUTH,
+    )
     post(server, LIST, Authorization=f"Bearer {TOKEN}x")
     post(server, LIST, Host="evil.example", **AUTH)
     HTTP.post(f"{server}/mcp", content=b"{not json", headers={**MCP_HEADERS, **AUTH})

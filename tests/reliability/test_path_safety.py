@@ -38,24 +38,89 @@ from .support import (
 
 #: (operation, path parameter) for every path parameter of every registered operation.
 PATH_PARAMS = [(op, name) for op in HTTP_OPERATIONS for name in op.path_params]
-ORIGIN_OPS = [op for op in HTTP_OPERATIONS
-              if any(isinstance(m, _Marker) and m.kind == "origin"
-                     for f in op.params.model_fields.values() for m in f.metadata)]
+ORIGIN_OPS = [
+    op
+    for op in HTTP_OPERATIONS
+    if any(isinstance(m, _Marker) and m.kind == "origin" for f in op.params.model_fields.values() for m in f.metadata)
+]
 URL_PAGED_OPS = [op for op in HTTP_OPERATIONS if op.paging is Paging.URLS]
 
 #: What an encoded segment may contain: unreserved characters and percent escapes, nothing else.
 SEGMENT = re.compile(r"^(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})+$")
 NASTY = [
-    "..", ".", "../", "../..", "../../v1/keys", "..%2F..%2Fv1%2Fkeys", "%2e%2e", "%2E%2E/", "%", "%%", "%zz",
-    "%2F", "a/b", "/", "//evil.example", "?", "?limit=1&x=y", "a?b=c", "#", "#frag", "a#b?c", "\\", "..\\..\\",
-    "@evil.example", "evil.example:443@", "http://evil.example/", "https:", ";", "&", "=", "+", " ", "~",
-    "\x00", "\r\nHost: evil.example", "\t", "\x7f", "\u0085", "\u202e", "\u2066", "\u200b", "\ufeff",
-    "\uff0e\uff0e", "\u2215", "\u2044", "\uff0f", "\u3002", "ü", "日本", "😀", "\U000e0041",
-    "\ud800", "a\udfffb", "." * 64, "a" * 5000, "%2F" * 300,
+    "..",
+    ".",
+    "../",
+    "../..",
+    "../../v1/keys",
+    "..%2F..%2Fv1%2Fkeys",
+    "%2e%2e",
+    "%2E%2E/",
+    "%",
+    "%%",
+    "%zz",
+    "%2F",
+    "a/b",
+    "/",
+    "//evil.example",
+    "?",
+    "?limit=1&x=y",
+    "a?b=c",
+    "#",
+    "#frag",
+    "a#b?c",
+    "\\",
+    "..\\..\\",
+    "@evil.example",
+    "evil.example:443@",
+    "http://evil.example/",
+    "https:",
+    ";",
+    "&",
+    "=",
+    "+",
+    " ",
+    "~",
+    "\x00",
+    "\r\nHost: evil.example",
+    "\t",
+    "\x7f",
+    "\u0085",
+    "\u202e",
+    "\u2066",
+    "\u200b",
+    "\ufeff",
+    "\uff0e\uff0e",
+    "\u2215",
+    "\u2044",
+    "\uff0f",
+    "\u3002",
+    "ü",
+    "日本",
+    "😀",
+    "\U000e0041",
+    "\ud800",
+    "a\udfffb",
+    "." * 64,
+    "a" * 5000,
+    "%2F" * 300,
 ]
 #: The ones about URL structure, also sent through httpx for every parameter (sends cost ~1 ms each).
-URL_NASTY = ["..", "../../v1/keys", "%2e%2e", "a/b", "?limit=1&x=y", "#frag", "..\\..\\", "@evil.example",
-             "//evil.example", "\r\nHost: evil.example", "\uff0e\uff0e", "\x00", "a" * 5000]
+URL_NASTY = [
+    "..",
+    "../../v1/keys",
+    "%2e%2e",
+    "a/b",
+    "?limit=1&x=y",
+    "#frag",
+    "..\\..\\",
+    "@evil.example",
+    "//evil.example",
+    "\r\nHost: evil.example",
+    "\uff0e\uff0e",
+    "\x00",
+    "a" * 5000,
+]
 SPECIALS = "./?#%\\@:;&=+ ~\x00\n\r\t\u202e\u200b"
 values = st.one_of(
     st.sampled_from(NASTY),
@@ -91,7 +156,7 @@ def _check_request(op, path_values: dict[str, str], req, baseline) -> None:
             continue
         assert SEGMENT.match(seg), f"{op.name}: unsafe characters in segment {seg!r}"
         assert unquote(seg) not in {".", ".."}
-        if tmpl == "{%s}" % names[0]:
+        if tmpl == f"{{{names[0]}}}":
             assert unquote(seg) == path_values[names[0]], "the value must come back intact from its segment"
     assert req.query == baseline.query and req.form == baseline.form and req.json == baseline.json
     assert req.origin == baseline.origin and req.headers == baseline.headers
@@ -102,15 +167,16 @@ class _Wire:
 
     def __init__(self) -> None:
         self.recorder = Recorder()
-        self.client = MailgunClient(api_key=FAKE_KEY, base_url=BASE_URL, transport=self.recorder.transport,
-                                    retry=FAST_RETRY)
+        self.client = MailgunClient(
+            api_key=FAKE_KEY, base_url=BASE_URL, transport=self.recorder.transport, retry=FAST_RETRY
+        )
         self.loop = asyncio.new_event_loop()
         self.baselines: dict[str, tuple] = {}
 
     def baseline(self, op) -> tuple:
         """The request and final URL with a harmless value in every path parameter."""
         if op.name not in self.baselines:
-            req = quiet(build_request, op, constructed(op, {n: "x" for n in op.path_params}))
+            req = quiet(build_request, op, constructed(op, dict.fromkeys(op.path_params, "x")))
             self.baselines[op.name] = (req, self.url(op, req))
         return self.baselines[op.name]
 
@@ -140,14 +206,14 @@ def _check_url(url: httpx.URL, req, baseline_url: httpx.URL) -> None:
 
 def _run(op, path_values: dict[str, str], wire: _Wire, *, send: bool = True) -> None:
     baseline, baseline_url = wire.baseline(op)
-    args = constructed(op, {**{n: "x" for n in op.path_params}, **path_values})
+    args = constructed(op, {**dict.fromkeys(op.path_params, "x"), **path_values})
     if any(_rejects_before_encoding(v) for v in path_values.values()):
         with pytest.raises(InvalidArguments) as info:
             quiet(build_request, op, args)
         assert {f for f, _ in info.value.errors} & set(path_values)
         return
     req = quiet(build_request, op, args)
-    full = {**{n: "x" for n in op.path_params}, **path_values}
+    full = {**dict.fromkeys(op.path_params, "x"), **path_values}
     _check_request(op, full, req, baseline)
     if send:
         _check_url(wire.url(op, req), req, baseline_url)
@@ -184,10 +250,34 @@ DOMAIN = TypeAdapter(Domain)
 ADDRESS = TypeAdapter(Address)
 
 
-@pytest.mark.parametrize("value", [
-    "/", "a/b", "mg.example.com/../../v1", "?", "a?b", "#", "a#b", "", ".", "..", ".hidden", "a b", "a\n",
-    "mg.example.com\n", "\x00", "%2F", "a%2Fb", "a\\b", "a@b", "a:b", "x" * 254, "a\u202eb", "a\u200bb",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/",
+        "a/b",
+        "mg.example.com/../../v1",
+        "?",
+        "a?b",
+        "#",
+        "a#b",
+        "",
+        ".",
+        "..",
+        ".hidden",
+        "a b",
+        "a\n",
+        "mg.example.com\n",
+        "\x00",
+        "%2F",
+        "a%2Fb",
+        "a\\b",
+        "a@b",
+        "a:b",
+        "x" * 254,
+        "a\u202eb",
+        "a\u200bb",
+    ],
+)
 def test_domain_rejects_anything_that_is_not_one_plain_name(value):
     with pytest.raises(ValidationError):
         DOMAIN.validate_python(value)
@@ -239,31 +329,79 @@ def test_every_domain_path_parameter_is_validated_before_anything_is_sent(op, na
 # -- other arguments that decide where a request goes --------------------------------------------------
 
 hosts = st.one_of(
-    st.sampled_from(["storage-us-east4.api.mailgun.net", "api.mailgun.net", "evil.example", "mailgun.net",
-                     "evil.example\\@x.mailgun.net", "x.mailgun.net\\@evil.example", "evil.example%2f.mailgun.net",
-                     "evil.example#.mailgun.net", "evil.example?.mailgun.net", "u:p@x.mailgun.net",
-                     "x.mailgun.net:443@evil.example", "x.mailgun.net.", "evil.example\u3002mailgun.net",
-                     "evil.example\t.mailgun.net", "[::1]", "127.0.0.1:8025", "x.mailgun.net:99999",
-                     "XN--80AK6AA92E.mailgun.net", "evil.example/.mailgun.net", "evil\x01.mailgun.net",
-                     "ex ample.mailgun.net", "\u0435vil.mailgun.net", "x.mailgun.net\x00"]),
+    st.sampled_from(
+        [
+            "storage-us-east4.api.mailgun.net",
+            "api.mailgun.net",
+            "evil.example",
+            "mailgun.net",
+            "evil.example\\@x.mailgun.net",
+            "x.mailgun.net\\@evil.example",
+            "evil.example%2f.mailgun.net",
+            "evil.example#.mailgun.net",
+            "evil.example?.mailgun.net",
+            "u:p@x.mailgun.net",
+            "x.mailgun.net:443@evil.example",
+            "x.mailgun.net.",
+            "evil.example\u3002mailgun.net",
+            "evil.example\t.mailgun.net",
+            "[::1]",
+            "127.0.0.1:8025",
+            "x.mailgun.net:99999",
+            "XN--80AK6AA92E.mailgun.net",
+            "evil.example/.mailgun.net",
+            "evil\x01.mailgun.net",
+            "ex ample.mailgun.net",
+            "\u0435vil.mailgun.net",
+            "x.mailgun.net\x00",
+        ]
+    ),
     # Lookalikes of Mailgun's domain, and Mailgun hosts on other ports.
-    st.sampled_from(["evilmailgun.net", "evil-mailgun.net", "mailgun.net.evil.com", "mailgun.net@evil.com",
-                     "x.mailgun.net@evil.com", "mailgun.net.", "x.mailgun.net.:443", "xn--mailgun-4ya.net",
-                     "xn--mailgn-3ya.net", "x.xn--mailgun-4ya.net", "mailgun.net.xn--p1ai", ".mailgun.net",
-                     "x..mailgun.net", "-x.mailgun.net", "MAILGUN.NET", "x.MailGun.Net", "mailgun.net:443",
-                     "api.mailgun.net:443", "api.mailgun.net:444", "x.mailgun.net:8443", "x.mailgun.net:80",
-                     "mailgun.net:0", "mailgun.networks", "mailgun.net-evil.com"]),
-    st.builds("{}:{}".format, st.sampled_from(["api.mailgun.net", "x.mailgun.net", "mailgun.net"]),
-              st.integers(min_value=0, max_value=70_000)),
+    st.sampled_from(
+        [
+            "evilmailgun.net",
+            "evil-mailgun.net",
+            "mailgun.net.evil.com",
+            "mailgun.net@evil.com",
+            "x.mailgun.net@evil.com",
+            "mailgun.net.",
+            "x.mailgun.net.:443",
+            "xn--mailgun-4ya.net",
+            "xn--mailgn-3ya.net",
+            "x.xn--mailgun-4ya.net",
+            "mailgun.net.xn--p1ai",
+            ".mailgun.net",
+            "x..mailgun.net",
+            "-x.mailgun.net",
+            "MAILGUN.NET",
+            "x.MailGun.Net",
+            "mailgun.net:443",
+            "api.mailgun.net:443",
+            "api.mailgun.net:444",
+            "x.mailgun.net:8443",
+            "x.mailgun.net:80",
+            "mailgun.net:0",
+            "mailgun.networks",
+            "mailgun.net-evil.com",
+        ]
+    ),
+    st.builds(
+        "{}:{}".format,
+        st.sampled_from(["api.mailgun.net", "x.mailgun.net", "mailgun.net"]),
+        st.integers(min_value=0, max_value=70_000),
+    ),
     st.text(max_size=40),
     # Hosts that look trusted by their suffix, whatever comes before it, with or without a dot.
     st.text(max_size=12).map(lambda prefix: prefix + ".mailgun.net"),
     st.text(alphabet=string.ascii_lowercase + "-.", max_size=8).map(lambda prefix: prefix + "mailgun.net"),
 )
 storage_urls = st.one_of(
-    st.builds(lambda scheme, host, rest: f"{scheme}://{host}{rest}",
-              st.sampled_from(["https", "http", "HTTPS", "ftp", "javascript", ""]), hosts,
-              st.sampled_from(["/v3/domains/mg.example.com/messages/KEY", "", "/", "?x", "#y", "/../../v1/keys"])),
+    st.builds(
+        lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+        st.sampled_from(["https", "http", "HTTPS", "ftp", "javascript", ""]),
+        hosts,
+        st.sampled_from(["/v3/domains/mg.example.com/messages/KEY", "", "/", "?x", "#y", "/../../v1/keys"]),
+    ),
     st.text(max_size=80),
 )
 
@@ -275,13 +413,24 @@ def _may_get_the_key(url: httpx.URL) -> bool:
     host = url.raw_host.decode("ascii")  # as sent (IDNA hosts in punycode)
     if (url.scheme, host, url.port) == (base.scheme, base.host, base.port):
         return True
-    return url.scheme == "https" and url.port in (None, 443) and (
-        host == "mailgun.net" or re.fullmatch(r"(?:[a-z0-9-]+\.)+mailgun\.net", host) is not None)
+    return (
+        url.scheme == "https"
+        and url.port in (None, 443)
+        and (host == "mailgun.net" or re.fullmatch(r"(?:[a-z0-9-]+\.)+mailgun\.net", host) is not None)
+    )
 
 
-@pytest.mark.parametrize("url", ["https://evilmailgun.net/x", "https://mailgun.net.evil.com/x",
-                                 "https://api.mailgun.net:444/x", "https://x.mailgun.net:8443/x",
-                                 "http://x.mailgun.net/x", "https://x.mailgun.net./x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evilmailgun.net/x",
+        "https://mailgun.net.evil.com/x",
+        "https://api.mailgun.net:444/x",
+        "https://x.mailgun.net:8443/x",
+        "http://x.mailgun.net/x",
+        "https://x.mailgun.net./x",
+    ],
+)
 def test_the_trusted_host_rule_itself_refuses_lookalikes_and_other_ports(url):
     assert not _may_get_the_key(httpx.URL(url))
 
@@ -291,10 +440,13 @@ def test_the_trusted_host_rule_itself_refuses_lookalikes_and_other_ports(url):
 @given(data=st.data())
 def test_a_storage_url_never_sends_the_key_to_an_untrusted_host(data, wire):
     op = data.draw(st.sampled_from(ORIGIN_OPS), label="operation")
-    field = next(n for n, f in op.params.model_fields.items()
-                 if any(isinstance(m, _Marker) and m.kind == "origin" for m in f.metadata))
+    field = next(
+        n
+        for n, f in op.params.model_fields.items()
+        if any(isinstance(m, _Marker) and m.kind == "origin" for m in f.metadata)
+    )
     url = data.draw(storage_urls, label=field)
-    args = constructed(op, {**{n: "x" for n in op.path_params}, field: url})
+    args = constructed(op, {**dict.fromkeys(op.path_params, "x"), field: url})
     sent = len(wire.recorder.requests)
     try:
         req = quiet(build_request, op, args)
@@ -308,9 +460,22 @@ def test_a_storage_url_never_sends_the_key_to_an_untrusted_host(data, wire):
 
 
 cursors = st.one_of(
-    st.sampled_from(["/../../v1/keys", "/%2E%2E/%2E%2E/v1/keys", "/x/../../../v1/keys", "?page=next&limit=1",
-                     "https://evil.example/v3/mg.example.com/bounces?page=next", "//evil.example/x", "/ok?x=1#f",
-                     "X", "/\u202e", "/%2F..", "/ ", "/\x00"]),
+    st.sampled_from(
+        [
+            "/../../v1/keys",
+            "/%2E%2E/%2E%2E/v1/keys",
+            "/x/../../../v1/keys",
+            "?page=next&limit=1",
+            "https://evil.example/v3/mg.example.com/bounces?page=next",
+            "//evil.example/x",
+            "/ok?x=1#f",
+            "X",
+            "/\u202e",
+            "/%2F..",
+            "/ ",
+            "/\x00",
+        ]
+    ),
     st.text(max_size=60),
 )
 
@@ -320,7 +485,7 @@ cursors = st.one_of(
 @given(data=st.data())
 def test_a_cursor_cannot_move_the_request_to_another_path_or_host(data, wire):
     op = data.draw(st.sampled_from(URL_PAGED_OPS), label="operation")
-    path_values = {n: "x" for n in op.path_params}
+    path_values = dict.fromkeys(op.path_params, "x")
     base_path = quiet(build_request, op, constructed(op, path_values)).path
     suffix = data.draw(cursors, label="cursor suffix")
     cursor = data.draw(st.sampled_from([base_path + suffix, suffix]), label="cursor")

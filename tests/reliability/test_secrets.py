@@ -37,19 +37,26 @@ SMTP_PASSWORD = "Canary smtp/p@ss+wd=1"
 SIGNING_KEY = "canary-signing+key/0a1b2c3d4e5f="
 PEM_BODY = ["MIIEcanaryPEMlineONE+AAAABBBBCCCCDDDDEEEEFFFF/0123", "canaryPEMlineTWO+GGGGHHHHIIIIJJJJKKKK/4567=="]
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(PEM_BODY) + "\n-----END RSA PRIVATE KEY-----\n"
-CANARIES = {"api key": API_KEY, "smtp password": SMTP_PASSWORD, "signing key": SIGNING_KEY,
-            "private key": PRIVATE_KEY}
+CANARIES = {"api key": API_KEY, "smtp password": SMTP_PASSWORD, "signing key": SIGNING_KEY, "private key": PRIVATE_KEY}
 
 
 def forms(secret: str) -> set[str]:
     """Every way a secret can be written down."""
     b64 = base64.b64encode(secret.encode()).decode()
-    return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), b64, b64.rstrip("="),
-            base64.b64encode(f"api:{secret}".encode()).decode(), json.dumps(secret)[1:-1]}
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        b64,
+        b64.rstrip("="),
+        base64.b64encode(f"api:{secret}".encode()).decode(),
+        json.dumps(secret)[1:-1],
+    }
 
 
 LEAKS = {form: name for name, secret in CANARIES.items() for form in forms(secret)}
-LEAKS.update({line: "private key" for line in PEM_BODY})
+LEAKS.update(dict.fromkeys(PEM_BODY, "private key"))
 
 
 def assert_clean(text: str, where: str) -> None:
@@ -58,6 +65,7 @@ def assert_clean(text: str, where: str) -> None:
 
 
 # -- a plugin whose operations take and return every kind of secret -----------------------------------------
+
 
 class SetSecrets(Params):
     """Store the secrets of a domain."""
@@ -76,11 +84,22 @@ class GetSecrets(Params):
 
 SECRET_OPS = (
     Operation("set_secrets", "PUT", "/v3/{domain}/secrets", SetSecrets, Access.WRITE, area="custom"),
-    Operation("get_secrets", "GET", "/v3/{domain}/secrets", GetSecrets, Access.READ, area="custom",
-              secret_fields=("smtp_password", "signing_key", "private_key")),
+    Operation(
+        "get_secrets",
+        "GET",
+        "/v3/{domain}/secrets",
+        GetSecrets,
+        Access.READ,
+        area="custom",
+        secret_fields=("smtp_password", "signing_key", "private_key"),
+    ),
 )
-SECRET_ARGS = {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD, "signing_key": SIGNING_KEY,
-               "private_key": PRIVATE_KEY}
+SECRET_ARGS = {
+    "domain": DEFAULT_DOMAIN,
+    "smtp_password": SMTP_PASSWORD,
+    "signing_key": SIGNING_KEY,
+    "private_key": PRIVATE_KEY,
+}
 ECHO = " | ".join(sorted(LEAKS))  # every form of every canary, as a careless server might echo them
 
 
@@ -95,15 +114,18 @@ def echoing_server(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def secret_kit():
     registry = Registry([*SECRET_OPS, *OPERATIONS])
-    toolkit = Toolkit(api_key=API_KEY, base_url=BASE_URL, registry=registry,
-                      transport=httpx.MockTransport(echoing_server))
+    toolkit = Toolkit(
+        api_key=API_KEY, base_url=BASE_URL, registry=registry, transport=httpx.MockTransport(echoing_server)
+    )
     yield toolkit
     toolkit.close()
 
 
 def test_errors_and_debug_logs_never_show_a_secret(secret_kit, debug_logs):
-    for name, args in (("set_secrets", SECRET_ARGS),
-                       ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})):
+    for name, args in (
+        ("set_secrets", SECRET_ARGS),
+        ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
+    ):
         with pytest.raises(MailgunError) as info:
             secret_kit.call(name, **args)
         assert "rejected" in info.value.message, "the test needs Mailgun's message to come through"
@@ -119,8 +141,11 @@ def test_a_log_event_carrying_secrets_is_redacted(secret_kit, debug_logs):
     redactor redacts it by key name and by value before it is logged."""
     secret_kit.dry_run("set_secrets", **SECRET_ARGS)  # registers the secret arguments
     log.get_logger("mg_tools.test", secret_kit.redactor).info(
-        "anything", smtp_password=SMTP_PASSWORD, headers={"Authorization": f"Basic {API_KEY}"},
-        detail=f"failed with {ECHO}", nested=[{"signing_key": SIGNING_KEY}],
+        "anything",
+        smtp_password=SMTP_PASSWORD,
+        headers={"Authorization": f"Basic {API_KEY}"},
+        detail=f"failed with {ECHO}",
+        nested=[{"signing_key": SIGNING_KEY}],
     )
     logs = debug_logs()
     assert '"anything"' in logs
@@ -176,17 +201,24 @@ def test_registering_one_private_key_does_not_weaken_redaction_of_another(secret
 def test_results_redact_secrets_unless_the_policy_grants_them(secret_kit):
     result = secret_kit.run(secret_kit.execute("get_secrets", {"domain": DEFAULT_DOMAIN}))
     assert_clean(json.dumps(result.to_dict()), "a result")
-    granted = Toolkit(api_key=API_KEY, base_url=BASE_URL, registry=secret_kit.registry,
-                      transport=httpx.MockTransport(echoing_server), policy=Policy(allow_secrets=True))
+    granted = Toolkit(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        registry=secret_kit.registry,
+        transport=httpx.MockTransport(echoing_server),
+        policy=Policy(allow_secrets=True),
+    )
     with granted:
         data = granted.call("get_secrets", domain=DEFAULT_DOMAIN)
     assert data["signing_key"] == SIGNING_KEY and data["items"][0]["private_key"] == PRIVATE_KEY
 
 
 def test_dry_runs_never_show_a_secret(secret_kit):
-    for name, args in (("set_secrets", SECRET_ARGS),
-                       ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
-                       ("create_domain", {"domain": "new.example.com", "smtp_password": SMTP_PASSWORD})):
+    for name, args in (
+        ("set_secrets", SECRET_ARGS),
+        ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
+        ("create_domain", {"domain": "new.example.com", "smtp_password": SMTP_PASSWORD}),
+    ):
         data = secret_kit.dry_run(name, **args)
         assert data["method"] and data["url"].startswith(BASE_URL)
         assert_clean(json.dumps(data), f"the {name} dry run")
@@ -198,7 +230,7 @@ SECRET_ARG_FIELDS = [(op, name) for op in OPERATIONS for name in op.params.model
 
 @pytest.mark.parametrize(("op", "field"), SECRET_ARG_FIELDS, ids=[f"{op.name}.{f}" for op, f in SECRET_ARG_FIELDS])
 def test_every_secret_argument_is_redacted_in_what_a_dry_run_shows(op, field):
-    req = quiet(build_request, op, constructed(op, {**{n: "x" for n in op.path_params}, field: SMTP_PASSWORD}))
+    req = quiet(build_request, op, constructed(op, {**dict.fromkeys(op.path_params, "x"), field: SMTP_PASSWORD}))
     assert SMTP_PASSWORD in json.dumps(req.describe(BASE_URL)) or req.files, "the value must reach the request"
     assert_clean(json.dumps(log.Redactor().redact(req.describe(BASE_URL))), f"the {op.name} dry run")
 
@@ -211,7 +243,7 @@ def test_every_operation_with_secret_fields_redacts_them_unless_granted(op):
     """Over every registered operation that declares secret_fields (and one declared here, so the
     rule is exercised even before any plugin declares one)."""
     canary = f"never-registered-{op.name}-{id(op)}"  # only secret_fields can hide this one
-    body = {key: canary for key in op.secret_fields}
+    body = dict.fromkeys(op.secret_fields, canary)
     body = {**body, "items": [dict(body)], "nested": {"deeper": [dict(body)]}}
     response = httpx.Response(200, json=body, headers={"content-type": "application/json"})
     request = PreparedRequest(op.method, "/x")
@@ -225,8 +257,9 @@ def test_a_trimmed_result_read_in_chunks_shows_no_secret(secret_kit):
     big = {"items": [{"signing_key": SIGNING_KEY, "text": "x" * 300} for _ in range(200)]}
     op = SECRET_OPS[1]
     executor = Executor(Registry([op]), Policy(), None, budget=2000)
-    result = executor.shape(op, PreparedRequest("GET", "/x"),
-                            httpx.Response(200, json=big, headers={"content-type": "application/json"}))
+    result = executor.shape(
+        op, PreparedRequest("GET", "/x"), httpx.Response(200, json=big, headers={"content-type": "application/json"})
+    )
     assert result.truncated
     offset, chunks = 0, []
     while offset is not None:
@@ -237,6 +270,7 @@ def test_a_trimmed_result_read_in_chunks_shows_no_secret(secret_kit):
 
 
 # -- the CLI, against a real server that echoes the secrets in its errors -----------------------------------
+
 
 @pytest.fixture(scope="module")
 def canary_server():
@@ -268,11 +302,13 @@ def cli(monkeypatch, capsys, canary_server):
 def test_the_cli_never_prints_a_secret(cli, canary_server):
     outputs = []
     set_password = json.dumps({"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})
-    for argv in (("call", "get_domain", "--args", json.dumps({"domain": DEFAULT_DOMAIN})),
-                 ("call", "update_domain", "--args", set_password),
-                 ("call", "update_domain", "--args", set_password, "--dry-run"),
-                 ("tools", "--json"),
-                 ("describe", "update_domain")):
+    for argv in (
+        ("call", "get_domain", "--args", json.dumps({"domain": DEFAULT_DOMAIN})),
+        ("call", "update_domain", "--args", set_password),
+        ("call", "update_domain", "--args", set_password, "--dry-run"),
+        ("tools", "--json"),
+        ("describe", "update_domain"),
+    ):
         code, output = cli(*argv)
         assert code == 0, output
         outputs.append(output)
@@ -289,6 +325,7 @@ def test_the_cli_never_prints_a_secret(cli, canary_server):
 
 # -- the MCP server ---------------------------------------------------------------------------------------
 
+
 def test_mcp_tool_results_and_errors_never_show_a_secret(secret_kit):
     pytest.importorskip("mg_tools.mcp_server")
     from mcp import Client
@@ -298,8 +335,11 @@ def test_mcp_tool_results_and_errors_never_show_a_secret(secret_kit):
     async def run() -> list[str]:
         texts = []
         async with Client(build_server(secret_kit, "all")) as client:
-            for name, args in (("set_secrets", SECRET_ARGS), ("get_secrets", {"domain": DEFAULT_DOMAIN}),
-                               ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD})):
+            for name, args in (
+                ("set_secrets", SECRET_ARGS),
+                ("get_secrets", {"domain": DEFAULT_DOMAIN}),
+                ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
+            ):
                 result = await client.call_tool(name, args)
                 texts.append(json.dumps(result.model_dump(mode="json")))
         return texts
@@ -311,8 +351,13 @@ def test_mcp_tool_results_and_errors_never_show_a_secret(secret_kit):
 
 # -- what is stored on disk: cassettes and snapshots ------------------------------------------------------
 
-STORED = sorted(p for d in (ROOT / "cassettes", ROOT / "tests" / "mcp" / "snapshots") if d.is_dir()
-                for p in d.rglob("*") if p.is_file())
+STORED = sorted(
+    p
+    for d in (ROOT / "cassettes", ROOT / "tests" / "mcp" / "snapshots")
+    if d.is_dir()
+    for p in d.rglob("*")
+    if p.is_file()
+)
 KNOWN_KEYS = [API_KEY, DEFAULT_API_KEY, "fake-test-key-0000"]
 SHAPES = re.compile(r"Basic [A-Za-z0-9+/=]{8,}|Bearer [A-Za-z0-9._~+/=-]{8,}|key-[0-9a-f]{32}|PRIVATE KEY-----\s*\S")
 
@@ -349,8 +394,9 @@ def test_recording_a_cassette_stores_no_secret(vcr_config, tmp_path):
     cassette = tmp_path / "canary.yaml"
     recorder = vcr.VCR(**vcr_config)
     with recorder.use_cassette(str(cassette), record_mode="all"):
-        with Toolkit(api_key=API_KEY, base_url=BASE_URL, registry=REGISTRY,
-                     transport=httpx.ASGITransport(app=app)) as mg:
+        with Toolkit(
+            api_key=API_KEY, base_url=BASE_URL, registry=REGISTRY, transport=httpx.ASGITransport(app=app)
+        ) as mg:
             mg.call("create_domain", domain="canary.example.com", smtp_password=SMTP_PASSWORD)
             mg.call("update_domain", domain="canary.example.com", smtp_password=SMTP_PASSWORD)
             mg.call("get_domain", domain="canary.example.com")

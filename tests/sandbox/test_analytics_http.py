@@ -33,18 +33,42 @@ def _post(client, path, body, status=200):
 
 
 def test_metrics_by_day_zero_filled(client, traffic):
-    body = {"start": START, "end": END, "resolution": "day", "dimensions": ["time"], "include_aggregates": True,
-            "metrics": ["accepted_count", "delivered_count", "failed_count", "permanent_failed_count",
-                        "suppressed_bounces_count", "delivered_rate", "bounce_rate"]}
+    body = {
+        "start": START,
+        "end": END,
+        "resolution": "day",
+        "dimensions": ["time"],
+        "include_aggregates": True,
+        "metrics": [
+            "accepted_count",
+            "delivered_count",
+            "failed_count",
+            "permanent_failed_count",
+            "suppressed_bounces_count",
+            "delivered_rate",
+            "bounce_rate",
+        ],
+    }
     out = _post(client, "/v1/analytics/metrics", body)
     assert out["resolution"] == "day" and out["dimensions"] == ["time"]
     days = [item["dimensions"][0]["value"] for item in out["items"]]
-    assert days == ["Mon, 21 Sep 2026 00:00:00 +0000", "Tue, 22 Sep 2026 00:00:00 +0000",
-                    "Wed, 23 Sep 2026 00:00:00 +0000", "Thu, 24 Sep 2026 00:00:00 +0000"]
+    assert days == [
+        "Mon, 21 Sep 2026 00:00:00 +0000",
+        "Tue, 22 Sep 2026 00:00:00 +0000",
+        "Wed, 23 Sep 2026 00:00:00 +0000",
+        "Thu, 24 Sep 2026 00:00:00 +0000",
+    ]
     by_day = [item["metrics"] for item in out["items"]]
     assert by_day[0]["accepted_count"] == 0
-    assert by_day[1] == {"accepted_count": 3, "delivered_count": 2, "failed_count": 1, "permanent_failed_count": 1,
-                         "suppressed_bounces_count": 1, "delivered_rate": "1.0000", "bounce_rate": "0.0000"}
+    assert by_day[1] == {
+        "accepted_count": 3,
+        "delivered_count": 2,
+        "failed_count": 1,
+        "permanent_failed_count": 1,
+        "suppressed_bounces_count": 1,
+        "delivered_rate": "1.0000",
+        "bounce_rate": "0.0000",
+    }
     assert by_day[2]["delivered_count"] == 1
     assert out["aggregates"]["metrics"]["accepted_count"] == 4
     assert out["pagination"] == {"sort": "time:asc", "skip": 0, "limit": 1500, "total": 4}
@@ -52,25 +76,51 @@ def test_metrics_by_day_zero_filled(client, traffic):
 
 def test_metrics_filter_and_dimensions(client, traffic):
     only_news = {"AND": [{"attribute": "tag", "comparator": "=", "values": [{"label": "news", "value": "news"}]}]}
-    out = _post(client, "/v1/analytics/metrics", {
-        "start": START, "end": END, "dimensions": ["domain"], "metrics": ["delivered_count", "accepted_count"],
-        "filter": only_news, "pagination": {"sort": "domain:asc"}})
+    out = _post(
+        client,
+        "/v1/analytics/metrics",
+        {
+            "start": START,
+            "end": END,
+            "dimensions": ["domain"],
+            "metrics": ["delivered_count", "accepted_count"],
+            "filter": only_news,
+            "pagination": {"sort": "domain:asc"},
+        },
+    )
     assert [(i["dimensions"][0]["value"], i["metrics"]) for i in out["items"]] == [
         (DOMAIN, {"delivered_count": 1, "accepted_count": 2}),
         (OTHER, {"delivered_count": 1, "accepted_count": 1}),
     ]
-    not_gmail = {"AND": [{"attribute": "recipient_domain", "comparator": "not contains",
-                          "values": [{"label": "gmail", "value": "gmail"}]}]}
-    out = _post(client, "/v1/analytics/metrics", {
-        "duration": "7d", "dimensions": ["recipient_provider"], "metrics": ["accepted_count"], "filter": not_gmail})
+    not_gmail = {
+        "AND": [
+            {
+                "attribute": "recipient_domain",
+                "comparator": "not contains",
+                "values": [{"label": "gmail", "value": "gmail"}],
+            }
+        ]
+    }
+    out = _post(
+        client,
+        "/v1/analytics/metrics",
+        {"duration": "7d", "dimensions": ["recipient_provider"], "metrics": ["accepted_count"], "filter": not_gmail},
+    )
     assert {i["dimensions"][0]["value"]: i["metrics"]["accepted_count"] for i in out["items"]} == {
-        "Other": 1, "Yahoo": 1}
+        "Other": 1,
+        "Yahoo": 1,
+    }
     assert out["duration"] == "7d"
 
 
 def test_metrics_pagination(client, traffic):
-    body = {"start": START, "end": END, "dimensions": ["tag"], "metrics": ["accepted_count"],
-            "pagination": {"sort": "accepted_count:desc", "skip": 0, "limit": 1}}
+    body = {
+        "start": START,
+        "end": END,
+        "dimensions": ["tag"],
+        "metrics": ["accepted_count"],
+        "pagination": {"sort": "accepted_count:desc", "skip": 0, "limit": 1},
+    }
     first = _post(client, "/v1/analytics/metrics", body)
     assert first["pagination"]["total"] == 2
     assert [(i["dimensions"][0]["value"], i["metrics"]["accepted_count"]) for i in first["items"]] == [("news", 3)]
@@ -79,37 +129,64 @@ def test_metrics_pagination(client, traffic):
     assert [i["dimensions"][0]["value"] for i in second["items"]] == ["promo"]
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    ({"metrics": ["bogus_count"]}, "bogus_count"),
-    ({"metrics": ["accepted_count", "delivered_count", "failed_count", "opened_count", "clicked_count",
-                  "unsubscribed_count", "complained_count", "stored_count", "sent_count", "processed_count",
-                  "bounced_count"]}, "at most 10 metrics"),
-    ({"dimensions": ["time", "domain", "tag", "ip"]}, "3 dimensions"),
-    ({"dimensions": ["planet"]}, "planet"),
-    ({"resolution": "week"}, "resolution"),
-    ({"resolution": "hour", "dimensions": ["time"], "start": "Thu, 01 Jan 1970 00:00:00 +0000"}, "narrow"),
-    ({"duration": "3w"}, "duration"),
-    ({"start": END, "end": START}, "before"),
-    ({"filter": {"OR": []}}, "AND"),
-    ({"filter": {"AND": [{"attribute": "domain", "comparator": "~", "values": []}]}}, "comparator"),
-])
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"metrics": ["bogus_count"]}, "bogus_count"),
+        (
+            {
+                "metrics": [
+                    "accepted_count",
+                    "delivered_count",
+                    "failed_count",
+                    "opened_count",
+                    "clicked_count",
+                    "unsubscribed_count",
+                    "complained_count",
+                    "stored_count",
+                    "sent_count",
+                    "processed_count",
+                    "bounced_count",
+                ]
+            },
+            "at most 10 metrics",
+        ),
+        ({"dimensions": ["time", "domain", "tag", "ip"]}, "3 dimensions"),
+        ({"dimensions": ["planet"]}, "planet"),
+        ({"resolution": "week"}, "resolution"),
+        ({"resolution": "hour", "dimensions": ["time"], "start": "Thu, 01 Jan 1970 00:00:00 +0000"}, "narrow"),
+        ({"duration": "3w"}, "duration"),
+        ({"start": END, "end": START}, "before"),
+        ({"filter": {"OR": []}}, "AND"),
+        ({"filter": {"AND": [{"attribute": "domain", "comparator": "~", "values": []}]}}, "comparator"),
+    ],
+)
 def test_metrics_rejects_bad_queries(client, body, fragment):
     out = _post(client, "/v1/analytics/metrics", body, status=400)
     assert fragment in out["message"]
 
 
 def test_usage_metrics(client, traffic):
-    out = _post(client, "/v1/analytics/usage/metrics", {
-        "start": START, "end": END, "resolution": "month", "dimensions": ["time"],
-        "metrics": ["processed_count", "email_validation_count"]})
+    out = _post(
+        client,
+        "/v1/analytics/usage/metrics",
+        {
+            "start": START,
+            "end": END,
+            "resolution": "month",
+            "dimensions": ["time"],
+            "metrics": ["processed_count", "email_validation_count"],
+        },
+    )
     assert [i["metrics"] for i in out["items"]] == [{"processed_count": 4, "email_validation_count": 0}]
     bad = _post(client, "/v1/analytics/usage/metrics", {"metrics": ["delivered_count"]}, status=400)
     assert "delivered_count" in bad["message"]
 
 
 def test_logs_items_and_filters(client, traffic):
-    out = _post(client, "/v1/analytics/logs", {
-        "start": START, "end": END, "events": ["failed"], "include_totals": True})
+    out = _post(
+        client, "/v1/analytics/logs", {"start": START, "end": END, "events": ["failed"], "include_totals": True}
+    )
     assert out["start"] == START and out["pagination"]["total"] == 1
     [item] = out["items"]
     assert item["event"] == "failed" and item["reason"] == "suppress-bounce"
@@ -119,11 +196,19 @@ def test_logs_items_and_filters(client, traffic):
     url = item["storage"]["url"]
     assert isinstance(url, list) and url[0].startswith("https://api.mailgun.net/")
     assert out["aggregates"] == {"all": 1, "metrics": {"failed": 1}}
-    by_metric = _post(client, "/v1/analytics/logs", {"start": START, "end": END,
-                                                     "metric_events": ["delivered"]})
+    by_metric = _post(client, "/v1/analytics/logs", {"start": START, "end": END, "metric_events": ["delivered"]})
     assert {i["recipient"] for i in by_metric["items"]} == {"bob@gmail.com", "cy@yahoo.com", "dee@gmail.com"}
-    by_domain = _post(client, "/v1/analytics/logs", {"start": START, "end": END, "filter": {"AND": [
-        {"attribute": "domain", "comparator": "=", "values": [{"label": OTHER, "value": OTHER}]}]}})
+    by_domain = _post(
+        client,
+        "/v1/analytics/logs",
+        {
+            "start": START,
+            "end": END,
+            "filter": {
+                "AND": [{"attribute": "domain", "comparator": "=", "values": [{"label": OTHER, "value": OTHER}]}]
+            },
+        },
+    )
     assert {i["domain"]["name"] for i in by_domain["items"]} == {OTHER} and len(by_domain["items"]) == 2
     assert by_domain["items"][0]["event"] == "delivered"  # newest first by default
 
@@ -152,8 +237,11 @@ def test_logs_token_paging(client, traffic):
 
 
 def test_account_tags(client, traffic):
-    out = _post(client, "/v1/analytics/tags", {"pagination": {"sort": "tag:asc", "include_total": True},
-                                               "include_metrics": True})
+    out = _post(
+        client,
+        "/v1/analytics/tags",
+        {"pagination": {"sort": "tag:asc", "include_total": True}, "include_metrics": True},
+    )
     assert [i["tag"] for i in out["items"]] == ["news", "promo"]
     assert out["pagination"]["total"] == 2
     news = out["items"][0]

@@ -37,8 +37,9 @@ def test_operations_file_is_complete():
 
 def test_every_operation_is_routed():
     routes = create_app().app.routes
-    missing = [f"{group}: {method} {path}" for group, method, path in _operations()
-               if not _routed(routes, method, path)]
+    missing = [
+        f"{group}: {method} {path}" for group, method, path in _operations() if not _routed(routes, method, path)
+    ]
     assert not missing, f"{len(missing)} operations have no sandbox route:\n" + "\n".join(missing)
 
 

@@ -34,34 +34,50 @@ def mail(client, sb):
     sb.state.put("bounce", f"{DOMAIN}/bad@example.com", {"address": "bad@example.com"})
     ids = [
         _send(client, sb, T0, subject="Hello Rachel", **{"o:tag": "newsletter"}),
-        _send(client, sb, T0 + 60, to="bad@example.com", subject="Farewell Monica", **{"o:tag": "news"},
-              files={"attachment": ("invoice.pdf", b"%PDF" * 3000, "application/pdf")}),
+        _send(
+            client,
+            sb,
+            T0 + 60,
+            to="bad@example.com",
+            subject="Farewell Monica",
+            **{"o:tag": "news"},
+            files={"attachment": ("invoice.pdf", b"%PDF" * 3000, "application/pdf")},
+        ),
         _send(client, sb, T0 + 120, to="Cy <cy@example.org>", subject="Hello Monica", **{"o:tag": "news"}),
     ]
     sb.clock = lambda: T0 + 600
     return ids
 
 
-@pytest.mark.parametrize(("expression", "values", "expected"), [
-    ("foo", ["Foo"], True),
-    ("foo bar", ["foo and bar"], True),
-    ("foo AND bar", ["foo only"], False),
-    ("foo OR bar", ["bar"], True),
-    ("NOT foo", ["foo"], False),
-    ('"hello world"', ["Say Hello World!"], True),
-    ('"hello world"', ["hello big world"], False),
-    ("(Hello AND NOT Rachel) OR (Farewell AND Monica)", ["Hello Rachel"], False),
-    ("(Hello AND NOT Rachel) OR (Farewell AND Monica)", ["Farewell Monica"], True),
-    ("news", ["newsletter"], False),
-    ("bob@example.com", ["Bob <BOB@example.com>"], True),
-])
+@pytest.mark.parametrize(
+    ("expression", "values", "expected"),
+    [
+        ("foo", ["Foo"], True),
+        ("foo bar", ["foo and bar"], True),
+        ("foo AND bar", ["foo only"], False),
+        ("foo OR bar", ["bar"], True),
+        ("NOT foo", ["foo"], False),
+        ('"hello world"', ["Say Hello World!"], True),
+        ('"hello world"', ["hello big world"], False),
+        ("(Hello AND NOT Rachel) OR (Farewell AND Monica)", ["Hello Rachel"], False),
+        ("(Hello AND NOT Rachel) OR (Farewell AND Monica)", ["Farewell Monica"], True),
+        ("news", ["newsletter"], False),
+        ("bob@example.com", ["Bob <BOB@example.com>"], True),
+    ],
+)
 def test_filter_expressions(expression, values, expected):
     assert evaluate(parse_filter(expression), values) is expected
 
 
-@pytest.mark.parametrize(("expression", "size", "expected"), [
-    (">10000", 12000, True), (">10000 <20000", 25000, False), ("<500", 100, True), ("1234", 1234, True),
-])
+@pytest.mark.parametrize(
+    ("expression", "size", "expected"),
+    [
+        (">10000", 12000, True),
+        (">10000 <20000", 25000, False),
+        ("<500", 100, True),
+        ("1234", 1234, True),
+    ],
+)
 def test_numeric_ranges(expression, size, expected):
     assert evaluate(parse_filter(expression), [], size) is expected
 
@@ -73,24 +89,31 @@ def test_malformed_expressions_are_rejected(expression):
     assert info.value.status == 400
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"event": "failed"}, {("failed", "bad@example.com")}),
-    ({"event": "delivered OR failed", "subject": "Monica"},
-     {("failed", "bad@example.com"), ("delivered", "cy@example.org")}),
-    ({"subject": "(Hello AND NOT Rachel) OR (Farewell AND Monica)", "event": "accepted"},
-     {("accepted", "bad@example.com"), ("accepted", "cy@example.org")}),
-    ({"subject": '"hello monica"', "event": "delivered"}, {("delivered", "cy@example.org")}),
-    ({"tags": "news", "event": "accepted"}, {("accepted", "bad@example.com"), ("accepted", "cy@example.org")}),
-    ({"tags": "NOT news", "event": "accepted"}, {("accepted", "bob@example.com")}),
-    ({"recipient": "cy@example.org"}, {("accepted", "cy@example.org"), ("delivered", "cy@example.org")}),
-    ({"to": "cy@example.org", "event": "accepted"}, {("accepted", "cy@example.org")}),
-    ({"from": "ann@mg.example.com", "event": "failed"}, {("failed", "bad@example.com")}),
-    ({"attachment": "invoice.pdf", "event": "accepted"}, {("accepted", "bad@example.com")}),
-    ({"size": ">10000", "event": "accepted"}, {("accepted", "bad@example.com")}),
-    ({"severity": "permanent"}, {("failed", "bad@example.com")}),
-    ({"recipients": "bob@example.com"}, {("accepted", "bob@example.com")}),
-    ({"list": "team@mg.example.com"}, set()),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"event": "failed"}, {("failed", "bad@example.com")}),
+        (
+            {"event": "delivered OR failed", "subject": "Monica"},
+            {("failed", "bad@example.com"), ("delivered", "cy@example.org")},
+        ),
+        (
+            {"subject": "(Hello AND NOT Rachel) OR (Farewell AND Monica)", "event": "accepted"},
+            {("accepted", "bad@example.com"), ("accepted", "cy@example.org")},
+        ),
+        ({"subject": '"hello monica"', "event": "delivered"}, {("delivered", "cy@example.org")}),
+        ({"tags": "news", "event": "accepted"}, {("accepted", "bad@example.com"), ("accepted", "cy@example.org")}),
+        ({"tags": "NOT news", "event": "accepted"}, {("accepted", "bob@example.com")}),
+        ({"recipient": "cy@example.org"}, {("accepted", "cy@example.org"), ("delivered", "cy@example.org")}),
+        ({"to": "cy@example.org", "event": "accepted"}, {("accepted", "cy@example.org")}),
+        ({"from": "ann@mg.example.com", "event": "failed"}, {("failed", "bad@example.com")}),
+        ({"attachment": "invoice.pdf", "event": "accepted"}, {("accepted", "bad@example.com")}),
+        ({"size": ">10000", "event": "accepted"}, {("accepted", "bad@example.com")}),
+        ({"severity": "permanent"}, {("failed", "bad@example.com")}),
+        ({"recipients": "bob@example.com"}, {("accepted", "bob@example.com")}),
+        ({"list": "team@mg.example.com"}, set()),
+    ],
+)
 def test_filters(client, mail, params, expected):
     assert {(e["event"], e["recipient"]) for e in _items(client, **params)} == expected
 
@@ -121,12 +144,15 @@ def test_order_and_time_range(client, mail):
     assert {e["recipient"] for e in before} == {"bob@example.com"}
 
 
-@pytest.mark.parametrize(("params", "fragment"), [
-    ({"begin": str(T0), "end": str(T0 + 10), "ascending": "no"}, "contradicts"),
-    ({"limit": "301"}, "limit"),
-    ({"begin": "yesterday-ish"}, "begin"),
-    ({"subject": "(unclosed"}, "filter"),
-])
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"begin": str(T0), "end": str(T0 + 10), "ascending": "no"}, "contradicts"),
+        ({"limit": "301"}, "limit"),
+        ({"begin": "yesterday-ish"}, "begin"),
+        ({"subject": "(unclosed"}, "filter"),
+    ],
+)
 def test_bad_queries(client, mail, params, fragment):
     response = client.get(f"/v3/{DOMAIN}/events", params=params)
     assert response.status_code == 400
@@ -160,8 +186,10 @@ def test_paging_walks_every_event_once_and_ends_with_an_empty_page(client, sb, m
     # Polling: the last next URL returns events that arrive later, and only those.
     _send(client, sb, T0 + 900, to="late@example.com")
     late = client.get(next_url).json()
-    assert [(e["event"], e["recipient"]) for e in late["items"]] == [("accepted", "late@example.com"),
-                                                                      ("delivered", "late@example.com")]
+    assert [(e["event"], e["recipient"]) for e in late["items"]] == [
+        ("accepted", "late@example.com"),
+        ("delivered", "late@example.com"),
+    ]
 
 
 def test_previous_page(client, mail):
@@ -176,10 +204,15 @@ def test_event_shape(client, mail):
     accepted = _items(client, event="accepted", recipient="bad@example.com")[0]
     assert accepted["method"] == "http"
     assert accepted["envelope"] == {"sender": "ann@mg.example.com", "transport": "smtp", "targets": "bad@example.com"}
-    assert accepted["message"]["headers"] == {"to": "bad@example.com", "message-id": mail[1].strip("<>"),
-                                              "from": "Ann <ann@mg.example.com>", "subject": "Farewell Monica"}
-    assert accepted["message"]["attachments"] == [{"filename": "invoice.pdf", "content-type": "application/pdf",
-                                                   "size": 12000}]
+    assert accepted["message"]["headers"] == {
+        "to": "bad@example.com",
+        "message-id": mail[1].strip("<>"),
+        "from": "Ann <ann@mg.example.com>",
+        "subject": "Farewell Monica",
+    }
+    assert accepted["message"]["attachments"] == [
+        {"filename": "invoice.pdf", "content-type": "application/pdf", "size": 12000}
+    ]
     assert accepted["log-level"] == "info" and accepted["flags"]["is-test-mode"] is False
     assert accepted["timestamp"] == T0 + 60
     stored = client.get(accepted["storage"]["url"])

@@ -16,17 +16,26 @@ def test_create_list_defaults_and_errors(client):
     r = client.post("/v3/lists", data={"address": f"Developers <{L}>", "description": "devs"})
     body = r.json()
     assert body["message"] == "Mailing list has been created"
-    assert body["list"] == {**body["list"], "address": L, "name": "Developers", "description": "devs",
-                            "access_level": "readonly", "reply_preference": "list", "members_count": 0}
+    assert body["list"] == {
+        **body["list"],
+        "address": L,
+        "name": "Developers",
+        "description": "devs",
+        "access_level": "readonly",
+        "reply_preference": "list",
+        "members_count": 0,
+    }
     assert client.post("/v3/lists", data={"address": L}).status_code == 400  # duplicate
     bad = client.post("/v3/lists", data={"address": "x@mg.example.com", "access_level": "fake_access_level"})
-    assert bad.json()["message"] == ("Invalid access level 'fake_access_level'. "
-                                     "It can be any of: 'readonly', 'members', 'everyone'.")
+    assert bad.json()["message"] == (
+        "Invalid access level 'fake_access_level'. It can be any of: 'readonly', 'members', 'everyone'."
+    )
     bad = client.post("/v3/lists", data={"address": "x@mg.example.com", "reply_preference": "wrong"})
     assert bad.status_code == 400 and "reply preference" in bad.json()["message"]
     assert client.post("/v3/lists", data={"address": "not-an-address"}).status_code == 400
     assert client.get("/v3/lists/nope@mg.example.com").json() == {
-        "message": "Mailing list nope@mg.example.com not found"}
+        "message": "Mailing list nope@mg.example.com not found"
+    }
 
 
 def test_lists_skip_paging_and_url_paging(client):
@@ -44,8 +53,10 @@ def test_lists_skip_paging_and_url_paging(client):
 
 def test_update_rename_and_delete_list(client, sb, listed):
     client.post(f"/v3/lists/{L}/members", data={"address": "a@example.com"})
-    r = client.put(f"/v3/lists/{L}", data={"address": "devs@mg.example.com", "access_level": "members",
-                                           "reply_preference": "sender"})
+    r = client.put(
+        f"/v3/lists/{L}",
+        data={"address": "devs@mg.example.com", "access_level": "members", "reply_preference": "sender"},
+    )
     assert r.json()["message"] == "Mailing list has been updated"
     assert r.json()["list"]["address"] == "devs@mg.example.com"
     assert r.json()["list"]["members_count"] == 1
@@ -59,10 +70,14 @@ def test_update_rename_and_delete_list(client, sb, listed):
 def test_members_crud(client, listed):
     M = f"/v3/lists/{L}/members"
     r = client.post(M, data={"address": "Alice <Alice@Example.com>", "vars": json.dumps({"age": 27})})
-    assert r.json() == {"member": {"address": "alice@example.com", "name": "Alice", "subscribed": True,
-                                   "vars": {"age": 27}}, "message": "Mailing list member has been created"}
-    assert client.post(M, data={"address": "alice@example.com"}).json()["message"] == \
-        "Address already exists 'alice@example.com'"
+    assert r.json() == {
+        "member": {"address": "alice@example.com", "name": "Alice", "subscribed": True, "vars": {"age": 27}},
+        "message": "Mailing list member has been created",
+    }
+    assert (
+        client.post(M, data={"address": "alice@example.com"}).json()["message"]
+        == "Address already exists 'alice@example.com'"
+    )
     r = client.post(M, data={"address": "alice@example.com", "name": "Al", "upsert": "yes", "subscribed": "no"})
     assert r.json()["member"]["name"] == "Al" and r.json()["member"]["subscribed"] is False
     assert client.post(M, data={"address": "bob@example.com", "vars": "[1]"}).status_code == 400
@@ -127,8 +142,11 @@ def test_members_pages(client, listed):
 
 def test_bulk_csv_upload(client, listed):
     csv_text = 'address,name,vars\nann@example.com,Ann,"{""a"": 1}"\nben@example.com,,\n'
-    r = client.post(f"/v3/lists/{L}/members.csv", files={"members": ("m.csv", csv_text.encode(), "text/csv")},
-                    data={"subscribed": "no"})
+    r = client.post(
+        f"/v3/lists/{L}/members.csv",
+        files={"members": ("m.csv", csv_text.encode(), "text/csv")},
+        data={"subscribed": "no"},
+    )
     body = r.json()
     assert body["message"] == "Mailing list upload started in background" and body["task-id"]
     assert body["list"]["members_count"] == 2

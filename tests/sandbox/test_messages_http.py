@@ -60,22 +60,28 @@ def test_send_queues_and_stores_the_message(client, sb):
     assert not any(k.startswith("_") for k in stored)
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"from": None}, "'from' parameter is missing"),
-    ({"to": None}, "'to' parameter is missing"),
-    ({"subject": None}, "'subject' parameter is missing"),
-    ({"text": None}, "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"),
-    ({"html": "<p>x</p>", "template": "welcome"}, "Only one parameters 'html' or 'template' is allowed"),
-    ({"to": "not-an-address"}, "'to' parameter is not a valid address. please check documentation"),
-    ({"from": "nobody"}, "'from' parameter is not a valid address. please check documentation"),
-    ({"to": [f"u{i}@example.com" for i in range(1001)]}, "Too many recipients, max is 1000"),
-    ({"cc": ",".join(f"u{i}@example.com" for i in range(1000))}, "Too many recipients, max is 1000"),
-    ({"h:X-Note": "a\r\nBcc: eve@example.com"}, "Header value of X-Note must not contain line breaks (U+000D at position 1)"),
-    ({"v:big": "x" * 17000}, "Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total"),
-    ({"recipient-variables": "{not json"}, "'recipient-variables' parameter is not a valid JSON"),
-    ({"t:variables": "[1, 2"}, "'t:variables' parameter is not a valid JSON"),
-    ({"o:deliverytime": "next tuesday"}, "'o:deliverytime' parameter is not a valid RFC 2822 date"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"from": None}, "'from' parameter is missing"),
+        ({"to": None}, "'to' parameter is missing"),
+        ({"subject": None}, "'subject' parameter is missing"),
+        ({"text": None}, "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"),
+        ({"html": "<p>x</p>", "template": "welcome"}, "Only one parameters 'html' or 'template' is allowed"),
+        ({"to": "not-an-address"}, "'to' parameter is not a valid address. please check documentation"),
+        ({"from": "nobody"}, "'from' parameter is not a valid address. please check documentation"),
+        ({"to": [f"u{i}@example.com" for i in range(1001)]}, "Too many recipients, max is 1000"),
+        ({"cc": ",".join(f"u{i}@example.com" for i in range(1000))}, "Too many recipients, max is 1000"),
+        (
+            {"h:X-Note": "a\r\nBcc: eve@example.com"},
+            "Header value of X-Note must not contain line breaks (U+000D at position 1)",
+        ),
+        ({"v:big": "x" * 17000}, "Send options (parameters starting with o:, h:, or v:) are limited to 16 kB total"),
+        ({"recipient-variables": "{not json"}, "'recipient-variables' parameter is not a valid JSON"),
+        ({"t:variables": "[1, 2"}, "'t:variables' parameter is not a valid JSON"),
+        ({"o:deliverytime": "next tuesday"}, "'o:deliverytime' parameter is not a valid RFC 2822 date"),
+    ],
+)
 def test_send_rejects_like_mailgun(client, sb, fields, message):
     response = client.post(f"/v3/{DOMAIN}/messages", data=_form(**fields))
     assert response.status_code == 400
@@ -95,8 +101,10 @@ def test_unknown_domain_is_404(client):
 
 
 def test_stored_message_as_mime(client, sb):
-    files = [("attachment", ("report.csv", b"a,b\n1,2\n", "text/csv")),
-             ("inline", ("logo.png", b"\x89PNG-bytes", "image/png"))]
+    files = [
+        ("attachment", ("report.csv", b"a,b\n1,2\n", "text/csv")),
+        ("inline", ("logo.png", b"\x89PNG-bytes", "image/png")),
+    ]
     _send(client, files=files, html='<img src="cid:logo.png">', **{"h:Reply-To": "help@mg.example.com"})
     url = _events(sb, "accepted")[0]["storage"]["url"]
     stored = client.get(url, headers={"Accept": "message/rfc2822"}).json()
@@ -118,11 +126,14 @@ def test_stored_message_not_found(client):
     assert response.json() == {"message": "Message not found"}
 
 
-@pytest.mark.parametrize(("kind", "doc", "reason"), [
-    ("bounce", {"code": "550", "error": "No such user"}, "suppress-bounce"),
-    ("unsubscribe", {"tags": ["*"]}, "suppress-unsubscribe"),
-    ("complaint", {}, "suppress-complaint"),
-])
+@pytest.mark.parametrize(
+    ("kind", "doc", "reason"),
+    [
+        ("bounce", {"code": "550", "error": "No such user"}, "suppress-bounce"),
+        ("unsubscribe", {"tags": ["*"]}, "suppress-unsubscribe"),
+        ("complaint", {}, "suppress-complaint"),
+    ],
+)
 def test_suppressed_recipient_fails_permanently(client, sb, kind, doc, reason):
     sb.state.put(kind, f"{DOMAIN}/bad@example.com", {"address": "bad@example.com", **doc})
     _send(client, to=["bob@example.com", "bad@example.com"])
@@ -151,23 +162,45 @@ def test_unsubscribe_from_a_tag_only_blocks_that_tag(client, sb):
 
 
 def _template(sb, versions, name="welcome"):
-    sb.state.put("template", f"{DOMAIN}/{name}", {
-        "name": name, "description": "", "createdAt": "", "id": "t1",
-        "versions": {v["tag"]: {"engine": "handlebars", "mjml": "", "comment": "", "createdAt": "", **v}
-                     for v in versions},
-    })
+    sb.state.put(
+        "template",
+        f"{DOMAIN}/{name}",
+        {
+            "name": name,
+            "description": "",
+            "createdAt": "",
+            "id": "t1",
+            "versions": {
+                v["tag"]: {"engine": "handlebars", "mjml": "", "comment": "", "createdAt": "", **v} for v in versions
+            },
+        },
+    )
 
 
 def test_template_renders_active_version_with_variables(client, sb):
-    _template(sb, [
-        {"tag": "v1", "active": False, "template": "<p>old {{name}}</p>"},
-        {"tag": "v2", "active": True, "headers": {"Subject": "Welcome {{name}}"},
-         "template": "<p>Hi {{name}} from {{user.city}}{{missing}} {{html}} {{{html}}}"
-                     "{{#if vip}} VIP{{else}} regular{{/if}} {{order}}</p>"},
-    ])
-    _send(client, subject=None, text=None, template="welcome",
-          **{"t:variables": json.dumps({"name": "Ann", "user": {"city": "Oslo"}, "html": "<b>", "vip": True}),
-             "v:order": "A-7"})
+    _template(
+        sb,
+        [
+            {"tag": "v1", "active": False, "template": "<p>old {{name}}</p>"},
+            {
+                "tag": "v2",
+                "active": True,
+                "headers": {"Subject": "Welcome {{name}}"},
+                "template": "<p>Hi {{name}} from {{user.city}}{{missing}} {{html}} {{{html}}}"
+                "{{#if vip}} VIP{{else}} regular{{/if}} {{order}}</p>",
+            },
+        ],
+    )
+    _send(
+        client,
+        subject=None,
+        text=None,
+        template="welcome",
+        **{
+            "t:variables": json.dumps({"name": "Ann", "user": {"city": "Oslo"}, "html": "<b>", "vip": True}),
+            "v:order": "A-7",
+        },
+    )
     event = _events(sb, "delivered")[0]
     assert event["template"] == {"name": "welcome", "version": "v2", "is-text": False}
     stored = client.get(event["storage"]["url"]).json()
@@ -178,19 +211,28 @@ def test_template_renders_active_version_with_variables(client, sb):
 
 
 def test_template_version_and_text_part(client, sb):
-    _template(sb, [{"tag": "v1", "active": False, "template": "<p>old {{name}}</p>"},
-                   {"tag": "v2", "active": True, "template": "<p>new</p>"}])
-    _send(client, text=None, template="welcome", **{"t:version": "v1", "t:text": "yes",
-                                                           "t:variables": '{"name": "Bo"}'})
+    _template(
+        sb,
+        [
+            {"tag": "v1", "active": False, "template": "<p>old {{name}}</p>"},
+            {"tag": "v2", "active": True, "template": "<p>new</p>"},
+        ],
+    )
+    _send(
+        client, text=None, template="welcome", **{"t:version": "v1", "t:text": "yes", "t:variables": '{"name": "Bo"}'}
+    )
     stored = client.get(_events(sb, "accepted")[0]["storage"]["url"]).json()
     assert stored["body-html"] == "<p>old Bo</p>"
     assert stored["body-plain"] == "old Bo"
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"template": "nope"}, "template 'nope' not found"),
-    ({"template": "welcome", "t:version": "v9"}, "template 'welcome' has no version 'v9'"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"template": "nope"}, "template 'nope' not found"),
+        ({"template": "welcome", "t:version": "v9"}, "template 'welcome' has no version 'v9'"),
+    ],
+)
 def test_unknown_template_or_version_is_400(client, sb, fields, message):
     _template(sb, [{"tag": "v1", "active": True, "template": "<p>x</p>"}])
     response = client.post(f"/v3/{DOMAIN}/messages", data=_form(text=None, **fields))
@@ -201,9 +243,13 @@ def test_unknown_template_or_version_is_400(client, sb, fields, message):
 
 def test_recipient_variables_give_each_recipient_their_copy(client, sb):
     variables = {"bob@example.com": {"name": "Bob", "code": 1}, "cy@example.com": {"name": "Cy", "code": 2}}
-    _send(client, to=["bob@example.com", "cy@example.com"], subject="Hi %recipient.name%",
-          text="Your code: %recipient.code%%recipient.nope%",
-          **{"recipient-variables": json.dumps(variables)})
+    _send(
+        client,
+        to=["bob@example.com", "cy@example.com"],
+        subject="Hi %recipient.name%",
+        text="Your code: %recipient.code%%recipient.nope%",
+        **{"recipient-variables": json.dumps(variables)},
+    )
     delivered = _events(sb, "delivered")
     assert len({e["storage"]["key"] for e in delivered}) == 2
     for event in delivered:
@@ -217,11 +263,17 @@ def test_recipient_variables_give_each_recipient_their_copy(client, sb):
 
 def test_mailing_list_expands_to_subscribed_members(client, sb):
     sb.state.put("list", "team@mg.example.com", {"address": "team@mg.example.com", "name": "Team"})
-    members = [("amy@example.com", True, {"first": "Amy"}), ("ben@example.com", False, {"first": "Ben"}),
-               ("cat@example.com", True, {"first": "Cat"})]
+    members = [
+        ("amy@example.com", True, {"first": "Amy"}),
+        ("ben@example.com", False, {"first": "Ben"}),
+        ("cat@example.com", True, {"first": "Cat"}),
+    ]
     for address, subscribed, variables in members:
-        sb.state.put("member", f"team@mg.example.com/{address}",
-                     {"address": address, "name": "", "subscribed": subscribed, "vars": variables})
+        sb.state.put(
+            "member",
+            f"team@mg.example.com/{address}",
+            {"address": address, "name": "", "subscribed": subscribed, "vars": variables},
+        )
     _send(client, to="team@mg.example.com", text="Hello %recipient.first%")
     delivered = _events(sb, "delivered")
     assert [e["recipient"] for e in delivered] == ["amy@example.com", "cat@example.com"]
@@ -288,10 +340,15 @@ def test_sending_queues(client):
 
 
 def test_send_mime(client, sb):
-    raw = (b"From: Ann <ann@mg.example.com>\r\nTo: bob@example.com\r\nSubject: Raw hello\r\n"
-           b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nRaw body\r\n")
-    response = client.post(f"/v3/{DOMAIN}/messages.mime", data={"to": "bob@example.com", "o:tag": "raw"},
-                           files={"message": ("message.mime", raw, "message/rfc2822")})
+    raw = (
+        b"From: Ann <ann@mg.example.com>\r\nTo: bob@example.com\r\nSubject: Raw hello\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nRaw body\r\n"
+    )
+    response = client.post(
+        f"/v3/{DOMAIN}/messages.mime",
+        data={"to": "bob@example.com", "o:tag": "raw"},
+        files={"message": ("message.mime", raw, "message/rfc2822")},
+    )
     assert response.status_code == 200, response.text
     event = _events(sb, "delivered")[0]
     assert event["message"]["headers"]["subject"] == "Raw hello"
@@ -309,8 +366,15 @@ def test_toolkit_send_and_read_back(tmp_path):
     from mg_tools import Toolkit
 
     with Toolkit(sandbox=True, file_roots=[tmp_path]) as mg:
-        sent = mg.call("send_message", domain=DOMAIN, sender="ann@mg.example.com", to=["bob@example.com"],
-                       subject="Via toolkit", text="Hello", tags=["toolkit"])
+        sent = mg.call(
+            "send_message",
+            domain=DOMAIN,
+            sender="ann@mg.example.com",
+            to=["bob@example.com"],
+            subject="Via toolkit",
+            text="Hello",
+            tags=["toolkit"],
+        )
         assert sent["message"] == "Queued. Thank you."
         sb = mg.sandbox_app.state.sandbox
         url = sb.state.list("event", f"{DOMAIN}/")[0]["storage"]["url"]

@@ -39,29 +39,92 @@ def _created(response, state, kind: str, key: str, doc: dict) -> None:
 
 def test_templated_send_to_a_list_through_the_official_sdk(sandbox, sdk):
     state = sandbox.sandbox.state
-    _created(sdk.templates.create(domain=DOMAIN, data={
-        "name": "welcome", "description": "Welcome mail", "template": "<p>Hi {{name}}, {{team.name}} says hello</p>",
-        "tag": "v1", "engine": "handlebars", "comment": "first"}), state, "template", f"{DOMAIN}/welcome", {
-        "name": "welcome", "description": "Welcome mail", "createdAt": "", "id": "t1", "versions": {"v1": {
-            "tag": "v1", "template": "<p>Hi {{name}}, {{team.name}} says hello</p>", "engine": "handlebars",
-            "mjml": "", "comment": "first", "active": True, "createdAt": ""}}})
-    _created(sdk.lists.create(domain=DOMAIN, data={"address": LIST, "name": "Team"}), state, "list", LIST,
-             {"address": LIST, "name": "Team", "description": "", "access_level": "readonly",
-              "reply_preference": "list", "members_count": 2})
+    _created(
+        sdk.templates.create(
+            domain=DOMAIN,
+            data={
+                "name": "welcome",
+                "description": "Welcome mail",
+                "template": "<p>Hi {{name}}, {{team.name}} says hello</p>",
+                "tag": "v1",
+                "engine": "handlebars",
+                "comment": "first",
+            },
+        ),
+        state,
+        "template",
+        f"{DOMAIN}/welcome",
+        {
+            "name": "welcome",
+            "description": "Welcome mail",
+            "createdAt": "",
+            "id": "t1",
+            "versions": {
+                "v1": {
+                    "tag": "v1",
+                    "template": "<p>Hi {{name}}, {{team.name}} says hello</p>",
+                    "engine": "handlebars",
+                    "mjml": "",
+                    "comment": "first",
+                    "active": True,
+                    "createdAt": "",
+                }
+            },
+        },
+    )
+    _created(
+        sdk.lists.create(domain=DOMAIN, data={"address": LIST, "name": "Team"}),
+        state,
+        "list",
+        LIST,
+        {
+            "address": LIST,
+            "name": "Team",
+            "description": "",
+            "access_level": "readonly",
+            "reply_preference": "list",
+            "members_count": 2,
+        },
+    )
     for address in ("amy@example.com", "ben@example.com"):
-        member = {"address": address, "name": address.split("@")[0].title(), "subscribed": True,
-                  "vars": {"first": address.split("@")[0]}}
-        _created(sdk.lists_members.create(domain=DOMAIN, address=LIST, data={
-            "address": address, "name": member["name"], "vars": json.dumps(member["vars"])}),
-            state, "member", f"{LIST}/{address}", member)
-    _created(sdk.bounces.create(domain=DOMAIN, data={"address": "ben@example.com", "code": "550",
-                                                     "error": "mailbox does not exist"}),
-             state, "bounce", f"{DOMAIN}/ben@example.com", {"address": "ben@example.com", "code": "550",
-                                                             "error": "mailbox does not exist", "created_at": ""})
+        member = {
+            "address": address,
+            "name": address.split("@")[0].title(),
+            "subscribed": True,
+            "vars": {"first": address.split("@")[0]},
+        }
+        _created(
+            sdk.lists_members.create(
+                domain=DOMAIN,
+                address=LIST,
+                data={"address": address, "name": member["name"], "vars": json.dumps(member["vars"])},
+            ),
+            state,
+            "member",
+            f"{LIST}/{address}",
+            member,
+        )
+    _created(
+        sdk.bounces.create(
+            domain=DOMAIN, data={"address": "ben@example.com", "code": "550", "error": "mailbox does not exist"}
+        ),
+        state,
+        "bounce",
+        f"{DOMAIN}/ben@example.com",
+        {"address": "ben@example.com", "code": "550", "error": "mailbox does not exist", "created_at": ""},
+    )
 
-    sent = sdk.messages.create(domain=DOMAIN, data={
-        "from": "Ann <ann@mg.example.com>", "to": LIST, "subject": "Welcome aboard", "template": "welcome",
-        "t:variables": json.dumps({"name": "friend", "team": {"name": "Ops"}}), "o:tag": "onboarding"})
+    sent = sdk.messages.create(
+        domain=DOMAIN,
+        data={
+            "from": "Ann <ann@mg.example.com>",
+            "to": LIST,
+            "subject": "Welcome aboard",
+            "template": "welcome",
+            "t:variables": json.dumps({"name": "friend", "team": {"name": "Ops"}}),
+            "o:tag": "onboarding",
+        },
+    )
     assert sent.status_code == 200, sent.text
     message_id = sent.json()["id"]
 
@@ -79,9 +142,15 @@ def test_templated_send_to_a_list_through_the_official_sdk(sandbox, sdk):
     assert stored["Subject"] == "Welcome aboard" and stored["X-Mailgun-Template-Name"] == "welcome"
 
     metrics = sdk.analytics_metrics.create(
-        data=json.dumps({"duration": "1d", "dimensions": ["tag"],
-                         "metrics": ["accepted_count", "delivered_count", "suppressed_bounces_count"]}),
-        headers={"Content-Type": "application/json"})
+        data=json.dumps(
+            {
+                "duration": "1d",
+                "dimensions": ["tag"],
+                "metrics": ["accepted_count", "delivered_count", "suppressed_bounces_count"],
+            }
+        ),
+        headers={"Content-Type": "application/json"},
+    )
     assert metrics.status_code == 200, metrics.text
     [item] = metrics.json()["items"]
     assert item["dimensions"][0]["value"] == "onboarding"
@@ -89,8 +158,7 @@ def test_templated_send_to_a_list_through_the_official_sdk(sandbox, sdk):
 
 
 def test_sdk_errors_come_back_in_mailgun_shape(sdk):
-    response = sdk.messages.create(domain=DOMAIN, data={"from": "ann@mg.example.com", "subject": "x",
-                                                        "text": "y"})
+    response = sdk.messages.create(domain=DOMAIN, data={"from": "ann@mg.example.com", "subject": "x", "text": "y"})
     assert response.status_code == 400
     assert response.json() == {"message": "'to' parameter is missing"}
     wrong_key = mailgun_client.Client(auth=("api", "wrong"), api_url=sdk.config.api_url)

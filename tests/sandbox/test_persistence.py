@@ -39,8 +39,11 @@ def test_state_file_survives_a_restart(connect, tmp_path):
         events = client.get(f"/v3/{DOMAIN}/events", params={"ascending": "yes"}).json()["items"]
         # The scheduled message was kept and is delivered by the first request after its time.
         assert [(e["event"], e["recipient"]) for e in events] == [
-            ("accepted", "bob@example.com"), ("delivered", "bob@example.com"),
-            ("accepted", "later@example.com"), ("delivered", "later@example.com")]
+            ("accepted", "bob@example.com"),
+            ("delivered", "bob@example.com"),
+            ("accepted", "later@example.com"),
+            ("delivered", "later@example.com"),
+        ]
         stored = client.get(events[1]["storage"]["url"]).json()
         assert stored["Subject"] == "Hi bob@example.com" and stored["body-plain"] == "Hello"
         assert client.get(f"/v3/{DOMAIN}/tag", params={"tag": "kept"}).status_code == 200
@@ -53,6 +56,7 @@ def test_state_file_survives_a_restart(connect, tmp_path):
 
 def test_concurrent_requests_from_threads(tmp_path):
     with BackgroundSandbox(state_path=str(tmp_path / "busy.sqlite")) as sandbox:
+
         def work(worker: int) -> list[int]:
             statuses = []
             with httpx.Client(base_url=sandbox.url, auth=AUTH, timeout=30) as client:
@@ -69,13 +73,13 @@ def test_concurrent_requests_from_threads(tmp_path):
         events = state.list("event", f"{DOMAIN}/")
         assert len(events) == 48 and len({e["id"] for e in events}) == 48
         assert sorted(e["recipient"] for e in events if e["event"] == "delivered") == sorted(
-            f"w{w}-{i}@example.com" for w in range(8) for i in range(3))
+            f"w{w}-{i}@example.com" for w in range(8) for i in range(3)
+        )
         assert state.count("message", f"{DOMAIN}/") == 24
 
 
 def _start(path: str) -> tuple[subprocess.Popen, str]:
-    code = ("from mg_tools.sandbox.server import serve; "
-            f"serve(port=0, state_path={path!r}, log_level='warning')")
+    code = f"from mg_tools.sandbox.server import serve; serve(port=0, state_path={path!r}, log_level='warning')"
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
     assert line.startswith("mg-tools sandbox on http://127.0.0.1:"), line
@@ -100,8 +104,10 @@ def test_serve_process_restart_keeps_state(tmp_path):
     proc, url = _start(path)
     try:
         events = httpx.get(f"{url}/v3/{DOMAIN}/events", auth=AUTH).json()["items"]
-        assert {(e["event"], e["recipient"]) for e in events} == {("accepted", "bob@example.com"),
-                                                                  ("delivered", "bob@example.com")}
+        assert {(e["event"], e["recipient"]) for e in events} == {
+            ("accepted", "bob@example.com"),
+            ("delivered", "bob@example.com"),
+        }
         assert events[0]["storage"]["url"].startswith("http://127.0.0.1:")
     finally:
         _stop(proc)

@@ -9,8 +9,7 @@ import json
 import pytest
 from starlette.testclient import TestClient
 
-from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
-from mg_tools.sandbox import scheduler
+from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app, scheduler
 
 DOMAIN = DEFAULT_DOMAIN
 SURROGATE = '"a\\ud800b"'  # a JSON string escape that decodes to a lone surrogate
@@ -26,26 +25,41 @@ def _send(client, **extra):
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize(("method", "path", "raw", "listing"), [
-    ("PUT", "/v1/analytics/tags", f'{{"tag": "news", "description": {SURROGATE}}}', ("GET", f"/v3/{DOMAIN}/tags")),
-    ("POST", "/v3/lists", f'{{"address": "dev@{DOMAIN}", "name": {SURROGATE}}}', ("GET", "/v3/lists/pages")),
-    ("POST", f"/v3/{DOMAIN}/unsubscribes", f'{{"address": "x@example.com", "tags": [{SURROGATE}]}}',
-     ("GET", f"/v3/{DOMAIN}/unsubscribes")),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "raw", "listing"),
+    [
+        ("PUT", "/v1/analytics/tags", f'{{"tag": "news", "description": {SURROGATE}}}', ("GET", f"/v3/{DOMAIN}/tags")),
+        ("POST", "/v3/lists", f'{{"address": "dev@{DOMAIN}", "name": {SURROGATE}}}', ("GET", "/v3/lists/pages")),
+        (
+            "POST",
+            f"/v3/{DOMAIN}/unsubscribes",
+            f'{{"address": "x@example.com", "tags": [{SURROGATE}]}}',
+            ("GET", f"/v3/{DOMAIN}/unsubscribes"),
+        ),
+    ],
+)
 def test_json_with_an_unpaired_surrogate_is_400_and_listings_keep_working(client, method, path, raw, listing):
     _send(client, **{"o:tag": "news"})
     response = _json(client, method, path, raw)
     assert response.status_code == 400
-    assert response.json() == {"message": "Invalid JSON body: an unpaired surrogate escape "
-                                          "(\\ud800-\\udfff must come in pairs)"}
+    assert response.json() == {
+        "message": "Invalid JSON body: an unpaired surrogate escape (\\ud800-\\udfff must come in pairs)"
+    }
     assert client.request(*listing).status_code == 200
 
 
 def test_json_form_fields_with_an_unpaired_surrogate_are_refused_or_kept_as_text(client, sb):
     for name in ("t:variables", "recipient-variables"):
-        response = client.post(f"/v3/{DOMAIN}/messages", data={
-            "from": f"ann@{DOMAIN}", "to": "bob@example.com", "subject": "Hi", "text": "Hi",
-            name: f'{{"bob@example.com": {{"n": {SURROGATE}}}}}'})
+        response = client.post(
+            f"/v3/{DOMAIN}/messages",
+            data={
+                "from": f"ann@{DOMAIN}",
+                "to": "bob@example.com",
+                "subject": "Hi",
+                "text": "Hi",
+                name: f'{{"bob@example.com": {{"n": {SURROGATE}}}}}',
+            },
+        )
         assert response.status_code == 400 and "is not a valid JSON" in response.json()["message"]
     _send(client, **{"v:data": f'{{"n": {SURROGATE}}}'})
     events = client.get(f"/v3/{DOMAIN}/events")
@@ -55,8 +69,10 @@ def test_json_form_fields_with_an_unpaired_surrogate_are_refused_or_kept_as_text
 
 def test_members_json_with_an_unpaired_surrogate_is_400(client):
     assert client.post("/v3/lists", data={"address": f"dev@{DOMAIN}"}).status_code == 200
-    response = client.post(f"/v3/lists/dev@{DOMAIN}/members.json",
-                           data={"members": f'[{{"address": "bob@example.com", "name": {SURROGATE}}}]'})
+    response = client.post(
+        f"/v3/lists/dev@{DOMAIN}/members.json",
+        data={"members": f'[{{"address": "bob@example.com", "name": {SURROGATE}}}]'},
+    )
     assert response.status_code == 400
     assert client.get(f"/v3/lists/dev@{DOMAIN}/members/pages").status_code == 200
 
@@ -67,29 +83,63 @@ def test_json_nested_too_deeply_is_400(client):
     assert response.json() == {"message": "Invalid JSON body: nested too deeply"}
 
 
-@pytest.mark.parametrize(("method", "path", "body", "message"), [
-    ("POST", "/v3/routes", {"expression": -1, "action": ["stop()"]}, "'expression' parameter must be a string"),
-    ("POST", "/v3/routes", {"expression": "catch_all()", "action": [1]},
-     "'action' parameter must be a string or a list of strings"),
-    ("POST", "/v4/domains", {"name": 1.5}, "'name' parameter must be a string"),
-    ("POST", f"/v3/domains/{DOMAIN}/credentials", {"login": [1]},
-     "'login' parameter must be a string or a list of strings"),
-    ("POST", f"/v3/domains/{DOMAIN}/credentials", {"login": "a", "password": 0},
-     "'password' parameter must be a string or a list of strings"),
-    ("POST", f"/v3/domains/{DOMAIN}/webhooks", {"id": "delivered", "url": True},
-     "'url' parameter must be a string or a list of strings"),
-    ("POST", "/v2/ip_whitelist", {"address": {"a": 1}}, "'address' parameter must be a string"),
-    ("POST", f"/v3/{DOMAIN}/templates", {"name": "t", "template": {}}, "'template' parameter must be a string"),
-    ("POST", "/v1/dkim/keys", {"signing_domain": {"a": 1}, "selector": "s1"},
-     "'signing_domain' parameter must be a string"),
-    ("PUT", f"/v3/domains/{DOMAIN}/dkim_selector", {"dkim_selector": []},
-     "'dkim_selector' parameter must be a string"),
-    ("PUT", f"/v1/dkim_management/domains/{DOMAIN}/rotation", {"rotation_enabled": True, "rotation_interval": [1]},
-     "'rotation_interval' parameter must be a string"),
-    ("POST", f"/v3/{DOMAIN}/messages", {"from": f"ann@{DOMAIN}", "to": "bob@example.com", "subject": "s",
-                                        "text": "t", "o:deliverytime": 1.5},
-     "'o:deliverytime' parameter is not a valid RFC 2822 date"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "message"),
+    [
+        ("POST", "/v3/routes", {"expression": -1, "action": ["stop()"]}, "'expression' parameter must be a string"),
+        (
+            "POST",
+            "/v3/routes",
+            {"expression": "catch_all()", "action": [1]},
+            "'action' parameter must be a string or a list of strings",
+        ),
+        ("POST", "/v4/domains", {"name": 1.5}, "'name' parameter must be a string"),
+        (
+            "POST",
+            f"/v3/domains/{DOMAIN}/credentials",
+            {"login": [1]},
+            "'login' parameter must be a string or a list of strings",
+        ),
+        (
+            "POST",
+            f"/v3/domains/{DOMAIN}/credentials",
+            {"login": "a", "password": 0},
+            "'password' parameter must be a string or a list of strings",
+        ),
+        (
+            "POST",
+            f"/v3/domains/{DOMAIN}/webhooks",
+            {"id": "delivered", "url": True},
+            "'url' parameter must be a string or a list of strings",
+        ),
+        ("POST", "/v2/ip_whitelist", {"address": {"a": 1}}, "'address' parameter must be a string"),
+        ("POST", f"/v3/{DOMAIN}/templates", {"name": "t", "template": {}}, "'template' parameter must be a string"),
+        (
+            "POST",
+            "/v1/dkim/keys",
+            {"signing_domain": {"a": 1}, "selector": "s1"},
+            "'signing_domain' parameter must be a string",
+        ),
+        (
+            "PUT",
+            f"/v3/domains/{DOMAIN}/dkim_selector",
+            {"dkim_selector": []},
+            "'dkim_selector' parameter must be a string",
+        ),
+        (
+            "PUT",
+            f"/v1/dkim_management/domains/{DOMAIN}/rotation",
+            {"rotation_enabled": True, "rotation_interval": [1]},
+            "'rotation_interval' parameter must be a string",
+        ),
+        (
+            "POST",
+            f"/v3/{DOMAIN}/messages",
+            {"from": f"ann@{DOMAIN}", "to": "bob@example.com", "subject": "s", "text": "t", "o:deliverytime": 1.5},
+            "'o:deliverytime' parameter is not a valid RFC 2822 date",
+        ),
+    ],
+)
 def test_json_values_of_the_wrong_type_are_400(client, method, path, body, message):
     response = client.request(method, path, json=body)
     assert response.status_code == 400, response.text

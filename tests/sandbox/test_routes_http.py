@@ -17,44 +17,61 @@ def add_route(client, expression, *actions, priority=0, description=None):
 
 
 def test_create_stores_the_route_by_id(client, sb):
-    r = client.post("/v3/routes", data={"expression": "match_recipient('.*@gmail.com')", "description": "gmail",
-                                        "action": [FORWARD, 'store(notify="https://app.example.com/n")', "stop()"]})
+    r = client.post(
+        "/v3/routes",
+        data={
+            "expression": "match_recipient('.*@gmail.com')",
+            "description": "gmail",
+            "action": [FORWARD, 'store(notify="https://app.example.com/n")', "stop()"],
+        },
+    )
     body = r.json()
     assert body["message"] == "Route has been created"
     route = body["route"]
-    assert route == {**route, "priority": 0, "description": "gmail", "expression": "match_recipient('.*@gmail.com')",
-                     "actions": [FORWARD, 'store(notify="https://app.example.com/n")', "stop()"]}
+    assert route == {
+        **route,
+        "priority": 0,
+        "description": "gmail",
+        "expression": "match_recipient('.*@gmail.com')",
+        "actions": [FORWARD, 'store(notify="https://app.example.com/n")', "stop()"],
+    }
     assert sb.state.get("route", route["id"]) == route
     assert client.get(f"/v3/routes/{route['id']}").json() == {"route": route}
 
 
-@pytest.mark.parametrize("expression, problem", [
-    ("", "'expression' parameter is missing"),
-    ("match_everything()", "unknown filter"),
-    ('match_recipient("a", "b")', "takes 1 quoted argument"),
-    ('match_header("subject")', "takes 2 quoted argument"),
-    ("match_recipient(.*)", "expected a quoted string"),
-    ('match_recipient("(")', "bad regular expression"),
-    ('match_recipient("a@x.com") or catch_all()', "combined with 'and'"),
-    ('match_recipient("a@x.com', "unterminated string"),
-    ('match_recipient("a@x.com") and', "expected a name"),
-])
+@pytest.mark.parametrize(
+    "expression, problem",
+    [
+        ("", "'expression' parameter is missing"),
+        ("match_everything()", "unknown filter"),
+        ('match_recipient("a", "b")', "takes 1 quoted argument"),
+        ('match_header("subject")', "takes 2 quoted argument"),
+        ("match_recipient(.*)", "expected a quoted string"),
+        ('match_recipient("(")', "bad regular expression"),
+        ('match_recipient("a@x.com") or catch_all()', "combined with 'and'"),
+        ('match_recipient("a@x.com', "unterminated string"),
+        ('match_recipient("a@x.com") and', "expected a name"),
+    ],
+)
 def test_bad_expressions_are_400(client, expression, problem):
     r = client.post("/v3/routes", data={"expression": expression, "action": "stop()"})
     assert r.status_code == 400 and problem in r.json()["message"], r.text
     assert client.get("/v3/routes").json()["total_count"] == 0
 
 
-@pytest.mark.parametrize("action, problem", [
-    ("drop()", "unknown action"),
-    ("forward()", "use forward("),
-    ('forward("not a destination")', "use forward("),
-    ('forward("https://[::1")', "use forward("),
-    ('store(notify="ftp://x.example.com")', "use store()"),
-    ('store(url="https://x.example.com")', "use store()"),
-    ('stop("now")', "takes no arguments"),
-    ('stop() stop()', "one action per value"),
-])
+@pytest.mark.parametrize(
+    "action, problem",
+    [
+        ("drop()", "unknown action"),
+        ("forward()", "use forward("),
+        ('forward("not a destination")', "use forward("),
+        ('forward("https://[::1")', "use forward("),
+        ('store(notify="ftp://x.example.com")', "use store()"),
+        ('store(url="https://x.example.com")', "use store()"),
+        ('stop("now")', "takes no arguments"),
+        ("stop() stop()", "one action per value"),
+    ],
+)
 def test_bad_actions_are_400(client, action, problem):
     r = client.post("/v3/routes", data={"expression": "catch_all()", "action": action})
     assert r.status_code == 400 and problem in r.json()["message"], r.text
@@ -106,7 +123,8 @@ def test_update_changes_only_what_is_given(client):
     assert client.put(f"/v3/routes/{route['id']}", data={"expression": "nonsense"}).status_code == 400
     assert client.get(f"/v3/routes/{route['id']}").json()["route"]["expression"] == 'match_recipient("a@example.com")'
     assert client.put("/v3/routes/000000000000000000000000", data={"priority": "1"}).json() == {
-        "message": "Route not found"}
+        "message": "Route not found"
+    }
 
 
 def test_delete(client):

@@ -7,8 +7,7 @@ import pytest
 
 from mg_tools.cli import main
 from mg_tools.errors import ConfigurationError
-from mg_tools.sandbox import DEFAULT_API_KEY
-from mg_tools.sandbox import server
+from mg_tools.sandbox import DEFAULT_API_KEY, server
 
 EXPOSED = ["0.0.0.0", "::", "", "192.168.1.10", "10.0.0.1", "2001:db8::1", "example.com", "::ffff:10.0.0.1"]
 LOOPBACK = ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LOCALHOST", "::ffff:127.0.0.1"]

@@ -28,10 +28,12 @@ def test_new_state_file_and_its_directories_are_private(tmp_path, umask, connect
     path = tmp_path / "a" / "b" / "sandbox.sqlite"
     app = create_app(state_path=str(path))
     with connect(app) as client:
-        sent = client.post(f"/v3/{DEFAULT_DOMAIN}/messages",
-                           data={"from": f"ann@{DEFAULT_DOMAIN}", "to": "bob@example.com", "subject": "Hi", "text": "x"})
+        sent = client.post(
+            f"/v3/{DEFAULT_DOMAIN}/messages",
+            data={"from": f"ann@{DEFAULT_DOMAIN}", "to": "bob@example.com", "subject": "Hi", "text": "x"},
+        )
         assert sent.status_code == 200
-        side_files = [p for p in tmp_path.glob("a/b/sandbox.sqlite-*")]
+        side_files = list(tmp_path.glob("a/b/sandbox.sqlite-*"))
         assert side_files, "SQLite in WAL mode keeps -wal and -shm files while open"
         assert {p.name: _mode(p) for p in side_files} == {p.name: 0o600 for p in side_files}
     app.state.sandbox.state.close()

@@ -16,11 +16,22 @@ RANGE = {"start": "Mon, 21 Sep 2026 00:00:00 +0000", "end": "Wed, 23 Sep 2026 12
 def _engagement(sb, name, at, recipient, device, country, tags=("news",)):
     """An opened/clicked event as tracking would record it (the sandbox sends no real mail)."""
     seq = sb.state.next_id("event")
-    sb.state.put("event", f"{DOMAIN}/{seq:012d}", {
-        "id": f"e{seq}", "event": name, "timestamp": at, "log-level": "info", "recipient": recipient,
-        "recipient-domain": recipient.rpartition("@")[2], "tags": list(tags),
-        "message": {"headers": {"message-id": "m1@mg.example.com"}},
-        "client-info": {"device-type": device}, "geolocation": {"country": country}})
+    sb.state.put(
+        "event",
+        f"{DOMAIN}/{seq:012d}",
+        {
+            "id": f"e{seq}",
+            "event": name,
+            "timestamp": at,
+            "log-level": "info",
+            "recipient": recipient,
+            "recipient-domain": recipient.rpartition("@")[2],
+            "tags": list(tags),
+            "message": {"headers": {"message-id": "m1@mg.example.com"}},
+            "client-info": {"device-type": device},
+            "geolocation": {"country": country},
+        },
+    )
 
 
 @pytest.fixture
@@ -43,12 +54,14 @@ def _get(client, path, params, status=200):
 
 
 def test_domain_stats_by_day(client, traffic):
-    params = [("event", "accepted"), ("event", "delivered"), ("event", "failed"), ("event", "opened"),
-              *RANGE.items()]
+    params = [("event", "accepted"), ("event", "delivered"), ("event", "failed"), ("event", "opened"), *RANGE.items()]
     out = _get(client, f"/v3/{DOMAIN}/stats/total", params)
     assert out["resolution"] == "day" and out["start"] == "Mon, 21 Sep 2026 00:00:00 UTC"
-    assert [s["time"] for s in out["stats"]] == ["Mon, 21 Sep 2026 00:00:00 UTC", "Tue, 22 Sep 2026 00:00:00 UTC",
-                                                 "Wed, 23 Sep 2026 00:00:00 UTC"]
+    assert [s["time"] for s in out["stats"]] == [
+        "Mon, 21 Sep 2026 00:00:00 UTC",
+        "Tue, 22 Sep 2026 00:00:00 UTC",
+        "Wed, 23 Sep 2026 00:00:00 UTC",
+    ]
     day = out["stats"][1]
     assert set(day) == {"time", "accepted", "delivered", "failed", "opened"}
     assert day["accepted"] == {"incoming": 0, "outgoing": 2, "total": 2}
@@ -60,20 +73,27 @@ def test_domain_stats_by_day(client, traffic):
 
 
 def test_stats_resolution_and_duration(client, traffic):
-    out = _get(client, f"/v3/{DOMAIN}/stats/total",
-               {"event": "accepted", "resolution": "hour", "duration": "3h", "end": str(T0 + 3 * 3600)})
+    out = _get(
+        client,
+        f"/v3/{DOMAIN}/stats/total",
+        {"event": "accepted", "resolution": "hour", "duration": "3h", "end": str(T0 + 3 * 3600)},
+    )
     assert [s["accepted"]["total"] for s in out["stats"]] == [0, 2, 0, 0]
     month = _get(client, "/v3/stats/total", {"event": "delivered", "resolution": "month", **RANGE})
-    assert month["stats"] == [{"time": "Tue, 01 Sep 2026 00:00:00 UTC",
-                               "delivered": {"smtp": 3, "http": 0, "optimized": 0, "total": 3}}]
+    assert month["stats"] == [
+        {"time": "Tue, 01 Sep 2026 00:00:00 UTC", "delivered": {"smtp": 3, "http": 0, "optimized": 0, "total": 3}}
+    ]
 
 
-@pytest.mark.parametrize(("params", "fragment"), [
-    ({}, "'event' parameter is missing"),
-    ({"event": "bounced"}, "not a valid event"),
-    ({"event": "accepted", "resolution": "week"}, "resolution"),
-    ({"event": "accepted", "start": "soon"}, "start"),
-])
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({}, "'event' parameter is missing"),
+        ({"event": "bounced"}, "not a valid event"),
+        ({"event": "accepted", "resolution": "week"}, "resolution"),
+        ({"event": "accepted", "start": "soon"}, "start"),
+    ],
+)
 def test_stats_rejects_bad_queries(client, params, fragment):
     out = _get(client, f"/v3/{DOMAIN}/stats/total", params, status=400)
     assert fragment in out["message"]
@@ -84,8 +104,9 @@ def test_unknown_domain(client):
 
 
 def test_account_stats_per_domain_and_filtered(client, traffic):
-    domains = _get(client, "/v3/stats/total/domains",
-                   {"event": "accepted", "timestamp": "Tue, 22 Sep 2026 10:00:00 +0000"})
+    domains = _get(
+        client, "/v3/stats/total/domains", {"event": "accepted", "timestamp": "Tue, 22 Sep 2026 10:00:00 +0000"}
+    )
     assert domains["start"] == "Tue, 22 Sep 2026 00:00:00 UTC" and domains["end"] == "Wed, 23 Sep 2026 00:00:00 UTC"
     assert [(s["domain"], s["accepted"]["total"]) for s in domains["stats"]] == [(DOMAIN, 2), (OTHER, 1)]
     assert _get(client, "/v3/stats/total/domains", {"event": "accepted"}, status=400)["message"]
@@ -100,8 +121,13 @@ def test_account_stats_per_domain_and_filtered(client, traffic):
 
 def test_aggregates(client, traffic):
     providers = _get(client, f"/v3/{DOMAIN}/aggregates/providers", {})
-    assert providers["providers"]["gmail.com"] == {"accepted": 1, "clicked": 1, "opened": 2, "unique_clicked": 1,
-                                                   "unsubscribed": 0}
+    assert providers["providers"]["gmail.com"] == {
+        "accepted": 1,
+        "clicked": 1,
+        "opened": 2,
+        "unique_clicked": 1,
+        "unsubscribed": 0,
+    }
     devices = _get(client, f"/v3/{DOMAIN}/aggregates/devices", {})
     assert devices["devices"]["mobile"]["opened"] == 1 and devices["devices"]["mobile"]["clicked"] == 1
     countries = _get(client, f"/v3/{DOMAIN}/aggregates/countries", {})
@@ -131,8 +157,9 @@ def test_tag_stats_and_aggregates(client, traffic):
     assert out["tag"] == "news" and "description" in out
     assert [s["accepted"]["total"] for s in out["stats"]] == [0, 2, 0]
     assert out["stats"][1]["clicked"] == {"total": 1, "unique": 1}
-    by_device = _get(client, f"/v3/{DOMAIN}/tag/stats",
-                     {"tag": "news", "event": "opened", "device": "desktop", **RANGE})
+    by_device = _get(
+        client, f"/v3/{DOMAIN}/tag/stats", {"tag": "news", "event": "opened", "device": "desktop", **RANGE}
+    )
     assert sum(s["opened"]["total"] for s in by_device["stats"]) == 1
     aggregate = _get(client, f"/v3/{DOMAIN}/tag/stats/aggregates", {"tag": "news", "type": "country"})
     assert aggregate["tag"] == "news" and aggregate["country"]["us"]["opened"] == 2

@@ -16,8 +16,11 @@ def test_records_are_stored_as_the_state_table_says(client, sb):
     client.post(f"/v3/{D}/whitelists", data={"domain": "Partner.com"})
     state = sb.state
     assert state.get("bounce", f"{D}/bob@x.com") == {
-        "address": "bob@x.com", "code": "554", "error": "Relay denied",
-        "created_at": state.get("bounce", f"{D}/bob@x.com")["created_at"]}
+        "address": "bob@x.com",
+        "code": "554",
+        "error": "Relay denied",
+        "created_at": state.get("bounce", f"{D}/bob@x.com")["created_at"],
+    }
     assert state.get("unsubscribe", f"{D}/u@x.com")["tags"] == ["news"]
     assert set(state.get("complaint", f"{D}/c@x.com")) == {"address", "created_at"}
     assert set(state.get("allowlist", f"{D}/partner.com")) == {"value", "type", "reason", "createdAt"}
@@ -28,7 +31,11 @@ def test_single_add_get_update_and_errors(client):
     r = client.post(f"/v3/{D}/bounces", data={"address": "bob@x.com", "created_at": "Thu, 13 Oct 2011 18:02:00 GMT"})
     assert r.json() == {"message": "Address has been added to the bounces table", "address": "bob@x.com"}
     assert client.get(f"/v3/{D}/bounces/BOB@x.com").json() == {
-        "address": "bob@x.com", "code": "550", "error": "", "created_at": "Thu, 13 Oct 2011 18:02:00 UTC"}
+        "address": "bob@x.com",
+        "code": "550",
+        "error": "",
+        "created_at": "Thu, 13 Oct 2011 18:02:00 UTC",
+    }
     client.post(f"/v3/{D}/bounces", data={"address": "bob@x.com", "code": "552"})
     assert client.get(f"/v3/{D}/bounces/bob@x.com").json()["code"] == "552"
     assert client.post(f"/v3/{D}/bounces", data={}).json() == {"message": "'address' parameter is missing"}
@@ -44,13 +51,17 @@ def test_addresses_with_plus_and_slash_stay_one_segment(client):
     client.post(f"/v3/{D}/bounces", data={"address": "a+b/c@x.com"})
     assert client.get(f"/v3/{D}/bounces/a%2Bb%2Fc%40x.com").json()["address"] == "a+b/c@x.com"
     assert client.delete(f"/v3/{D}/bounces/a%2Bb%2Fc%40x.com").json() == {
-        "message": "Bounced address has been removed", "address": "a+b/c@x.com"}
+        "message": "Bounced address has been removed",
+        "address": "a+b/c@x.com",
+    }
     assert client.get(f"/v3/{D}/bounces/a%2Bb%2Fc%40x.com").status_code == 404
 
 
 def test_json_bulk_add_is_all_or_nothing(client):
-    r = client.post(f"/v3/{D}/unsubscribes", json=[{"address": "a@x.com", "tags": ["news"]}, {"address": "b@x.com"},
-                                                   {"address": "c@x.com", "tag": "promo"}])
+    r = client.post(
+        f"/v3/{D}/unsubscribes",
+        json=[{"address": "a@x.com", "tags": ["news"]}, {"address": "b@x.com"}, {"address": "c@x.com", "tag": "promo"}],
+    )
     assert r.json() == {"message": "3 addresses have been added to the unsubscribes table"}
     assert [client.get(f"/v3/{D}/unsubscribes/{a}@x.com").json()["tags"] for a in "abc"] == [["news"], ["*"], ["promo"]]
     r = client.post(f"/v3/{D}/bounces", json=[{"address": "ok@x.com"}, {"code": "550"}])
@@ -89,8 +100,10 @@ def test_term_filters_by_prefix(client):
 
 
 def test_csv_import(client):
-    r = client.post(f"/v3/{D}/bounces/import",
-                    files=csv_file("address, code, error, created_at\na@x.com,551,gone,\nnot-an-address,,,\n"))
+    r = client.post(
+        f"/v3/{D}/bounces/import",
+        files=csv_file("address, code, error, created_at\na@x.com,551,gone,\nnot-an-address,,,\n"),
+    )
     assert (r.status_code, r.json()) == (202, {"message": "file uploaded successfully for processing. standby..."})
     assert [i["address"] for i in client.get(f"/v3/{D}/bounces").json()["items"]] == ["a@x.com"]
     assert client.get(f"/v3/{D}/bounces/a@x.com").json()["error"] == "gone"
@@ -119,15 +132,20 @@ def test_unsubscribe_tags_add_up_and_come_off_one_by_one(client):
 
 def test_allowlist_takes_an_address_or_a_domain(client):
     r = client.post(f"/v3/{D}/whitelists", data={"address": "ann@x.com"})
-    assert r.json() == {"message": "Address/Domain has been added to the allowlists table", "type": "address",
-                        "value": "ann@x.com"}
+    assert r.json() == {
+        "message": "Address/Domain has been added to the allowlists table",
+        "type": "address",
+        "value": "ann@x.com",
+    }
     missing = client.post(f"/v3/{D}/whitelists", data={})
     assert missing.json() == {"message": "Missing mandatory parameter: address/domain"}
     assert client.post(f"/v3/{D}/whitelists", data={"address": "a@x.com", "domain": "x.com"}).status_code == 400
     assert client.post(f"/v3/{D}/whitelists", data={"domain": "not a domain"}).status_code == 400
     assert client.get(f"/v3/{D}/whitelists/ann@x.com").json()["type"] == "address"
     assert client.delete(f"/v3/{D}/whitelists/ann@x.com").json() == {
-        "message": "Allowlist address/domain has been removed", "value": "ann@x.com"}
+        "message": "Allowlist address/domain has been removed",
+        "value": "ann@x.com",
+    }
     gone = client.get(f"/v3/{D}/whitelists/ann@x.com")
     assert gone.json() == {"message": "Address/Domain not found in allowlist table"}
 
@@ -138,9 +156,11 @@ def test_clear_all_touches_one_list_of_one_domain(client):
         client.post(f"/v3/{domain}/bounces", data={"address": "a@x.com"})
         client.post(f"/v3/{domain}/complaints", data={"address": "a@x.com"})
     assert client.delete(f"/v3/{D}/bounces").json() == {
-        "message": "Bounced addresses for this domain have been removed"}
+        "message": "Bounced addresses for this domain have been removed"
+    }
     assert client.get(f"/v3/{D}/bounces").json()["items"] == []
     assert len(client.get(f"/v3/{D}/complaints").json()["items"]) == 1
     assert len(client.get("/v3/other.example.com/bounces").json()["items"]) == 1
     assert client.delete(f"/v3/{D}/whitelists").json()["message"] == (
-        "Allowlist addresses/domains for this domain have been removed")
+        "Allowlist addresses/domains for this domain have been removed"
+    )

@@ -7,8 +7,15 @@ T = "/v3/mg.example.com/templates"
 
 
 def test_create_with_content_makes_an_active_initial_version(client, sb):
-    r = client.post(T, data={"name": "Welcome", "description": "hi", "template": "<p>{{name}}</p>",
-                             "headers": json.dumps({"subject": "Hello {{name}}"})})
+    r = client.post(
+        T,
+        data={
+            "name": "Welcome",
+            "description": "hi",
+            "template": "<p>{{name}}</p>",
+            "headers": json.dumps({"subject": "Hello {{name}}"}),
+        },
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["message"] == "template has been stored"

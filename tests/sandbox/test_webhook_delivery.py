@@ -30,7 +30,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append((self.path, json.loads(body)))
                 self.send_response(receiver.status)
@@ -41,8 +41,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
     def __enter__(self) -> Receiver:
         self.thread.start()
@@ -81,8 +80,9 @@ def test_delivered_and_failed_events_are_posted_signed(client, sb, clock, receiv
         signature = payload["signature"]
         assert len(signature["token"]) == 50
         assert signature["timestamp"] == str(int(clock.now))
-        expected = hmac.new(DEFAULT_SIGNING_KEY.encode(), (signature["timestamp"] + signature["token"]).encode(),
-                            hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            DEFAULT_SIGNING_KEY.encode(), (signature["timestamp"] + signature["token"]).encode(), hashlib.sha256
+        ).hexdigest()
         assert hmac.compare_digest(signature["signature"], expected)
         assert payload["event-data"] == stored[payload["event-data"]["id"]]
     assert receiver.requests[0][1]["event-data"]["event"] == "delivered"
@@ -90,7 +90,10 @@ def test_delivered_and_failed_events_are_posted_signed(client, sb, clock, receiv
     assert receiver.requests[1][1]["event-data"]["reason"] == "suppress-bounce"
     records = client.get("/_sandbox/webhook-deliveries").json()["items"]
     assert [(r["webhook"], r["status"], r["skipped"]) for r in records] == [
-        ("delivered", 200, False), ("permanent_fail", 200, False), ("permanent_fail", 200, False)]
+        ("delivered", 200, False),
+        ("permanent_fail", 200, False),
+        ("permanent_fail", 200, False),
+    ]
 
 
 def test_accepted_webhook_and_non_200_answers_are_recorded(client, sb, receiver):
@@ -135,17 +138,20 @@ def test_no_webhook_configured_means_no_record(client, sb):
     assert sb.webhook_deliveries == []
 
 
-@pytest.mark.parametrize(("url", "loopback"), [
-    ("http://localhost:8000/hook", True),
-    ("http://127.0.0.1/hook", True),
-    ("https://127.8.9.10:9/x", True),
-    ("http://[::1]:8080/", True),
-    ("http://10.0.0.1/hook", False),
-    ("https://hooks.example.com/", False),
-    ("http://127.0.0.1@evil.example.com/", False),
-    ("http://localhost.evil.example.com/", False),
-    ("ftp://127.0.0.1/", False),
-    ("not a url", False),
-])
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://localhost:8000/hook", True),
+        ("http://127.0.0.1/hook", True),
+        ("https://127.8.9.10:9/x", True),
+        ("http://[::1]:8080/", True),
+        ("http://10.0.0.1/hook", False),
+        ("https://hooks.example.com/", False),
+        ("http://127.0.0.1@evil.example.com/", False),
+        ("http://localhost.evil.example.com/", False),
+        ("ftp://127.0.0.1/", False),
+        ("not a url", False),
+    ],
+)
 def test_is_loopback_url(url, loopback):
     assert is_loopback_url(url) is loopback

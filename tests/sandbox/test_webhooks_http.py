@@ -15,15 +15,18 @@ def test_create_takes_repeated_urls_and_stores_them_by_event_id(client, sb):
     assert client.get(HOOKS).json() == {"webhooks": {"delivered": {"urls": [A, B]}, "opened": {"urls": [C]}}}
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"id": "bounce", "url": A}, "Invalid webhook id 'bounce'"),
-    ({"url": A}, "'id' parameter is missing"),
-    ({"id": "delivered"}, "'url' parameter is missing"),
-    ({"id": "delivered", "url": [A, B, C, "https://d.example.com/h"]}, "at most 3"),
-    ({"id": "delivered", "url": "not a url"}, "is not a valid url"),
-    ({"id": "delivered", "url": "ftp://a.example.com/h"}, "is not a valid url"),
-    ({"id": "delivered", "url": "https://[::1"}, "is not a valid url"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"id": "bounce", "url": A}, "Invalid webhook id 'bounce'"),
+        ({"url": A}, "'id' parameter is missing"),
+        ({"id": "delivered"}, "'url' parameter is missing"),
+        ({"id": "delivered", "url": [A, B, C, "https://d.example.com/h"]}, "at most 3"),
+        ({"id": "delivered", "url": "not a url"}, "is not a valid url"),
+        ({"id": "delivered", "url": "ftp://a.example.com/h"}, "is not a valid url"),
+        ({"id": "delivered", "url": "https://[::1"}, "is not a valid url"),
+    ],
+)
 def test_create_rejects_bad_input(client, data, message):
     r = client.post(HOOKS, data=data)
     assert r.status_code == 400 and message in r.json()["message"]
@@ -45,8 +48,10 @@ def test_get_update_delete(client):
     assert r.json() == {"message": "Webhook has been updated", "webhook": {"urls": [B, C]}}
     assert client.put(f"{HOOKS}/complained", data={"url": [A, B, C, A + "x"]}).status_code == 400
     assert client.get(f"{HOOKS}/complained").json() == {"webhook": {"urls": [B, C]}}
-    assert client.delete(f"{HOOKS}/complained").json() == {"message": "Webhook has been deleted",
-                                                           "webhook": {"urls": [B, C]}}
+    assert client.delete(f"{HOOKS}/complained").json() == {
+        "message": "Webhook has been deleted",
+        "webhook": {"urls": [B, C]},
+    }
     assert client.get(f"{HOOKS}/complained").status_code == 404
     assert client.get(f"{HOOKS}/bounce").status_code == 400
 

@@ -54,9 +54,14 @@ def account(sb: Sandbox) -> dict[str, Any]:
     with sb.state.transaction():
         doc = sb.state.get("account", "main")
         if doc is None:
-            doc = {"id": sb.new_id(), "name": "Sandbox Account", "inactive_session_timeout": 3600,
-                   "absolute_session_timeout": 86400, "logout_redirect_url": "",
-                   "_created_at": sb.now()}
+            doc = {
+                "id": sb.new_id(),
+                "name": "Sandbox Account",
+                "inactive_session_timeout": 3600,
+                "absolute_session_timeout": 86400,
+                "logout_redirect_url": "",
+                "_created_at": sb.now(),
+            }
             sb.state.put("account", "main", doc)
             _seed_users(sb, doc["id"])
     if doc.get("_http_signing_key") and doc["_http_signing_key"] != sb.signing_key:
@@ -69,8 +74,10 @@ def account_id(sb: Sandbox) -> str:
 
 
 def _seed_users(sb: Sandbox, acct: str) -> None:
-    for name, email, role, master in (("Sandbox Owner", "owner@example.com", "admin", True),
-                                      ("Dev Teammate", "dev@example.com", "developer", False)):
+    for name, email, role, master in (
+        ("Sandbox Owner", "owner@example.com", "admin", True),
+        ("Dev Teammate", "dev@example.com", "developer", False),
+    ):
         user = _new_user(sb, acct, name, email, role, master)
         sb.state.put("user", user["id"], user)
 
@@ -78,14 +85,27 @@ def _seed_users(sb: Sandbox, acct: str) -> None:
 def _new_user(sb: Sandbox, acct: str, name: str, email: str, role: str, master: bool) -> dict[str, Any]:
     local, _, domain = email.partition("@")
     return {
-        "id": sb.new_id(), "name": name, "activated": True, "is_disabled": False, "email": email,
+        "id": sb.new_id(),
+        "name": name,
+        "activated": True,
+        "is_disabled": False,
+        "email": email,
         "email_details": {"address": email, "is_valid": True, "parts": {"local_part": local, "domain": domain}},
-        "role": role, "account_id": acct, "opened_ip": "192.0.2.1", "is_master": master, "metadata": {},
-        "tfa_enabled": False, "tfa_active": False, "tfa_created_at": None,
+        "role": role,
+        "account_id": acct,
+        "opened_ip": "192.0.2.1",
+        "is_master": master,
+        "metadata": {},
+        "tfa_enabled": False,
+        "tfa_active": False,
+        "tfa_created_at": None,
         "password_updated_at": _iso(sb.now(), micro=True),
         "preferences": {"programming_language": "curl", "time_format": "%m/%d/%y %I:%M %p", "time_zone": "UTC"},
         "auth": {"method": "mailgun", "prior_details": {}, "prior_method": ""},
-        "github_user_id": None, "salesforce_user_id": None, "migration_status": "done", "_orgs": [],
+        "github_user_id": None,
+        "salesforce_user_id": None,
+        "migration_status": "done",
+        "_orgs": [],
     }
 
 
@@ -103,8 +123,11 @@ async def update_account(ctx: Ctx) -> dict:
     """Change the account name, session timeouts or logout redirect URL."""
     names = ("name", "inactive_session_timeout", "absolute_session_timeout", "logout_redirect_url")
     if not any(ctx.arg(n) not in (None, "") for n in names):
-        raise ApiError(400, "Either `name`, `absolute_timeout`, `inactive_timeout`, or `logout_redirect_url` "
-                            "must be provided to update account info.")
+        raise ApiError(
+            400,
+            "Either `name`, `absolute_timeout`, `inactive_timeout`, or `logout_redirect_url` "
+            "must be provided to update account info.",
+        )
     with ctx.state.transaction():
         doc = account(ctx.sb)
         if ctx.arg("name"):
@@ -213,8 +236,11 @@ async def list_keys(ctx: Ctx) -> dict:
     """The account's API keys (never their secrets), filtered by kind or domain."""
     kind = _choice(ctx, "kind", _KINDS)
     domain = ctx.arg("domain_name")
-    items = [_key_view(ctx, d) for d in ctx.state.list("api_key")
-             if (not kind or d["kind"] == kind) and (not domain or d["domain_name"] == domain)]
+    items = [
+        _key_view(ctx, d)
+        for d in ctx.state.list("api_key")
+        if (not kind or d["kind"] == kind) and (not domain or d["domain_name"] == domain)
+    ]
     return {"total_count": len(items), "items": items}
 
 
@@ -251,12 +277,20 @@ async def create_key(ctx: Ctx) -> dict:
         now = ctx.sb.now()
         key_id = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}"
         doc = {
-            "id": key_id, "description": ctx.arg("description") or "", "kind": kind, "role": role,
-            "created_at": _iso(now), "updated_at": _iso(now),
+            "id": key_id,
+            "description": ctx.arg("description") or "",
+            "kind": kind,
+            "role": role,
+            "created_at": _iso(now),
+            "updated_at": _iso(now),
             "expires_at": _iso(now + seconds) if seconds else None,
-            "disabled_reason": None, "is_disabled": False, "domain_name": domain,
-            "requestor": ctx.arg("email") or owner(ctx.sb)["email"], "user_name": ctx.arg("user_name") or None,
-            "_expires_ts": now + seconds if seconds else None, "_secret": sandbox_secret(),
+            "disabled_reason": None,
+            "is_disabled": False,
+            "domain_name": domain,
+            "requestor": ctx.arg("email") or owner(ctx.sb)["email"],
+            "user_name": ctx.arg("user_name") or None,
+            "_expires_ts": now + seconds if seconds else None,
+            "_secret": sandbox_secret(),
             "_user_id": ctx.arg("user_id"),
         }
         ctx.state.put("api_key", key_id, doc)
@@ -377,8 +411,14 @@ async def create_subaccount(ctx: Ctx) -> dict:
     if not name:
         raise ApiError(400, "'name' parameter is missing")
     now = _gmt(ctx.sb.now())
-    doc = {"id": ctx.sb.new_id(), "name": name, "created_at": now, "updated_at": now, "status": "open",
-           "features": {f: {"enabled": f == "sending"} for f in _FEATURES}}
+    doc = {
+        "id": ctx.sb.new_id(),
+        "name": name,
+        "created_at": now,
+        "updated_at": now,
+        "status": "open",
+        "features": {f: {"enabled": f == "sending"} for f in _FEATURES},
+    }
     ctx.state.put("subaccount", doc["id"], doc)
     return _sub_view(doc)
 

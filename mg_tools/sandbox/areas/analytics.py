@@ -50,8 +50,12 @@ def date_text(ts: float) -> str:
 
 def _months_back(dt: datetime, months: int) -> datetime:
     year, month = divmod(dt.year * 12 + dt.month - 1 - months, 12)
-    day = min(dt.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
-                       31, 31, 30, 31, 30, 31][month])
+    day = min(
+        dt.day,
+        [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
+            month
+        ],
+    )
     return dt.replace(year=year, month=month + 1, day=day)
 
 
@@ -113,8 +117,9 @@ def buckets(start: float, end: float, resolution: str) -> list[float]:
     """Every bucket start from the one holding ``start`` to the one holding ``end``."""
     width = {"hour": 3600, "day": 86400, "month": 28 * 86400}[resolution]
     if (end - start) / width > MAX_BUCKETS:
-        raise ApiError(400, f"the time range has more than {MAX_BUCKETS} {resolution}s; narrow it or use a "
-                            "coarser resolution")
+        raise ApiError(
+            400, f"the time range has more than {MAX_BUCKETS} {resolution}s; narrow it or use a coarser resolution"
+        )
     out = []
     current = bucket(start, resolution)
     while current <= end:
@@ -188,8 +193,9 @@ METRIC_EVENTS: dict[str, Predicate] = {
     "permanent_failed_optimized": _never,
     "permanent_failed_old": _reason("old"),
     "bounced": lambda e: _permanent(e) and not _suppressed(e),
-    "hard_bounces": lambda e: (_permanent(e) and not _suppressed(e)
-                               and not (e.get("flags") or {}).get("is-delayed-bounce")),
+    "hard_bounces": lambda e: (
+        _permanent(e) and not _suppressed(e) and not (e.get("flags") or {}).get("is-delayed-bounce")
+    ),
     "soft_bounces": _never,
     "delayed_bounce": lambda e: _permanent(e) and bool((e.get("flags") or {}).get("is-delayed-bounce")),
     "suppressed_bounces": _reason("suppress-bounce"),
@@ -215,16 +221,37 @@ RATES: dict[str, tuple[str, str]] = {
 }
 METRICS = (*(f"{name}_count" for name in METRIC_EVENTS if name not in {"esp_block", "webhook_failure"}), *RATES)
 USAGE_METRICS = (
-    "email_validation_count", "email_validation_public_count", "email_validation_valid_count",
-    "email_validation_single_count", "email_validation_bulk_count", "email_validation_list_count",
-    "email_validation_mailgun_count", "email_validation_mailjet_count", "email_preview_count",
-    "email_preview_failed_count", "link_validation_count", "link_validation_failed_count", "seed_test_count",
-    "ip_blocklist_monitoring_count", "domain_blocklist_monitoring_count", "accessibility_count",
-    "accessibility_failed_count", "image_validation_count", "image_validation_failed_count", "archived_count",
+    "email_validation_count",
+    "email_validation_public_count",
+    "email_validation_valid_count",
+    "email_validation_single_count",
+    "email_validation_bulk_count",
+    "email_validation_list_count",
+    "email_validation_mailgun_count",
+    "email_validation_mailjet_count",
+    "email_preview_count",
+    "email_preview_failed_count",
+    "link_validation_count",
+    "link_validation_failed_count",
+    "seed_test_count",
+    "ip_blocklist_monitoring_count",
+    "domain_blocklist_monitoring_count",
+    "accessibility_count",
+    "accessibility_failed_count",
+    "image_validation_count",
+    "image_validation_failed_count",
+    "archived_count",
     "processed_count",
 )
-DEFAULT_METRICS = ("accepted_count", "delivered_count", "failed_count", "opened_count", "clicked_count",
-                   "unsubscribed_count", "complained_count")
+DEFAULT_METRICS = (
+    "accepted_count",
+    "delivered_count",
+    "failed_count",
+    "opened_count",
+    "clicked_count",
+    "unsubscribed_count",
+    "complained_count",
+)
 
 
 def count(events: Iterable[Event], metric_event: str) -> int:
@@ -232,8 +259,9 @@ def count(events: Iterable[Event], metric_event: str) -> int:
     predicate = METRIC_EVENTS[metric_event]
     matching = [e for e in events if predicate(e)]
     if metric_event in _UNIQUE:
-        return len({(((e.get("message") or {}).get("headers") or {}).get("message-id"), e.get("recipient"))
-                    for e in matching})
+        return len(
+            {(((e.get("message") or {}).get("headers") or {}).get("message-id"), e.get("recipient")) for e in matching}
+        )
     return len(matching)
 
 
@@ -287,8 +315,9 @@ _LOG_ATTRIBUTES: dict[str, Callable[[str, Event], list[Any]]] = {
 _LOG_ATTRIBUTES["message-id"] = _LOG_ATTRIBUTES["message_id"]
 
 
-def attribute_values(attributes: dict[str, Callable[[str, Event], list[Any]]], attribute: str, domain: str,
-                     event: Event) -> list[str]:
+def attribute_values(
+    attributes: dict[str, Callable[[str, Event], list[Any]]], attribute: str, domain: str, event: Event
+) -> list[str]:
     return [str(v) for v in attributes[attribute](domain, event) if v not in (None, "")]
 
 
@@ -363,8 +392,9 @@ def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
 # -- metrics --------------------------------------------------------------------------------------
 
 
-def _groups(rows: list[tuple[str, Event]], dimensions: list[str], resolution: str,
-            zero_fill: list[float]) -> dict[tuple[str, ...], list[Event]]:
+def _groups(
+    rows: list[tuple[str, Event]], dimensions: list[str], resolution: str, zero_fill: list[float]
+) -> dict[tuple[str, ...], list[Event]]:
     groups: dict[tuple[str, ...], list[Event]] = {}
     if dimensions == ["time"]:
         groups = {(date_text(b),): [] for b in zero_fill}
@@ -401,9 +431,13 @@ def _sort(items: list[dict[str, Any]], sort: str, dimensions: list[str]) -> None
     items.sort(key=key, reverse=direction.lower() == "desc")
 
 
-def _metrics_query(ctx: Ctx, allowed_metrics: Iterable[str], allowed_dimensions: Iterable[str],
-                   compute: Callable[[list[Event], list[str]], dict[str, Any]],
-                   default_metrics: Iterable[str]) -> dict[str, Any]:
+def _metrics_query(
+    ctx: Ctx,
+    allowed_metrics: Iterable[str],
+    allowed_dimensions: Iterable[str],
+    compute: Callable[[list[Event], list[str]], dict[str, Any]],
+    default_metrics: Iterable[str],
+) -> dict[str, Any]:
     body = _body(ctx)
     resolution = check_resolution(body.get("resolution"))
     start, end = time_window(ctx.sb, body.get("start"), body.get("end"), body.get("duration"), 7)
@@ -422,18 +456,27 @@ def _metrics_query(ctx: Ctx, allowed_metrics: Iterable[str], allowed_dimensions:
         groups = _groups(rows, dimensions, resolution, buckets(start, end, resolution))
     else:
         groups = {(): [e for _d, e in rows]}
-    items = [{"dimensions": [{"dimension": name, "value": value, "display_value": value}
-                             for name, value in zip(dimensions, combo, strict=True)],
-              "metrics": compute(events, metrics)} for combo, events in groups.items()]
+    items = [
+        {
+            "dimensions": [
+                {"dimension": name, "value": value, "display_value": value}
+                for name, value in zip(dimensions, combo, strict=True)
+            ],
+            "metrics": compute(events, metrics),
+        }
+        for combo, events in groups.items()
+    ]
     _sort(items, sort, dimensions)
     out: dict[str, Any] = {"start": date_text(start), "end": date_text(end), "resolution": resolution}
     if body.get("duration"):
         out["duration"] = body["duration"]
-    out.update({
-        "dimensions": dimensions,
-        "pagination": {"sort": sort, "skip": skip, "limit": limit, "total": len(items)},
-        "items": items[skip: skip + limit],
-    })
+    out.update(
+        {
+            "dimensions": dimensions,
+            "pagination": {"sort": sort, "skip": skip, "limit": limit, "total": len(items)},
+            "items": items[skip : skip + limit],
+        }
+    )
     if body.get("include_aggregates"):
         out["aggregates"] = {"metrics": compute([e for _d, e in rows], metrics)}
     return out
@@ -456,9 +499,24 @@ async def query_usage_metrics(ctx: Ctx) -> dict:
 
 # -- logs -----------------------------------------------------------------------------------------
 
-LOG_EVENTS = ("accepted", "delivered", "failed", "opened", "unique_opened", "clicked", "unique_clicked",
-              "unsubscribed", "complained", "rejected", "stored", "email_validation", "list_uploaded",
-              "list_member_uploaded", "list_member_upload_error", "trapped")
+LOG_EVENTS = (
+    "accepted",
+    "delivered",
+    "failed",
+    "opened",
+    "unique_opened",
+    "clicked",
+    "unique_clicked",
+    "unsubscribed",
+    "complained",
+    "rejected",
+    "stored",
+    "email_validation",
+    "list_uploaded",
+    "list_member_uploaded",
+    "list_member_upload_error",
+    "trapped",
+)
 
 
 def _iso(ts: float) -> str:
@@ -467,9 +525,13 @@ def _iso(ts: float) -> str:
 
 def log_item(domain: str, event: Event) -> dict[str, Any]:
     """An event in the Logs API shape (``@timestamp``, ``domain.name``, ``account.id``, ...)."""
-    item: dict[str, Any] = {"id": event.get("id"), "event": event.get("event"),
-                            "@timestamp": _iso(float(event.get("timestamp", 0))),
-                            "account": {"id": ACCOUNT_ID}, "domain": {"name": domain}}
+    item: dict[str, Any] = {
+        "id": event.get("id"),
+        "event": event.get("event"),
+        "@timestamp": _iso(float(event.get("timestamp", 0))),
+        "account": {"id": ACCOUNT_ID},
+        "domain": {"name": domain},
+    }
     for key, value in public(event).items():
         if key in {"id", "event", "timestamp"}:
             continue
@@ -516,20 +578,27 @@ async def list_logs(ctx: Ctx) -> dict:
     if sort not in {"timestamp:asc", "timestamp:desc"}:
         raise ApiError(400, "pagination.sort must be timestamp:asc or timestamp:desc")
     ascending = sort.endswith(":asc")
-    rows = [(float(e["timestamp"]), s, d, e) for s, d, e in domain_events(ctx.state)
-            if start <= float(e.get("timestamp", 0)) <= end and wanted(e) and match(d, e)]
+    rows = [
+        (float(e["timestamp"]), s, d, e)
+        for s, d, e in domain_events(ctx.state)
+        if start <= float(e.get("timestamp", 0)) <= end and wanted(e) and match(d, e)
+    ]
     if not ascending:
         rows.reverse()
     keys = [[r[0], r[1]] for r in rows]
     index = _start_index(keys, paging.get("token"), ascending, limit)
-    page = rows[index: index + limit]
+    page = rows[index : index + limit]
     pagination: dict[str, Any] = {"first": _token(None, "first"), "last": _token(None, "last")}
     if index + limit < len(rows):
         pagination["next"] = _token(keys[index + limit - 1], "next")
     if index > 0:
         pagination["previous"] = _token(keys[index], "prev")
-    out: dict[str, Any] = {"start": date_text(start), "end": date_text(end),
-                           "items": [log_item(d, e) for _t, _s, d, e in page], "pagination": pagination}
+    out: dict[str, Any] = {
+        "start": date_text(start),
+        "end": date_text(end),
+        "items": [log_item(d, e) for _t, _s, d, e in page],
+        "pagination": pagination,
+    }
     if body.get("include_totals"):
         pagination["total"] = len(rows)
         counts: dict[str, int] = {}
@@ -563,8 +632,10 @@ def _account_tags(sb: Sandbox) -> dict[str, dict[str, Any]]:
     """Tags across all domains, merged by name (earliest first-seen, latest last-seen)."""
     merged: dict[str, dict[str, Any]] = {}
     for doc in sb.state.list("tag"):
-        tag = merged.setdefault(doc["tag"], {"tag": doc["tag"], "description": "", "_first": doc.get("_first", 0),
-                                             "_last": doc.get("_last", 0)})
+        tag = merged.setdefault(
+            doc["tag"],
+            {"tag": doc["tag"], "description": "", "_first": doc.get("_first", 0), "_last": doc.get("_last", 0)},
+        )
         tag["description"] = tag["description"] or doc.get("description", "")
         tag["_first"] = min(tag["_first"], doc.get("_first", 0))
         tag["_last"] = max(tag["_last"], doc.get("_last", 0))
@@ -572,9 +643,15 @@ def _account_tags(sb: Sandbox) -> dict[str, dict[str, Any]]:
 
 
 def _tag_item(sb: Sandbox, tag: dict[str, Any], with_metrics: bool) -> dict[str, Any]:
-    item = {"account_id": ACCOUNT_ID, "parent_account_id": ACCOUNT_ID, "tag": tag["tag"],
-            "description": tag["description"], "first_seen": _iso(tag["_first"]), "last_seen": _iso(tag["_last"]),
-            "account_name": ACCOUNT_ID}
+    item = {
+        "account_id": ACCOUNT_ID,
+        "parent_account_id": ACCOUNT_ID,
+        "tag": tag["tag"],
+        "description": tag["description"],
+        "first_seen": _iso(tag["_first"]),
+        "last_seen": _iso(tag["_last"]),
+        "account_name": ACCOUNT_ID,
+    }
     if with_metrics:
         events = [e for _s, _d, e in domain_events(sb.state) if tag["tag"] in (e.get("tags") or [])]
         item["metrics"] = metric_values(events, DEFAULT_METRICS)
@@ -596,7 +673,7 @@ async def list_account_tags(ctx: Ctx) -> dict:
     prefix = str(body.get("tag") or "")
     tags = [t for t in tags if t["tag"].startswith(prefix)]
     tags.sort(key=lambda t: t[keys[field]], reverse=direction.lower() != "asc")
-    items = [_tag_item(ctx.sb, t, bool(body.get("include_metrics"))) for t in tags[skip: skip + limit]]
+    items = [_tag_item(ctx.sb, t, bool(body.get("include_metrics"))) for t in tags[skip : skip + limit]]
     pagination: dict[str, Any] = {"sort": sort, "skip": skip, "limit": limit}
     if paging.get("include_total"):
         pagination["total"] = len(tags)

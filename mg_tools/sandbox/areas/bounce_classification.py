@@ -37,23 +37,66 @@ ENTITIES = {
 }
 
 RULES = (
-    Rule("5b01", "spamhaus", "BLOCKLIST", "PERMANENT", r"spamhaus",
-         "554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org",
-         "The sending IP is listed on a Spamhaus blocklist", "You're listed on Spamhaus!"),
-    Rule("5b02", "*", "BOUNCE", "PERMANENT",
-         r"user unknown|no such user|does not exist|unknown user|5\.1\.1|mailbox unavailable",
-         "550 5.1.1 The email account that you tried to reach does not exist",
-         "The recipient address does not exist", "Unknown recipient"),
-    Rule("5b03", "*", "MAILBOX_FULL", "TEMPORARY",
-         r"mailbox full|over quota|quota exceeded|5\.2\.2|insufficient storage",
-         "552 5.2.2 The recipient's mailbox is full", "The recipient's mailbox is full", "Mailbox full"),
-    Rule("5b04", "*", "GREYLISTED", "TEMPORARY", r"greylist|try again later|4\.7\.1|temporarily deferred",
-         "450 4.7.1 Greylisted, please try again later", "The receiving server asked to retry later",
-         "Greylisted"),
-    Rule("55ff", "*", "ESPBLOCK", "PERMANENT", r"access denied|blocked|rejected|policy|spam",
-         "5.4.1 recipient address rejected: access denied.", "Access denied", "Blocked by the mailbox provider"),
-    Rule("5bff", "*", "GENERIC", "PERMANENT", r"",
-         "550 Message rejected", "The message was rejected for an unclassified reason", "Unclassified bounce"),
+    Rule(
+        "5b01",
+        "spamhaus",
+        "BLOCKLIST",
+        "PERMANENT",
+        r"spamhaus",
+        "554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org",
+        "The sending IP is listed on a Spamhaus blocklist",
+        "You're listed on Spamhaus!",
+    ),
+    Rule(
+        "5b02",
+        "*",
+        "BOUNCE",
+        "PERMANENT",
+        r"user unknown|no such user|does not exist|unknown user|5\.1\.1|mailbox unavailable",
+        "550 5.1.1 The email account that you tried to reach does not exist",
+        "The recipient address does not exist",
+        "Unknown recipient",
+    ),
+    Rule(
+        "5b03",
+        "*",
+        "MAILBOX_FULL",
+        "TEMPORARY",
+        r"mailbox full|over quota|quota exceeded|5\.2\.2|insufficient storage",
+        "552 5.2.2 The recipient's mailbox is full",
+        "The recipient's mailbox is full",
+        "Mailbox full",
+    ),
+    Rule(
+        "5b04",
+        "*",
+        "GREYLISTED",
+        "TEMPORARY",
+        r"greylist|try again later|4\.7\.1|temporarily deferred",
+        "450 4.7.1 Greylisted, please try again later",
+        "The receiving server asked to retry later",
+        "Greylisted",
+    ),
+    Rule(
+        "55ff",
+        "*",
+        "ESPBLOCK",
+        "PERMANENT",
+        r"access denied|blocked|rejected|policy|spam",
+        "5.4.1 recipient address rejected: access denied.",
+        "Access denied",
+        "Blocked by the mailbox provider",
+    ),
+    Rule(
+        "5bff",
+        "*",
+        "GENERIC",
+        "PERMANENT",
+        r"",
+        "550 Message rejected",
+        "The message was rejected for an unclassified reason",
+        "Unclassified bounce",
+    ),
 )
 _GROUPS = ("subaccount.id", "domain.name", "entity-id", "rule-id")
 
@@ -151,8 +194,19 @@ async def list_rule_stats(ctx: Ctx) -> dict:
     if entity not in ENTITIES:
         raise ApiError(404, f"Entity not found: {entity}")
     counts = Counter(c.rule for c in classified(ctx, domain) if c.entity == entity)
-    return {"items": [{"rule-id": r.id, "category": r.category, "severity": r.severity, "sample-text": r.sample,
-                       "explanation": r.explanation, **_bounced(n)} for r, n in _ranked(counts)]}
+    return {
+        "items": [
+            {
+                "rule-id": r.id,
+                "category": r.category,
+                "severity": r.severity,
+                "sample-text": r.sample,
+                "explanation": r.explanation,
+                **_bounced(n),
+            }
+            for r, n in _ranked(counts)
+        ]
+    }
 
 
 @router.get("/v1/bounce-classification/config/entities")
@@ -164,8 +218,16 @@ async def list_entities(ctx: Ctx) -> dict:
 @router.get("/v1/bounce-classification/config/rules")
 async def list_rules(ctx: Ctx) -> dict:
     """The classification rules, by rule id."""
-    return {r.id: {"entity_id": r.entity, "class": r.category, "sample-text": r.sample,
-                   "explanation": r.explanation, "short-explanation": r.short} for r in RULES}
+    return {
+        r.id: {
+            "entity_id": r.entity,
+            "class": r.category,
+            "sample-text": r.sample,
+            "explanation": r.explanation,
+            "short-explanation": r.short,
+        }
+        for r in RULES
+    }
 
 
 @router.get("/v1/bounce-classification/domains/{domain}/events")

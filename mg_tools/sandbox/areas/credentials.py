@@ -31,8 +31,15 @@ def generated_password() -> str:
 
 
 def _new(ctx: Ctx, domain: dict[str, Any], login: str, password: str, *, system: bool = False) -> dict[str, Any]:
-    doc = {"mailbox": login, "login": login, "created_at": _date(ctx.sb.now()), "size_bytes": None,
-           "_domain_id": domain["id"], "_password": password, "_system": system}
+    doc = {
+        "mailbox": login,
+        "login": login,
+        "created_at": _date(ctx.sb.now()),
+        "size_bytes": None,
+        "_domain_id": domain["id"],
+        "_password": password,
+        "_system": system,
+    }
     ctx.state.put("credential", f"{domain['name']}/{login}", doc)
     return doc
 
@@ -85,7 +92,7 @@ async def list_credentials(ctx: Ctx) -> dict:
     skip = ctx.int_arg("skip", 0, low=0)
     with ctx.state.transaction():
         items = [public(d) for d in credentials(ctx, ctx.sb.domain(ctx.path["domain"]))]
-    return {"items": items[skip: skip + limit], "total_count": len(items)}
+    return {"items": items[skip : skip + limit], "total_count": len(items)}
 
 
 @router.post("/v3/domains/{domain}/credentials")

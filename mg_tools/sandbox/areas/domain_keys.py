@@ -36,8 +36,9 @@ def _fake_public_key(seed: str, bits: int) -> str:
     return base64.b64encode(hashlib.shake_256(seed.encode()).digest(_KEY_BYTES[bits])).decode()
 
 
-def _new_key(ctx: Ctx, domain: dict[str, Any], selector: str, *, bits: int = 2048, seed: str = "",
-             active: bool = False) -> dict[str, Any]:
+def _new_key(
+    ctx: Ctx, domain: dict[str, Any], selector: str, *, bits: int = 2048, seed: str = "", active: bool = False
+) -> dict[str, Any]:
     name = domain["name"]
     key = {
         "signing_domain": name,
@@ -77,8 +78,11 @@ def _dns_record(key: dict[str, Any], domain: dict[str, Any]) -> dict[str, Any]:
 
 
 def _public_key(key: dict[str, Any], domain: dict[str, Any]) -> dict[str, Any]:
-    return {"signing_domain": key["signing_domain"], "selector": key["selector"],
-            "dns_record": _dns_record(key, domain)}
+    return {
+        "signing_domain": key["signing_domain"],
+        "selector": key["selector"],
+        "dns_record": _dns_record(key, domain),
+    }
 
 
 def _selector(value: str | None, name: str = "selector") -> str:
@@ -126,8 +130,9 @@ async def list_all_keys(ctx: Ctx) -> dict:
             if signing_domain and domain["name"] != signing_domain:
                 continue
             items += [(k, domain) for k in domain_keys(ctx, domain) if not selector or k["selector"] == selector]
-    rows = sorted(({"_k": f"{k['signing_domain']}/{k['selector']}", **_public_key(k, d)} for k, d in items),
-                  key=lambda r: r["_k"])
+    rows = sorted(
+        ({"_k": f"{k['signing_domain']}/{k['selector']}", **_public_key(k, d)} for k, d in items), key=lambda r: r["_k"]
+    )
     page, paging = page_by_token(rows, ctx, key=lambda r: r["_k"], default_limit=10, max_limit=100)
     return {"items": [public(r) for r in page], "paging": paging}
 
@@ -180,8 +185,7 @@ async def _set_active(ctx: Ctx, active: bool) -> dict:
         key["active"] = active
         ctx.state.put("dkim_key", f"{domain['name']}/{key['selector']}", key)
     word = "activated" if active else "deactivated"
-    return {"message": f"domain key {word}", "authority": domain["name"], "selector": key["selector"],
-            "active": active}
+    return {"message": f"domain key {word}", "authority": domain["name"], "selector": key["selector"], "active": active}
 
 
 @router.put("/v4/domains/{domain}/keys/{selector}/activate")
@@ -233,8 +237,11 @@ async def update_dkim_authority(ctx: Ctx) -> dict:
             raise ApiError(400, f"{domain['name']} has no parent domain on this account to take DKIM authority from")
         domain["_dkim_authority"] = authority
         ctx.state.put("domain", domain["name"], domain)
-    return {"message": "Domain DKIM authority has been changed", "sending_dns_records": sending_records(domain),
-            "changed": authority != before}
+    return {
+        "message": "Domain DKIM authority has been changed",
+        "sending_dns_records": sending_records(domain),
+        "changed": authority != before,
+    }
 
 
 @router.put("/v3/domains/{domain}/dkim_selector")
@@ -271,8 +278,10 @@ def _managed(ctx: Ctx, name: str) -> dict[str, Any]:
     domain = ctx.state.get("domain", name)
     if domain is None or not domain.get("use_automatic_sender_security"):
         raise described(404, "domain not found")
-    domain.setdefault("_dkim_rotation", {"rotation_enabled": False, "rotation_interval": "",
-                                         "base_selector": "pdk1", "rotated_at": ctx.sb.now()})
+    domain.setdefault(
+        "_dkim_rotation",
+        {"rotation_enabled": False, "rotation_interval": "", "base_selector": "pdk1", "rotated_at": ctx.sb.now()},
+    )
     return domain
 
 
@@ -302,8 +311,13 @@ def _asd_view(ctx: Ctx, domain: dict[str, Any]) -> dict[str, Any]:
         "rotation_enabled": "true" if rotation["rotation_enabled"] else "false",
         "rotation_interval": rotation["rotation_interval"],
         "records": [
-            {"name": f"{s}._domainkey.{domain['name']}", "type": "CNAME", "identifier": "DKIM",
-             "value": f"{s}._domainkey.{sid}.service.mailgun.com", "comment": "Customer DKIM CNAME Record"}
+            {
+                "name": f"{s}._domainkey.{domain['name']}",
+                "type": "CNAME",
+                "identifier": "DKIM",
+                "value": f"{s}._domainkey.{sid}.service.mailgun.com",
+                "comment": "Customer DKIM CNAME Record",
+            }
             for s in ("pdk1", "pdk2")
         ],
     }

@@ -12,13 +12,17 @@ router = Router()
 _NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _SPAM_ACTIONS = {"disabled", "block", "tag"}
 _BOOL_FIELDS = (
-    "require_tls", "skip_verification", "wildcard", "encrypt_incoming_message",
-    "use_automatic_sender_security", "force_dkim_authority", "force_root_dkim_host",
+    "require_tls",
+    "skip_verification",
+    "wildcard",
+    "encrypt_incoming_message",
+    "use_automatic_sender_security",
+    "force_dkim_authority",
+    "force_root_dkim_host",
 )
 _STATES = {"active", "unverified", "disabled"}
 # Kinds whose keys start with "<domain>/" and go when the domain goes.
-_DOMAIN_KINDS = ("message", "event", "bounce", "unsubscribe", "complaint", "allowlist", "webhook",
-                 "template", "tag")
+_DOMAIN_KINDS = ("message", "event", "bounce", "unsubscribe", "complaint", "allowlist", "webhook", "template", "tag")
 
 
 def new_domain(sb: Sandbox, name: str, **settings: Any) -> dict[str, Any]:
@@ -49,17 +53,34 @@ def dns_records(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     name = doc["name"]
     return {
         "receiving_dns_records": [
-            {"is_active": True, "cached": [], "priority": "10", "record_type": "MX", "valid": valid,
-             "value": host}
+            {"is_active": True, "cached": [], "priority": "10", "record_type": "MX", "valid": valid, "value": host}
             for host in ("mxa.mailgun.org", "mxb.mailgun.org")
         ],
         "sending_dns_records": [
-            {"is_active": True, "cached": [], "name": name, "record_type": "TXT", "valid": valid,
-             "value": "v=spf1 include:mailgun.org ~all"},
-            {"is_active": True, "cached": [], "name": f"mx._domainkey.{name}", "record_type": "TXT",
-             "valid": valid, "value": "k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"},
-            {"is_active": True, "cached": [], "name": f"{doc['web_prefix']}.{name}", "record_type": "CNAME",
-             "valid": valid, "value": "mailgun.org"},
+            {
+                "is_active": True,
+                "cached": [],
+                "name": name,
+                "record_type": "TXT",
+                "valid": valid,
+                "value": "v=spf1 include:mailgun.org ~all",
+            },
+            {
+                "is_active": True,
+                "cached": [],
+                "name": f"mx._domainkey.{name}",
+                "record_type": "TXT",
+                "valid": valid,
+                "value": "k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC",
+            },
+            {
+                "is_active": True,
+                "cached": [],
+                "name": f"{doc['web_prefix']}.{name}",
+                "record_type": "CNAME",
+                "valid": valid,
+                "value": "mailgun.org",
+            },
         ],
     }
 
@@ -79,8 +100,7 @@ def _apply_settings(ctx: Ctx, doc: dict[str, Any]) -> None:
         if scheme not in {"http", "https"}:
             raise ApiError(400, "web_scheme must be http or https")
         doc["web_scheme"] = scheme
-    for field in ("web_prefix", "archive_to", "mailfrom_host", "pool_id", "ips", "dkim_selector",
-                  "dkim_host_name"):
+    for field in ("web_prefix", "archive_to", "mailfrom_host", "pool_id", "ips", "dkim_selector", "dkim_host_name"):
         value = ctx.arg(field)
         if value is not None:
             doc[field] = value

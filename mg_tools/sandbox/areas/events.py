@@ -282,8 +282,11 @@ def _page(ctx: Ctx, params: Params, pivot: list[Any] | None, side: str) -> dict[
         raise ApiError(400, f"Invalid 'limit' parameter: must be between 1 and {MAX_LIMIT}")
     ascending, low, high = _direction(params)
     filters = _compile(params)
-    order = [(float(e.get("timestamp", 0)), seq, e) for seq, _d, e in domain_events(ctx.state, domain)
-             if low <= float(e.get("timestamp", 0)) <= high and _matches(e, filters)]
+    order = [
+        (float(e.get("timestamp", 0)), seq, e)
+        for seq, _d, e in domain_events(ctx.state, domain)
+        if low <= float(e.get("timestamp", 0)) <= high and _matches(e, filters)
+    ]
     if not ascending:
         order.reverse()
 

@@ -24,8 +24,7 @@ router = Router()
 SHARED_IP = "192.0.2.10"
 SEED_DEDICATED = ("198.51.100.1", "198.51.100.2")
 MAX_DEDICATED = 5
-WARMUP_LIMITS = (100, 200, 400, 1000, 2000, 4000, 8000, 14000, 20000, 30000, 45000, 70000, 100000, 150000,
-                 250000)
+WARMUP_LIMITS = (100, 200, 400, 1000, 2000, 4000, 8000, 14000, 20000, 30000, 45000, 70000, 100000, 150000, 250000)
 DAY = 86400
 #: Health-check thresholds: above these rates a domain is poor; below this volume it is new.
 MAX_BOUNCE_RATE, MAX_COMPLAINT_RATE, MIN_PROCESSED = 0.05, 0.001, 100
@@ -140,8 +139,9 @@ async def list_ips(ctx: Ctx) -> dict:
     ips = [i for i in account_ips(ctx) if not dedicated or i["dedicated"]]
     warming = {w["ip"] for w in _warmups(ctx)}
     return {
-        "assignable_to_pools": [i["ip"] for i in ips if i["dedicated"] and not _dipp_of(ctx, i["ip"])
-                                and not _dynamic_of(ctx, i["ip"])],
+        "assignable_to_pools": [
+            i["ip"] for i in ips if i["dedicated"] and not _dipp_of(ctx, i["ip"]) and not _dynamic_of(ctx, i["ip"])
+        ],
         "details": [{"ip": i["ip"], "is_on_warmup": i["ip"] in warming} for i in ips],
         "items": [i["ip"] for i in ips],
         "total_count": len(ips),
@@ -344,8 +344,11 @@ async def create_ip_pool(ctx: Ctx) -> dict:
         for address in ips:
             _free_dedicated(ctx, address)
         pool_id = ctx.sb.new_id()
-        ctx.state.put("ip_pool", pool_id, {"pool_id": pool_id, "name": name, "description": description,
-                                           "ips": ips, "is_inherited": False})
+        ctx.state.put(
+            "ip_pool",
+            pool_id,
+            {"pool_id": pool_id, "name": name, "description": description, "ips": ips, "is_inherited": False},
+        )
     return {"message": "success", "pool_id": pool_id}
 
 
@@ -436,8 +439,7 @@ async def update_ip_pool(ctx: Ctx) -> dict:
 async def list_ip_pool_domains(ctx: Ctx) -> dict:
     """Domains linked to a DIPP, in pages of ``limit`` (10 to 500)."""
     pool = _pool(ctx)
-    rows = sorted(({"id": d["id"], "name": d["name"]} for d in _linked(ctx, pool["pool_id"])),
-                  key=lambda r: r["name"])
+    rows = sorted(({"id": d["id"], "name": d["name"]} for d in _linked(ctx, pool["pool_id"])), key=lambda r: r["name"])
     page, paging = page_by_token(rows, ctx, key=lambda r: r["name"], default_limit=10, max_limit=500)
     return {"domains": page, "paging": paging}
 
@@ -535,8 +537,9 @@ async def set_dynamic_pools(ctx: Ctx) -> dict:
         for field, ips in wanted.items():
             name = _DYNAMIC[field]
             pool_id = existing[name]["id"] if name in existing else ctx.sb.new_id()
-            ctx.state.put("dynamic_pool", name, {"account_id": acct, "enabled": True, "id": pool_id, "ips": ips,
-                                                 "name": name})
+            ctx.state.put(
+                "dynamic_pool", name, {"account_id": acct, "enabled": True, "id": pool_id, "ips": ips, "name": name}
+            )
     return wanted
 
 
@@ -613,18 +616,32 @@ def health(ctx: Ctx, domain: dict[str, Any]) -> dict[str, Any]:
     return {"pool": pool, "results": results}
 
 
-def _record(ctx: Ctx, domain: dict[str, Any], prev: str, new: str, reason: str, by: str,
-            check: dict[str, Any]) -> None:
+def _record(ctx: Ctx, domain: dict[str, Any], prev: str, new: str, reason: str, by: str, check: dict[str, Any]) -> None:
     acct = account(ctx.sb)
     seq = ctx.state.next_id("dynamic_event")
     r = check["results"]
-    ctx.state.put("dynamic_event", f"{seq:012d}", {
-        "id": ctx.sb.new_id(), "owning_account_id": "000000000000000000000000", "account_id": acct["id"],
-        "account_name": acct["name"], "domain_id": domain["id"], "domain_name": domain["name"],
-        "new_band": new, "prev_band": prev, "reason": reason, "bounce_rate": r["bounce_rate"]["value"],
-        "complaint_rate": r["complaint_rate"]["value"], "processed_count": r["processed_count"]["value"],
-        "initiated_by": by, "timestamp": _iso(ctx.sb.now()), "_ts": ctx.sb.now(), "_seq": seq,
-    })
+    ctx.state.put(
+        "dynamic_event",
+        f"{seq:012d}",
+        {
+            "id": ctx.sb.new_id(),
+            "owning_account_id": "000000000000000000000000",
+            "account_id": acct["id"],
+            "account_name": acct["name"],
+            "domain_id": domain["id"],
+            "domain_name": domain["name"],
+            "new_band": new,
+            "prev_band": prev,
+            "reason": reason,
+            "bounce_rate": r["bounce_rate"]["value"],
+            "complaint_rate": r["complaint_rate"]["value"],
+            "processed_count": r["processed_count"]["value"],
+            "initiated_by": by,
+            "timestamp": _iso(ctx.sb.now()),
+            "_ts": ctx.sb.now(),
+            "_seq": seq,
+        },
+    )
 
 
 def _move(ctx: Ctx, domain: dict[str, Any], band: str, reason: str, by: str, check: dict[str, Any]) -> None:
@@ -714,8 +731,13 @@ async def list_assignable_domains(ctx: Ctx) -> dict:
         raise ApiError(400, f"subaccount {sub} not found")
     acct = account(ctx.sb)["id"]
     domains = [] if sub else ctx.state.list("domain")  # sandbox subaccounts own no domains
-    return {"items": [{"account_id": acct, "id": d["id"], "name": d["name"]} for d in domains
-                      if not d.get("_dynamic") and (regex is None or regex.search(d["name"]))]}
+    return {
+        "items": [
+            {"account_id": acct, "id": d["id"], "name": d["name"]}
+            for d in domains
+            if not d.get("_dynamic") and (regex is None or regex.search(d["name"]))
+        ]
+    }
 
 
 @router.post("/v3/domains/all/dynamic_pools/enroll")
@@ -731,8 +753,15 @@ async def enroll_all_domains(ctx: Ctx) -> dict:
 
 
 def _capital_paging(rows: list[dict[str, Any]], ctx: Ctx, key: str, limit_name: str) -> tuple[list, dict]:
-    page, paging = page_by_token(rows, ctx, key=lambda r: r[key], default_limit=10, max_limit=100,
-                                 limit_name=limit_name, names=("First", "Last", "Next", "Previous"))
+    page, paging = page_by_token(
+        rows,
+        ctx,
+        key=lambda r: r[key],
+        default_limit=10,
+        max_limit=100,
+        limit_name=limit_name,
+        names=("First", "Last", "Next", "Previous"),
+    )
     return [public(r) for r in page], paging
 
 
@@ -752,10 +781,18 @@ async def list_dynamic_domains(ctx: Ctx) -> dict:
         state, check = domain["_dynamic"], health(ctx, domain)
         if (accounts and acct["id"] not in accounts) or (pools and state["band"] not in pools):
             continue
-        rows.append({"id": domain["id"], "account_id": acct["id"], "account_name": acct["name"],
-                     "name": domain["name"], "registered_at": state["registered_at"], "pool": state["band"],
-                     **({"override": state["override"]} if state.get("override") else {}),
-                     **{k: v["value"] for k, v in check["results"].items()}})
+        rows.append(
+            {
+                "id": domain["id"],
+                "account_id": acct["id"],
+                "account_name": acct["name"],
+                "name": domain["name"],
+                "registered_at": state["registered_at"],
+                "pool": state["band"],
+                **({"override": state["override"]} if state.get("override") else {}),
+                **{k: v["value"] for k, v in check["results"].items()},
+            }
+        )
     rows.sort(key=lambda r: r["name"])
     rows.sort(key=lambda r: r[sort_by], reverse=order == "descending")
     for i, row in enumerate(rows):
@@ -775,10 +812,15 @@ def _history(ctx: Ctx, domain_name: str | None) -> dict:
     moved_to, moved_from = ctx.arg("moved_to"), ctx.arg("moved_from")
     with ctx.state.transaction():
         _health_checks(ctx)
-    rows = [r for r in reversed(ctx.state.list("dynamic_event"))
-            if (not domain_name or r["domain_name"] == domain_name)
-            and (before is None or r["_ts"] < before) and (after is None or r["_ts"] > after)
-            and (not moved_to or r["new_band"] == moved_to) and (not moved_from or r["prev_band"] == moved_from)]
+    rows = [
+        r
+        for r in reversed(ctx.state.list("dynamic_event"))
+        if (not domain_name or r["domain_name"] == domain_name)
+        and (before is None or r["_ts"] < before)
+        and (after is None or r["_ts"] > after)
+        and (not moved_to or r["new_band"] == moved_to)
+        and (not moved_from or r["prev_band"] == moved_from)
+    ]
     for row in rows:
         row["_key"] = f"{10**12 - row['_seq']:013d}"  # newest first, keys ascending
     items, paging = _capital_paging(rows, ctx, "_key", "Limit")
@@ -868,10 +910,17 @@ async def list_warmups(ctx: Ctx) -> dict:
     rows = []
     for plan in sorted(_warmups(ctx), key=lambda p: p["ip"]):
         s = _stage_view(ctx, plan)
-        rows.append({"ip": plan["ip"], "sent_within_stage": "0%", "throttle": s["hourly"],
-                     "stage_number": s["stage"] + 1,
-                     "stage_start_volume": WARMUP_LIMITS[s["stage"] - 1] if s["stage"] else 0,
-                     "stage_start_time": _iso(s["start"]), "stage_volume_limit": s["limit"]})
+        rows.append(
+            {
+                "ip": plan["ip"],
+                "sent_within_stage": "0%",
+                "throttle": s["hourly"],
+                "stage_number": s["stage"] + 1,
+                "stage_start_volume": WARMUP_LIMITS[s["stage"] - 1] if s["stage"] else 0,
+                "stage_start_time": _iso(s["start"]),
+                "stage_volume_limit": s["limit"],
+            }
+        )
     items, paging = page_by_token(rows, ctx, key=lambda r: r["ip"], default_limit=10, max_limit=100)
     return {"items": items, "paging": paging}
 
@@ -882,16 +931,29 @@ async def get_warmup(ctx: Ctx) -> dict:
     plan = _warmup(ctx)
     s = _stage_view(ctx, plan)
     now = ctx.sb.now()
-    return {"details": {
-        "sent_within_stage": "0%", "throttle": s["hourly"], "start_volume": WARMUP_LIMITS[0],
-        "stage": s["stage"] + 1, "stage_limit": s["limit"], "hourly_limit": s["hourly"],
-        "stage_started_at": _iso(s["start"]), "hour_started_at": _iso(now - now % 3600),
-        "plan_started_at": _iso(plan["started_at"]), "plan_last_updated_at": _iso(s["start"]),
-        "total_stages": len(WARMUP_LIMITS),
-        "stage_history": [{"first_updated_at": _iso(plan["started_at"] + i * DAY),
-                           "completed_at": _iso(plan["started_at"] + (i + 1) * DAY), "limit": WARMUP_LIMITS[i]}
-                          for i in range(s["stage"])],
-    }}
+    return {
+        "details": {
+            "sent_within_stage": "0%",
+            "throttle": s["hourly"],
+            "start_volume": WARMUP_LIMITS[0],
+            "stage": s["stage"] + 1,
+            "stage_limit": s["limit"],
+            "hourly_limit": s["hourly"],
+            "stage_started_at": _iso(s["start"]),
+            "hour_started_at": _iso(now - now % 3600),
+            "plan_started_at": _iso(plan["started_at"]),
+            "plan_last_updated_at": _iso(s["start"]),
+            "total_stages": len(WARMUP_LIMITS),
+            "stage_history": [
+                {
+                    "first_updated_at": _iso(plan["started_at"] + i * DAY),
+                    "completed_at": _iso(plan["started_at"] + (i + 1) * DAY),
+                    "limit": WARMUP_LIMITS[i],
+                }
+                for i in range(s["stage"])
+            ],
+        }
+    }
 
 
 @router.post("/v3/ip_warmups/{addr}")

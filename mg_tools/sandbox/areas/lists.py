@@ -74,8 +74,9 @@ def _set_list_fields(ctx: Ctx, doc: dict[str, Any]) -> None:
     access = ctx.arg("access_level")
     if access not in (None, ""):
         if access not in _ACCESS:
-            raise ApiError(400, f"Invalid access level '{access}'. "
-                                "It can be any of: 'readonly', 'members', 'everyone'.")
+            raise ApiError(
+                400, f"Invalid access level '{access}'. It can be any of: 'readonly', 'members', 'everyone'."
+            )
         doc["access_level"] = access
     # The spec spells the update field "reply_reference"; Mailgun's clients send "reply_preference".
     reply = ctx.arg("reply_preference") or ctx.arg("reply_reference")
@@ -107,8 +108,7 @@ async def list_lists(ctx: Ctx) -> dict:
 async def list_lists_pages(ctx: Ctx) -> dict:
     _page_arg(ctx)
     items = sorted(ctx.state.list("list"), key=lambda d: d["address"])
-    return page_by_urls(items, ctx, pivot="address", key=lambda d: d["address"], default_limit=100,
-                        max_limit=1000)
+    return page_by_urls(items, ctx, pivot="address", key=lambda d: d["address"], default_limit=100, max_limit=1000)
 
 
 @router.post("/v3/lists")
@@ -190,8 +190,7 @@ async def list_members(ctx: Ctx) -> dict:
 async def list_members_pages(ctx: Ctx) -> dict:
     _page_arg(ctx)
     items = sorted(_members(ctx, _list(ctx)), key=lambda m: m["address"])
-    return page_by_urls(items, ctx, pivot="address", key=lambda m: m["address"], default_limit=100,
-                        max_limit=100)
+    return page_by_urls(items, ctx, pivot="address", key=lambda m: m["address"], default_limit=100, max_limit=100)
 
 
 def _upsert(ctx: Ctx, list_address: str, entry: dict[str, Any], *, upsert: bool) -> str:
@@ -211,8 +210,11 @@ def _upsert(ctx: Ctx, list_address: str, entry: dict[str, Any], *, upsert: bool)
 @router.post("/v3/lists/{list_address}/members")
 async def add_member(ctx: Ctx) -> dict:
     display, address = _parse_address(ctx.arg("address"))
-    entry: dict[str, Any] = {"address": address, "name": ctx.arg("name") or display,
-                             "subscribed": _bool(ctx.arg("subscribed", "yes"), "subscribed")}
+    entry: dict[str, Any] = {
+        "address": address,
+        "name": ctx.arg("name") or display,
+        "subscribed": _bool(ctx.arg("subscribed", "yes"), "subscribed"),
+    }
     entry["vars"] = _vars(ctx.arg("vars"))
     upsert = _bool(ctx.arg("upsert", "no"), "upsert")
     with ctx.state.transaction():
@@ -305,8 +307,11 @@ async def add_members_csv(ctx: Ctx) -> dict:
 
 def _member(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
     member_address = ctx.path["address"].lower()
-    return ctx.sb.existing("member", _member_key(doc["address"], member_address),
-                           f"Member {member_address} of mailing list {doc['address']} not found")
+    return ctx.sb.existing(
+        "member",
+        _member_key(doc["address"], member_address),
+        f"Member {member_address} of mailing list {doc['address']} not found",
+    )
 
 
 @router.get("/v3/lists/{list_address}/members/{address}")

@@ -66,8 +66,14 @@ def _count(values: list[str]) -> int:
 
 
 def _json_object(ctx: Ctx, name: str) -> dict[str, Any]:
-    return json_object(ctx.arg(name), f"'{name}' parameter is not a valid JSON",
-                       not_object=f"'{name}' parameter must be a JSON object") or {}
+    return (
+        json_object(
+            ctx.arg(name),
+            f"'{name}' parameter is not a valid JSON",
+            not_object=f"'{name}' parameter must be a JSON object",
+        )
+        or {}
+    )
 
 
 def _options(ctx: Ctx) -> tuple[dict[str, str], dict[str, Any]]:
@@ -117,13 +123,19 @@ def _common(ctx: Ctx, domain: str, sender: str, to: list[str]) -> Submission:
     if any(not isinstance(v, dict) for v in recipient_variables.values()):
         raise ApiError(400, "'recipient-variables' parameter must map each address to a JSON object")
     return Submission(
-        domain=domain, sender=sender, to=to, cc=cc, bcc=bcc,
+        domain=domain,
+        sender=sender,
+        to=to,
+        cc=cc,
+        bcc=bcc,
         template=_header_text(ctx, "template"),
         template_version=_header_text(ctx, "t:version"),
         template_text=bool(ctx.bool_arg("t:text", False)),
         template_variables=_json_object(ctx, "t:variables"),
         tags=[_checked("o:tag", t) for t in ctx.args("o:tag")],
-        headers=headers, variables=variables, recipient_variables=recipient_variables,
+        headers=headers,
+        variables=variables,
+        recipient_variables=recipient_variables,
         deliver_at=_delivery_time(ctx),
         test_mode=bool(ctx.bool_arg("o:testmode", False)),
     )
@@ -190,8 +202,9 @@ def _mime_header(raw: bytes, name: str) -> str | None:
         value = BytesHeaderParser(policy=policy.default).parsebytes(raw).get(name)
         return str(value) if value is not None else None
     except Exception as exc:  # the email package raises many kinds of error on malformed headers
-        raise ApiError(400, f"'message' parameter has a {name} header that cannot be read "
-                            f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise ApiError(
+            400, f"'message' parameter has a {name} header that cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
 
 
 @router.get("/v3/domains/{domain}/messages/{storage_key}")

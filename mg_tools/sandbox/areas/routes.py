@@ -60,7 +60,7 @@ class _Parser:
 
     def string(self) -> str:
         self.skip_space()
-        quote = self.text[self.pos: self.pos + 1]
+        quote = self.text[self.pos : self.pos + 1]
         if quote not in {'"', "'"}:
             raise self.fail(f"expected a quoted string at position {self.pos}")
         end = self.pos + 1
@@ -68,7 +68,7 @@ class _Parser:
             end += 2 if self.text[end] == "\\" else 1
         if end >= len(self.text):
             raise self.fail("unterminated string")
-        value, self.pos = self.text[self.pos + 1: end], end + 1
+        value, self.pos = self.text[self.pos + 1 : end], end + 1
         return value
 
     def call(self) -> Call:

@@ -35,16 +35,25 @@ def _stat(events: list[Event], name: str) -> dict[str, Any]:
     if name == "accepted":
         return {"incoming": n("accepted_incoming"), "outgoing": n("accepted_outgoing"), "total": n("accepted")}
     if name == "delivered":
-        return {"smtp": n("delivered_smtp"), "http": n("delivered_http"), "optimized": n("delivered_optimized"),
-                "total": n("delivered")}
+        return {
+            "smtp": n("delivered_smtp"),
+            "http": n("delivered_http"),
+            "optimized": n("delivered_optimized"),
+            "total": n("delivered"),
+        }
     if name == "failed":
         return {
             "temporary": {"espblock": n("temporary_failed_esp_block"), "total": n("temporary_failed")},
-            "permanent": {"suppress-bounce": n("suppressed_bounces"),
-                          "suppress-unsubscribe": n("suppressed_unsubscribed"),
-                          "suppress-complaint": n("suppressed_complaints"), "bounce": n("hard_bounces"),
-                          "delayed-bounce": n("delayed_bounce"), "webhook": 0,
-                          "optimized": n("permanent_failed_optimized"), "total": n("permanent_failed")},
+            "permanent": {
+                "suppress-bounce": n("suppressed_bounces"),
+                "suppress-unsubscribe": n("suppressed_unsubscribed"),
+                "suppress-complaint": n("suppressed_complaints"),
+                "bounce": n("hard_bounces"),
+                "delayed-bounce": n("delayed_bounce"),
+                "webhook": 0,
+                "optimized": n("permanent_failed_optimized"),
+                "total": n("permanent_failed"),
+            },
         }
     if name in {"opened", "clicked"}:
         return {"total": n(name), "unique": n(f"unique_{name}")}
@@ -71,10 +80,16 @@ def _stats(ctx: Ctx, rows: list[Event], extra: dict[str, Any] | None = None) -> 
         ts = float(event.get("timestamp", 0))
         if start <= ts <= end:
             by_bucket.setdefault(bucket(ts, resolution), []).append(event)
-    stats = [{"time": rfc2822(b), **{name: _stat(events, name) for name in names}}
-             for b, events in sorted(by_bucket.items())]
-    return {**(extra or {"description": ""}), "start": rfc2822(start), "end": rfc2822(end),
-            "resolution": resolution, "stats": stats}
+    stats = [
+        {"time": rfc2822(b), **{name: _stat(events, name) for name in names}} for b, events in sorted(by_bucket.items())
+    ]
+    return {
+        **(extra or {"description": ""}),
+        "start": rfc2822(start),
+        "end": rfc2822(end),
+        "resolution": resolution,
+        "stats": stats,
+    }
 
 
 def _events(ctx: Ctx, domain: str | None = None) -> list[Event]:
@@ -105,10 +120,11 @@ async def get_account_domain_stats(ctx: Ctx) -> dict:
     for _s, domain, event in domain_events(ctx.state):
         if start <= float(event.get("timestamp", 0)) < end:
             by_domain.setdefault(domain, []).append(event)
-    stats = [{"time": rfc2822(start), "domain": domain, **{n: _stat(events, n) for n in names}}
-             for domain, events in sorted(by_domain.items())[:limit]]
-    return {"description": "", "start": rfc2822(start), "end": rfc2822(end), "resolution": resolution,
-            "stats": stats}
+    stats = [
+        {"time": rfc2822(start), "domain": domain, **{n: _stat(events, n) for n in names}}
+        for domain, events in sorted(by_domain.items())[:limit]
+    ]
+    return {"description": "", "start": rfc2822(start), "end": rfc2822(end), "resolution": resolution, "stats": stats}
 
 
 _FILTER_KEYS: dict[str, Callable[[str, Event], list[Any]]] = {
@@ -126,8 +142,9 @@ def _stats_filter(text: str | None) -> list[tuple[str, str]]:
     for part in (text or "").replace(",", " ").split():
         key, sep, value = part.partition(":")
         if not sep or key not in _FILTER_KEYS:
-            raise ApiError(400, f"Invalid filter {part!r}: expected key:value with key one of "
-                                f"{', '.join(_FILTER_KEYS)}")
+            raise ApiError(
+                400, f"Invalid filter {part!r}: expected key:value with key one of {', '.join(_FILTER_KEYS)}"
+            )
         pairs.append((key, value.lower()))
     return pairs
 
@@ -138,8 +155,11 @@ async def get_filtered_stats(ctx: Ctx) -> dict:
     group = ctx.arg("group") or None
     if group is not None and group not in _FILTER_KEYS:
         raise ApiError(400, f"Invalid group {group!r}: expected one of {', '.join(_FILTER_KEYS)}")
-    rows = [(d, e) for _s, d, e in domain_events(ctx.state)
-            if all(v in [str(x).lower() for x in _FILTER_KEYS[k](d, e) if x] for k, v in pairs)]
+    rows = [
+        (d, e)
+        for _s, d, e in domain_events(ctx.state)
+        if all(v in [str(x).lower() for x in _FILTER_KEYS[k](d, e) if x] for k, v in pairs)
+    ]
     if group is None:
         return _stats(ctx, [e for _d, e in rows])
     grouped: dict[str, list[Event]] = {}
@@ -148,8 +168,9 @@ async def get_filtered_stats(ctx: Ctx) -> dict:
             if value:
                 grouped.setdefault(str(value), []).append(event)
     result = _stats(ctx, [])
-    result["stats"] = [{**item, group: value} for value, events in sorted(grouped.items())
-                       for item in _stats(ctx, events)["stats"]]
+    result["stats"] = [
+        {**item, group: value} for value, events in sorted(grouped.items()) for item in _stats(ctx, events)["stats"]
+    ]
     return result
 
 
@@ -168,10 +189,16 @@ def _aggregate(events: list[Event], kind: str) -> dict[str, dict[str, int]]:
     grouped: dict[str, list[Event]] = {}
     for event in events:
         grouped.setdefault(_aggregate_key(kind, event), []).append(event)
-    return {key: {"accepted": count(evs, "accepted"), "clicked": count(evs, "clicked"),
-                  "opened": count(evs, "opened"), "unique_clicked": count(evs, "unique_clicked"),
-                  "unsubscribed": count(evs, "unsubscribed")}
-            for key, evs in sorted(grouped.items())}
+    return {
+        key: {
+            "accepted": count(evs, "accepted"),
+            "clicked": count(evs, "clicked"),
+            "opened": count(evs, "opened"),
+            "unique_clicked": count(evs, "unique_clicked"),
+            "unsubscribed": count(evs, "unsubscribed"),
+        }
+        for key, evs in sorted(grouped.items())
+    }
 
 
 def _domain_aggregate(ctx: Ctx, kind: str) -> dict[str, Any]:
@@ -215,8 +242,9 @@ async def list_tags(ctx: Ctx) -> dict:
     domain = ctx.path["domain"]
     ctx.sb.domain(domain)
     prefix = ctx.arg("prefix") or ""
-    items = sorted((public(d) for d in ctx.state.list("tag", f"{domain}/") if d["tag"].startswith(prefix)),
-                   key=lambda d: d["tag"])
+    items = sorted(
+        (public(d) for d in ctx.state.list("tag", f"{domain}/") if d["tag"].startswith(prefix)), key=lambda d: d["tag"]
+    )
     return page_by_urls(items, ctx, pivot="tag", key=lambda d: d["tag"], default_limit=100, max_limit=1000)
 
 
@@ -248,8 +276,12 @@ async def get_tag_stats(ctx: Ctx) -> dict:
     for kind in ("provider", "device", "country"):
         wanted = ctx.arg(kind)
         if wanted:
-            events = [e for e in events if _aggregate_key(kind, e) == wanted.lower() or
-                      (kind == "provider" and e.get("recipient-provider", "").lower() == wanted.lower())]
+            events = [
+                e
+                for e in events
+                if _aggregate_key(kind, e) == wanted.lower()
+                or (kind == "provider" and e.get("recipient-provider", "").lower() == wanted.lower())
+            ]
     return _stats(ctx, events, {"tag": tag, "description": doc.get("description", "")})
 
 
@@ -265,5 +297,8 @@ async def get_tag_aggregates(ctx: Ctx) -> dict:
 @router.get("/v3/domains/{domain}/limits/tag")
 async def get_tag_limits(ctx: Ctx) -> dict:
     domain = ctx.sb.domain(ctx.path["domain"])
-    return {"id": domain.get("id", ""), "limit": DOMAIN_TAG_LIMIT,
-            "count": ctx.state.count("tag", f"{ctx.path['domain']}/")}
+    return {
+        "id": domain.get("id", ""),
+        "limit": DOMAIN_TAG_LIMIT,
+        "count": ctx.state.count("tag", f"{ctx.path['domain']}/"),
+    }

@@ -115,12 +115,18 @@ def _allowlist(sb: Sandbox, rec: Record) -> dict[str, Any]:
             raise ApiError(400, f"'domain' parameter is not a valid domain name: {domain}")
     else:
         raise ApiError(400, "Missing mandatory parameter: address/domain")
-    return {"value": value, "type": kind, "reason": str(rec.get("reason") or ""),
-            "createdAt": _created_at(sb, rec.get("createdAt") or rec.get("created_at"))}
+    return {
+        "value": value,
+        "type": kind,
+        "reason": str(rec.get("reason") or ""),
+        "createdAt": _created_at(sb, rec.get("createdAt") or rec.get("created_at")),
+    }
 
 
 BOUNCES = _Table(
-    "bounce", "bounces", _bounce,
+    "bounce",
+    "bounces",
+    _bounce,
     added="Address has been added to the bounces table",
     added_many="{n} {addresses} been added to the bounces table",
     not_found="Address not found in bounces table",
@@ -128,7 +134,9 @@ BOUNCES = _Table(
     cleared="Bounced addresses for this domain have been removed",
 )
 UNSUBSCRIBES = _Table(
-    "unsubscribe", "unsubscribes", _unsubscribe,
+    "unsubscribe",
+    "unsubscribes",
+    _unsubscribe,
     added="Address has been added to the unsubscribes table",
     added_many="{n} {addresses} been added to the unsubscribes table",
     not_found="Address not found in unsubscribers table",
@@ -136,7 +144,9 @@ UNSUBSCRIBES = _Table(
     cleared="Unsubscribe addresses for this domain have been removed",
 )
 COMPLAINTS = _Table(
-    "complaint", "complaints", _complaint,
+    "complaint",
+    "complaints",
+    _complaint,
     added="Address has been added to the complaints table",
     added_many="{n} complaint {addresses} been added to the complaints table",
     not_found="No spam complaints found for this address",
@@ -144,7 +154,9 @@ COMPLAINTS = _Table(
     cleared="Complaint addresses for this domain have been removed",
 )
 ALLOWLIST = _Table(
-    "allowlist", "whitelists", _allowlist,
+    "allowlist",
+    "whitelists",
+    _allowlist,
     added="Address/Domain has been added to the allowlists table",
     added_many="{n} {addresses} been added to the allowlists table",
     not_found="Address/Domain not found in allowlist table",

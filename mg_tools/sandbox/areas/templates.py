@@ -229,8 +229,10 @@ async def create_version(ctx: Ctx) -> dict:
         if len(doc["versions"]) == 1 or ctx.bool_arg("active", False):
             _activate(doc, tag)
         _save(ctx, doc)
-    return {"message": "new version of the template has been stored",
-            "template": {**_summary(doc), "version": _version_out(version)}}
+    return {
+        "message": "new version of the template has been stored",
+        "template": {**_summary(doc), "version": _version_out(version)},
+    }
 
 
 def _version(doc: dict[str, Any], tag: str) -> dict[str, Any]:
@@ -303,5 +305,8 @@ async def copy_version(ctx: Ctx) -> dict:
         }
         doc["versions"][new_tag] = copy
         _save(ctx, doc)
-    return {"message": "version has been copied", "version": _version_out(copy),
-            "template": {**_summary(doc), "version": _version_out(copy)}}
+    return {
+        "message": "version has been copied",
+        "version": _version_out(copy),
+        "template": {**_summary(doc), "version": _version_out(copy)},
+    }

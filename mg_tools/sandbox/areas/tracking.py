@@ -31,8 +31,12 @@ def tracking_settings(domain: dict[str, Any]) -> dict[str, Any]:
     return {
         "open": {"active": False, "place_at_the_top": False, **saved.get("open", {})},
         "click": {"active": False, **saved.get("click", {})},
-        "unsubscribe": {"active": False, "html_footer": _HTML_FOOTER, "text_footer": _TEXT_FOOTER,
-                        **saved.get("unsubscribe", {})},
+        "unsubscribe": {
+            "active": False,
+            "html_footer": _HTML_FOOTER,
+            "text_footer": _TEXT_FOOTER,
+            **saved.get("unsubscribe", {}),
+        },
     }
 
 
@@ -79,8 +83,9 @@ async def update_open_tracking(ctx: Ctx) -> dict:
 @router.put("/v3/domains/{domain}/tracking/unsubscribe")
 async def update_unsubscribe_tracking(ctx: Ctx) -> dict:
     """Unsubscribe links on or off, and the HTML and text footers that carry them."""
-    changes = _present(active=ctx.bool_arg("active"), html_footer=ctx.arg("html_footer"),
-                       text_footer=ctx.arg("text_footer"))
+    changes = _present(
+        active=ctx.bool_arg("active"), html_footer=ctx.arg("html_footer"), text_footer=ctx.arg("text_footer")
+    )
     return _update(ctx, "unsubscribe", changes)
 
 
@@ -113,7 +118,7 @@ def _certificate(ctx: Ctx, domain: dict[str, Any]) -> dict[str, Any] | None:
 
 def _fake_pem(host: str, serial: str) -> str:
     body = base64.b64encode(f"sandbox certificate for {host}, serial {serial}; not a real certificate".encode())
-    lines = [body[i: i + 64].decode() for i in range(0, len(body), 64)]
+    lines = [body[i : i + 64].decode() for i in range(0, len(body), 64)]
     return "\n".join(["-----BEGIN CERTIFICATE-----", *lines, "-----END CERTIFICATE-----"]) + "\n"
 
 

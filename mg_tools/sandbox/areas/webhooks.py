@@ -16,8 +16,16 @@ __all__ = ["EVENT_IDS", "MAX_URLS", "router", "webhooks_of"]
 
 router = Router()
 
-EVENT_IDS = ("accepted", "clicked", "opened", "unsubscribed", "delivered", "permanent_fail", "temporary_fail",
-             "complained")
+EVENT_IDS = (
+    "accepted",
+    "clicked",
+    "opened",
+    "unsubscribed",
+    "delivered",
+    "permanent_fail",
+    "temporary_fail",
+    "complained",
+)
 MAX_URLS = 3
 
 

@@ -30,10 +30,10 @@ def test_create_key_returns_the_secret_once(client):
 def test_create_key_validates(client):
     post = lambda **data: client.post("/v1/keys", data=data)  # noqa: E731
     assert post().json() == {"message": "'role' parameter is missing"}
-    assert post(role="boss").json() == {
-        "message": "expected `role` param to be one of [admin basic sending developer]"}
+    assert post(role="boss").json() == {"message": "expected `role` param to be one of [admin basic sending developer]"}
     assert post(role="admin", kind="robot").json() == {
-        "message": "expected `kind` param to be one of [domain user web] or absent"}
+        "message": "expected `kind` param to be one of [domain user web] or absent"
+    }
     assert post(role="sending", kind="domain").status_code == 400
     assert post(role="sending", kind="user").status_code == 400
     assert post(role="sending", kind="domain", domain_name="nope.example.com").status_code == 404
@@ -51,8 +51,10 @@ def test_create_key_account_limit(client, monkeypatch):
 
 def test_list_keys_filters_and_expiry(client, clock):
     client.post("/v1/keys", data={"role": "sending", "kind": "domain", "domain_name": D})
-    web = client.post("/v1/keys", data={"role": "basic", "kind": "web", "user_id": "u1", "email": "w@example.com",
-                                        "expiration": "999999"}).json()["key"]
+    web = client.post(
+        "/v1/keys",
+        data={"role": "basic", "kind": "web", "user_id": "u1", "email": "w@example.com", "expiration": "999999"},
+    ).json()["key"]
     assert web["expires_at"] == "2025-06-16T15:06:40"  # web keys live one day at most
     assert [k["kind"] for k in client.get("/v1/keys", params={"kind": "domain"}).json()["items"]] == ["domain"]
     assert client.get("/v1/keys", params={"domain_name": D}).json()["total_count"] == 1
@@ -98,7 +100,8 @@ def test_allowlist_errors(client):
     client.post("/v2/ip_whitelist", data={"address": "10.11.11.111"})
     assert client.post("/v2/ip_whitelist", data={"address": "10.11.11.111"}).status_code == 400
     assert client.post("/v2/ip_whitelist", data={"address": "ten.eleven"}).json() == {
-        "message": "Invalid IP Address or CIDR"}
+        "message": "Invalid IP Address or CIDR"
+    }
     assert client.post("/v2/ip_whitelist").json() == {"message": "IP address can not be blank"}
     assert client.put("/v2/ip_whitelist", data={"address": "10.9.9.9"}).json() == {"message": "IP not found"}
     assert client.delete("/v2/ip_whitelist").json() == {"message": "IP address can not be blank"}
@@ -152,10 +155,12 @@ def test_sandbox_recipients(client, clock):
     assert client.get("/v5/sandbox/auth_recipients").json()["recipients"][0]["activated"] is False
     clock.now += account_area.CONFIRM_SECONDS
     assert client.get("/v5/sandbox/auth_recipients").json() == {
-        "recipients": [{"email": "test@example.com", "activated": True}]}
+        "recipients": [{"email": "test@example.com", "activated": True}]
+    }
     assert client.post("/v5/sandbox/auth_recipients", params={"email": "test@example.com"}).status_code == 400
     assert client.post("/v5/sandbox/auth_recipients", params={"email": "nope"}).json() == {
-        "message": "Invalid email address."}
+        "message": "Invalid email address."
+    }
 
 
 def test_sandbox_recipients_are_limited_to_five(client):
@@ -217,7 +222,8 @@ def test_subaccount_limit_lifecycle(client):
     assert client.delete(url).status_code == 400
     assert client.get(f"{SUBS}/unknown/limit/custom/monthly").json() == {"message": "Not a subaccount"}
     assert client.put(f"{SUBS}/unknown/limit/custom/monthly", params={"limit": "5000"}).json() == {
-        "message": "Invalid subaccount ID"}
+        "message": "Invalid subaccount ID"
+    }
     assert client.put(url, params={"limit": "10"}).status_code == 400
 
 
@@ -242,7 +248,10 @@ def test_list_subaccounts(client):
     rest = client.get(SUBS, params={"sort": "asc", "limit": 2, "skip": 2}).json()
     assert [s["name"] for s in rest["subaccounts"]] == ["gamma"]
     assert [s["name"] for s in client.get(SUBS, params={"sort": "desc"}).json()["subaccounts"]] == [
-        "gamma", "beta", "Alpha"]
+        "gamma",
+        "beta",
+        "Alpha",
+    ]
     assert [s["name"] for s in client.get(SUBS, params={"filter": "ET"}).json()["subaccounts"]] == ["beta"]
     assert [s["name"] for s in client.get(SUBS, params={"enabled": "false"}).json()["subaccounts"]] == ["gamma"]
     assert client.get(SUBS, params={"sort": "sideways"}).status_code == 400
@@ -275,15 +284,18 @@ def test_delete_subaccount(client):
 
 def test_update_subaccount_features(client):
     sub = new_subaccount(client, "Features")
-    out = client.put(f"{SUBS}/{sub}/features",
-                     content='validations={"enabled":true}&sending={"enabled":false}',
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    out = client.put(
+        f"{SUBS}/{sub}/features",
+        content='validations={"enabled":true}&sending={"enabled":false}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     features = out.json()["features"]
     assert features["validations"] == {"enabled": True} and features["sending"] == {"enabled": False}
     assert client.get(f"{SUBS}/{sub}").json()["subaccount"]["features"] == features
     assert client.put(f"{SUBS}/{sub}/features", data={"sending": "yes please"}).status_code == 400
     assert client.put(f"{SUBS}/{sub}/features", data={"unknown": '{"enabled":true}'}).json() == {
-        "message": "No valid updates provided"}
+        "message": "No valid updates provided"
+    }
     assert client.put(f"{SUBS}/nope/features", data={"sending": '{"enabled":true}'}).status_code == 404
 
 

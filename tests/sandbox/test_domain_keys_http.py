@@ -88,8 +88,12 @@ def test_delete_key(client):
 
 def test_list_domain_keys(client):
     keys = keys_of(client, D)
-    assert keys["mx"]["dns_record"] == {**keys["mx"]["dns_record"], "is_active": True, "valid": "valid",
-                                        "record_type": "TXT"}
+    assert keys["mx"]["dns_record"] == {
+        **keys["mx"]["dns_record"],
+        "is_active": True,
+        "valid": "valid",
+        "record_type": "TXT",
+    }
     add_domain(client, "new.example.com", verify=False)
     assert keys_of(client, "new.example.com")["mx"]["dns_record"]["valid"] == "unknown"
     assert client.get("/v4/domains/nope.example.com/keys").status_code == 404
@@ -150,11 +154,13 @@ def test_update_dkim_selector(client):
 
 
 def test_update_rotation(client, clock):
-    assert client.put(f"/v1/dkim_management/domains/{D}/rotation",
-                      data={"rotation_enabled": "true"}).json() == {"Description": "domain not found"}
+    assert client.put(f"/v1/dkim_management/domains/{D}/rotation", data={"rotation_enabled": "true"}).json() == {
+        "Description": "domain not found"
+    }
     client.put(f"/v4/domains/{D}", data={"use_automatic_sender_security": "true"})
-    out = client.put(f"/v1/dkim_management/domains/{D}/rotation",
-                     data={"rotation_enabled": "true", "rotation_interval": "5d"}).json()["domain"]
+    out = client.put(
+        f"/v1/dkim_management/domains/{D}/rotation", data={"rotation_enabled": "true", "rotation_interval": "5d"}
+    ).json()["domain"]
     assert out["name"] == D and out["state"] == "enabled"
     assert out["rotation_enabled"] == "true" and out["rotation_interval"] == "120h"
     assert out["active_selector"] == "pdk1"

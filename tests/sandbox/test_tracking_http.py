@@ -42,8 +42,10 @@ def test_update_open_tracking(client):
 
 
 def test_update_unsubscribe_tracking(client):
-    out = client.put(f"/v3/domains/{D}/tracking/unsubscribe",
-                     data={"active": "true", "html_footer": "<a href='%unsubscribe_url%'>bye</a>"}).json()
+    out = client.put(
+        f"/v3/domains/{D}/tracking/unsubscribe",
+        data={"active": "true", "html_footer": "<a href='%unsubscribe_url%'>bye</a>"},
+    ).json()
     assert out["unsubscribe"]["active"] is True
     saved = tracking(client)["unsubscribe"]
     assert saved["html_footer"] == "<a href='%unsubscribe_url%'>bye</a>"
@@ -79,8 +81,10 @@ def test_get_certificate_status_over_time(client, clock):
     assert missing.status_code == 404
     assert missing.json() == {"Description": f"Please initiate x509 key pair generation at POST /v2/x509/{HOST}"}
     client.post(f"/v2/x509/{HOST}")
-    assert client.get(f"/v2/x509/{HOST}/status").json() == {"status": "processing",
-                                                             "error": "Waiting for x509 key pair generation"}
+    assert client.get(f"/v2/x509/{HOST}/status").json() == {
+        "status": "processing",
+        "error": "Waiting for x509 key pair generation",
+    }
     clock.now += CERT_SECONDS
     active = client.get(f"/v2/x509/{HOST}/status").json()
     assert active["status"] == "active" and active["certificate"].startswith("-----BEGIN CERTIFICATE-----")

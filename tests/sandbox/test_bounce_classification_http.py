@@ -12,8 +12,9 @@ BASE = "/v1/bounce-classification"
 
 
 def bounce(client, domain: str, address: str, error: str, code: str = "550") -> None:
-    client.app.state.sandbox.state.put("bounce", f"{domain}/{address}",
-                                       {"address": address, "code": code, "error": error, "created_at": "x"})
+    client.app.state.sandbox.state.put(
+        "bounce", f"{domain}/{address}", {"address": address, "code": code, "error": error, "created_at": "x"}
+    )
 
 
 @pytest.fixture
@@ -30,20 +31,32 @@ def test_list_stats(client, bounces):
     out = client.get(f"{BASE}/stats").json()
     assert out["_duration"] == "0s"
     top = out["items"][0]
-    assert top == {"domain": {"name": D}, "entity-id": "gmail", "rule-id": "5b02",
-                   "short-explanation": "Unknown recipient", "bounced": {"total": 2}}
+    assert top == {
+        "domain": {"name": D},
+        "entity-id": "gmail",
+        "rule-id": "5b02",
+        "short-explanation": "Unknown recipient",
+        "bounced": {"total": 2},
+    }
     assert sum(i["bounced"]["total"] for i in out["items"]) == 5
     by_domain = client.get(f"{BASE}/stats", params={"group": "domain.name"}).json()["items"]
-    assert by_domain == [{"domain": {"name": D}, "bounced": {"total": 4}},
-                         {"domain": {"name": OTHER}, "bounced": {"total": 1}}]
+    assert by_domain == [
+        {"domain": {"name": D}, "bounced": {"total": 4}},
+        {"domain": {"name": OTHER}, "bounced": {"total": 1}},
+    ]
     assert len(client.get(f"{BASE}/stats", params={"limit": 1}).json()["items"]) == 1
     assert client.get(f"{BASE}/stats", params={"group": "colour"}).status_code == 400
 
 
 def test_list_domain_stats(client, bounces):
     out = client.get(f"{BASE}/domains").json()
-    assert out == {"items": [{"domain": {"name": D}, "bounced": {"total": 4}},
-                             {"domain": {"name": OTHER}, "bounced": {"total": 1}}], "total": 2}
+    assert out == {
+        "items": [
+            {"domain": {"name": D}, "bounced": {"total": 4}},
+            {"domain": {"name": OTHER}, "bounced": {"total": 1}},
+        ],
+        "total": 2,
+    }
     page = client.get(f"{BASE}/domains", params={"skip": 1, "limit": 1}).json()
     assert page["items"] == [{"domain": {"name": OTHER}, "bounced": {"total": 1}}] and page["total"] == 2
     only = client.get(f"{BASE}/domains", params={"query": f"domain.name:{OTHER}"}).json()
@@ -67,9 +80,16 @@ def test_list_entity_stats(client, bounces):
 
 def test_list_rule_stats(client, bounces):
     out = client.get(f"{BASE}/domains/{D}/entities/hotmail/rules").json()["items"]
-    assert out == [{"rule-id": "55ff", "category": "ESPBLOCK", "severity": "PERMANENT",
-                    "sample-text": "5.4.1 recipient address rejected: access denied.", "explanation": "Access denied",
-                    "bounced": {"total": 1}}]
+    assert out == [
+        {
+            "rule-id": "55ff",
+            "category": "ESPBLOCK",
+            "severity": "PERMANENT",
+            "sample-text": "5.4.1 recipient address rejected: access denied.",
+            "explanation": "Access denied",
+            "bounced": {"total": 1},
+        }
+    ]
     assert client.get(f"{BASE}/domains/{D}/entities/yahoo/rules").json()["items"] == []
     assert client.get(f"{BASE}/domains/{D}/entities/unknown/rules").status_code == 404
     assert client.get(f"{BASE}/domains/nope.example.com/entities/gmail/rules").status_code == 404

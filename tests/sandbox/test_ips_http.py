@@ -34,8 +34,10 @@ def events(sb, domain: str, **counts: int) -> None:
 
 
 def set_dynamic(client, good=(IP1,), poor=(IP2,), new=(IP2,)):
-    return client.post("/v3/dynamic_pools/all",
-                       data={"good_reputation": list(good), "poor_reputation": list(poor), "new_senders": list(new)})
+    return client.post(
+        "/v3/dynamic_pools/all",
+        data={"good_reputation": list(good), "poor_reputation": list(poor), "new_senders": list(new)},
+    )
 
 
 @pytest.fixture
@@ -61,8 +63,11 @@ def test_list_ips(client):
 
 
 def test_get_ip(client):
-    assert client.get(f"/v3/ips/{IP1}").json() == {"ip": IP1, "dedicated": True,
-                                                    "rdns": "ip-198-51-100-1.sandbox.mailgun.test"}
+    assert client.get(f"/v3/ips/{IP1}").json() == {
+        "ip": IP1,
+        "dedicated": True,
+        "rdns": "ip-198-51-100-1.sandbox.mailgun.test",
+    }
     assert client.get(f"/v3/ips/{SHARED_IP}").json()["dedicated"] is False
     missing = client.get("/v3/ips/203.0.113.9")
     assert missing.status_code == 404 and missing.json() == {"message": "IP not found"}
@@ -152,8 +157,16 @@ def test_create_and_list_ip_pools(client):
     pool = new_pool(client, "main", ips=(IP1,))
     out = client.get("/v3/ip_pools").json()
     assert out["message"] == "success"
-    assert out["ip_pools"] == [{"pool_id": pool, "name": "main", "description": "main pool", "ips": [IP1],
-                                "is_inherited": False, "is_linked": False}]
+    assert out["ip_pools"] == [
+        {
+            "pool_id": pool,
+            "name": "main",
+            "description": "main pool",
+            "ips": [IP1],
+            "is_inherited": False,
+            "is_linked": False,
+        }
+    ]
 
 
 def test_create_ip_pool_validates(client):
@@ -179,8 +192,9 @@ def test_get_ip_pool(client):
 def test_update_ip_pool(client):
     one_id = add_domain(client, "one.example.com")
     pool = new_pool(client, ips=(IP1,))
-    out = client.patch(f"/v3/ip_pools/{pool}", data={"name": "renamed", "add_ip": IP2, "remove_ip": IP1,
-                                                     "link_domain": [D, one_id]})
+    out = client.patch(
+        f"/v3/ip_pools/{pool}", data={"name": "renamed", "add_ip": IP2, "remove_ip": IP1, "link_domain": [D, one_id]}
+    )
     assert out.json() == {"message": "success"}
     details = client.get(f"/v3/ip_pools/{pool}").json()["details"]
     assert details["name"] == "renamed" and details["ips"] == [IP2]
@@ -269,8 +283,12 @@ def test_set_and_list_dynamic_pools(client, dynamic):
 
 
 def test_set_dynamic_pools_validates(client):
-    assert client.get("/v3/dynamic_pools").json() == {"good_reputation": [], "poor_reputation": [],
-                                                      "new_senders": [], "pools": []}
+    assert client.get("/v3/dynamic_pools").json() == {
+        "good_reputation": [],
+        "poor_reputation": [],
+        "new_senders": [],
+        "pools": [],
+    }
     missing = client.post("/v3/dynamic_pools/all", data={"good_reputation": IP1})
     assert missing.status_code == 400 and missing.json() == {"message": "'poor_reputation' parameter is missing"}
     assert set_dynamic(client).json() == {"message": "an IP can belong to one dynamic IP pool only"}
@@ -367,7 +385,10 @@ def test_list_dynamic_domains_filters_sorts_and_pages(client, sb, dynamic):
     client.post("/v3/domains/all/dynamic_pools/enroll")
     out = client.get("/v1/dynamic_pools/domains", params={"sort_by": "bounce_rate", "sort_order": "descending"}).json()
     assert [(i["name"], i["pool"]) for i in out["items"]] == [
-        ("a.example.com", "dynamic_poor"), ("b.example.com", "dynamic_good"), (D, "dynamic_new")]
+        ("a.example.com", "dynamic_poor"),
+        ("b.example.com", "dynamic_good"),
+        (D, "dynamic_new"),
+    ]
     assert out["total_items"] == 3 and set(out["paging"]) == {"First", "Last", "Next", "Previous"}
     page = client.get("/v1/dynamic_pools/domains", params={"limit": 2}).json()
     assert [i["name"] for i in page["items"]] == ["a.example.com", "b.example.com"]
