@@ -232,3 +232,20 @@ def text_or_file(
     if file.size_hint() > max_bytes:
         raise ValueError(f"{given} is larger than Mailgun's {max_bytes // 2**20} MB")
     return file
+
+
+class FilterValue(Params):
+    label: str = Field(min_length=1, max_length=512)
+    value: str = Field(min_length=1, max_length=512)
+
+
+#: The comparisons of Mailgun's v1 analytics filters (logs and metrics), and their values.
+FilterComparator = Literal["=", "!=", "contains", "not contains"]
+FilterValues = Annotated[list[FilterValue], Field(min_length=1, max_length=100)]
+
+
+def csv_or_file(text: str | None, file: Attachment | None, *, filename: str, max_bytes: int) -> Attachment | None:
+    """:func:`text_or_file` for the CSV uploads (``csv`` text or a ``file``)."""
+    return text_or_file(
+        text, file, names=("csv", "file"), filename=filename, content_type="text/csv", max_bytes=max_bytes
+    )

@@ -75,6 +75,7 @@ class DeleteDomain(GetDomain):
     """Delete a domain and everything stored under it. Irreversible."""
 
 
+# fmt: off
 OPERATIONS = (
     Operation("list_domains", "GET", "/v4/domains", ListDomains, Access.READ, paging=Paging.SKIP),
     Operation("create_domain", "POST", "/v4/domains", CreateDomain, Access.WRITE),
@@ -83,6 +84,7 @@ OPERATIONS = (
     Operation("verify_domain", "PUT", "/v4/domains/{domain}/verify", VerifyDomain, Access.WRITE),
     Operation("delete_domain", "DELETE", "/v3/domains/{domain}", DeleteDomain, Access.DELETE),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

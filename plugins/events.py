@@ -255,10 +255,12 @@ async def trace_message(args: TraceMessage, call) -> dict[str, Any]:
     return out
 
 
+# fmt: off
 OPERATIONS = (
     Operation("list_events", "GET", "/v3/{domain}/events", ListEvents, Access.READ, paging=Paging.URLS, untrusted=True),
     Operation("trace_message", "", "", TraceMessage, Access.READ, handler=trace_message, untrusted=True),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

@@ -16,7 +16,7 @@ from mg_tools.types import (
     Params,
     Skip,
     YesNo,
-    text_or_file,
+    csv_or_file,
 )
 
 MAX_BULK = 1000
@@ -151,14 +151,7 @@ class ImportListMembers(Params):
 
     @model_validator(mode="after")
     def _source(self):
-        self.file = text_or_file(
-            self.csv,
-            self.file,
-            names=("csv", "file"),
-            filename="members.csv",
-            content_type="text/csv",
-            max_bytes=MAX_CSV_BYTES,
-        )
+        self.file = csv_or_file(self.csv, self.file, filename="members.csv", max_bytes=MAX_CSV_BYTES)
         return self
 
 
@@ -182,6 +175,7 @@ class DeleteListMember(GetListMember):
     """Remove a member from a mailing list."""
 
 
+# fmt: off
 OPERATIONS = (
     Operation("create_mailing_list", "POST", "/v3/lists", CreateMailingList, Access.WRITE),
     Operation("list_mailing_lists", "GET", "/v3/lists", ListMailingLists, Access.READ, paging=Paging.SKIP),
@@ -190,42 +184,16 @@ OPERATIONS = (
     Operation("update_mailing_list", "PUT", "/v3/lists/{list_address}", UpdateMailingList, Access.WRITE),
     Operation("delete_mailing_list", "DELETE", "/v3/lists/{list_address}", DeleteMailingList, Access.DELETE),
     # Member names and vars often come from public sign-up forms: untrusted text.
-    Operation(
-        "list_list_members",
-        "GET",
-        "/v3/lists/{list_address}/members",
-        ListListMembers,
-        Access.READ,
-        paging=Paging.SKIP,
-        untrusted=True,
-    ),
-    Operation(
-        "page_list_members",
-        "GET",
-        "/v3/lists/{list_address}/members/pages",
-        PageListMembers,
-        Access.READ,
-        paging=Paging.URLS,
-        untrusted=True,
-    ),
+    Operation("list_list_members", "GET", "/v3/lists/{list_address}/members", ListListMembers, Access.READ, paging=Paging.SKIP, untrusted=True),
+    Operation("page_list_members", "GET", "/v3/lists/{list_address}/members/pages", PageListMembers, Access.READ, paging=Paging.URLS, untrusted=True),
     Operation("add_list_member", "POST", "/v3/lists/{list_address}/members", AddListMember, Access.WRITE),
     Operation("add_list_members", "POST", "/v3/lists/{list_address}/members.json", AddListMembers, Access.WRITE),
     Operation("import_list_members", "POST", "/v3/lists/{list_address}/members.csv", ImportListMembers, Access.WRITE),
-    Operation(
-        "get_list_member",
-        "GET",
-        "/v3/lists/{list_address}/members/{address}",
-        GetListMember,
-        Access.READ,
-        untrusted=True,
-    ),
-    Operation(
-        "update_list_member", "PUT", "/v3/lists/{list_address}/members/{address}", UpdateListMember, Access.WRITE
-    ),
-    Operation(
-        "delete_list_member", "DELETE", "/v3/lists/{list_address}/members/{address}", DeleteListMember, Access.DELETE
-    ),
+    Operation("get_list_member", "GET", "/v3/lists/{list_address}/members/{address}", GetListMember, Access.READ, untrusted=True),
+    Operation("update_list_member", "PUT", "/v3/lists/{list_address}/members/{address}", UpdateListMember, Access.WRITE),
+    Operation("delete_list_member", "DELETE", "/v3/lists/{list_address}/members/{address}", DeleteListMember, Access.DELETE),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

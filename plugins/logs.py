@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from mg_tools import Access, Operation, Paging, registering
-from mg_tools.types import Cursor, Params, Rfc2822
+from mg_tools.types import Cursor, FilterComparator, FilterValues, Params, Rfc2822
 
 LogEvent = Literal[
     "accepted",
@@ -27,17 +27,12 @@ LogEvent = Literal[
 ]
 
 
-class FilterValue(Params):
-    label: str = Field(min_length=1, max_length=512)
-    value: str = Field(min_length=1, max_length=512)
-
-
 class Condition(Params):
     attribute: str = Field(
         min_length=1, max_length=64, pattern=r"^[a-z_.-]+$", description="e.g. domain, recipient, tag, subaccount"
     )
-    comparator: Literal["=", "!=", "contains", "not contains"]
-    values: list[FilterValue] = Field(min_length=1, max_length=100)
+    comparator: FilterComparator
+    values: FilterValues
 
 
 class LogsFilter(Params):
@@ -64,18 +59,11 @@ class ListLogs(Params):
     cursor: Cursor = None
 
 
+# fmt: off
 OPERATIONS = (
-    Operation(
-        "list_logs",
-        "POST",
-        "/v1/analytics/logs",
-        ListLogs,
-        Access.READ,
-        encoding="json",
-        paging=Paging.TOKEN,
-        untrusted=True,
-    ),
+    Operation("list_logs", "POST", "/v1/analytics/logs", ListLogs, Access.READ, encoding="json", paging=Paging.TOKEN, untrusted=True),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

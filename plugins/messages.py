@@ -229,20 +229,15 @@ class DeleteScheduledMessages(Params):
     )
 
 
+# fmt: off
 OPERATIONS = (
     Operation("send_message", "POST", "/v3/{domain}/messages", SendMessage, Access.SEND),
     Operation("send_mime_message", "POST", "/v3/{domain}/messages.mime", SendMimeMessage, Access.SEND),
-    Operation(
-        "get_stored_message",
-        "GET",
-        "/v3/domains/{domain}/messages/{storage_key}",
-        GetStoredMessage,
-        Access.READ,
-        untrusted=True,
-    ),
+    Operation("get_stored_message", "GET", "/v3/domains/{domain}/messages/{storage_key}", GetStoredMessage, Access.READ, untrusted=True),
     Operation("get_sending_queues", "GET", "/v3/domains/{domain}/sending_queues", GetSendingQueues, Access.READ),
     Operation("delete_scheduled_messages", "DELETE", "/v3/{domain}/envelopes", DeleteScheduledMessages, Access.DELETE),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from mg_tools import Access, Operation, Paging, registering
-from mg_tools.types import Cursor, Params, Rfc2822
+from mg_tools.types import Cursor, FilterComparator, FilterValues, Params, Rfc2822
 
 FilterAttribute = Literal[
     "bot",
@@ -104,15 +104,10 @@ UsageMetric = Literal[
 ]
 
 
-class FilterValue(Params):
-    label: str = Field(min_length=1, max_length=512)
-    value: str = Field(min_length=1, max_length=512)
-
-
 class Condition(Params):
     attribute: FilterAttribute
-    comparator: Literal["=", "!=", "contains", "not contains"]
-    values: list[FilterValue] = Field(min_length=1, max_length=100)
+    comparator: FilterComparator
+    values: FilterValues
 
 
 class MetricsFilter(Params):
@@ -155,26 +150,12 @@ class GetUsageMetrics(_Query):
     filter: MetricsFilter | None = Field(None, description="e.g. by subaccount; only AND is supported")
 
 
+# fmt: off
 OPERATIONS = (
-    Operation(
-        "get_metrics",
-        "POST",
-        "/v1/analytics/metrics",
-        GetMetrics,
-        Access.READ,
-        encoding="json",
-        paging=Paging.BODY_SKIP,
-    ),
-    Operation(
-        "get_usage_metrics",
-        "POST",
-        "/v1/analytics/usage/metrics",
-        GetUsageMetrics,
-        Access.READ,
-        encoding="json",
-        paging=Paging.BODY_SKIP,
-    ),
+    Operation("get_metrics", "POST", "/v1/analytics/metrics", GetMetrics, Access.READ, encoding="json", paging=Paging.BODY_SKIP),
+    Operation("get_usage_metrics", "POST", "/v1/analytics/usage/metrics", GetUsageMetrics, Access.READ, encoding="json", paging=Paging.BODY_SKIP),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

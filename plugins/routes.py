@@ -93,6 +93,7 @@ class MatchRoute(Params):
     address: Address
 
 
+# fmt: off
 OPERATIONS = (
     Operation("list_routes", "GET", "/v3/routes", ListRoutes, Access.READ, paging=Paging.SKIP),
     Operation("create_route", "POST", "/v3/routes", CreateRoute, Access.WRITE),
@@ -101,6 +102,7 @@ OPERATIONS = (
     Operation("delete_route", "DELETE", "/v3/routes/{id}", DeleteRoute, Access.DELETE),
     Operation("match_route", "GET", "/v3/routes/match", MatchRoute, Access.READ),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

@@ -22,7 +22,7 @@ from mg_tools.types import (
     Prefixed,
     Rfc2822,
     WholeBody,
-    text_or_file,
+    csv_or_file,
 )
 
 MAX_BATCH = 1000
@@ -63,14 +63,7 @@ class _Import(Params):
 
     @model_validator(mode="after")
     def _source(self):
-        self.file = text_or_file(
-            self.csv,
-            self.file,
-            names=("csv", "file"),
-            filename="import.csv",
-            content_type="text/csv",
-            max_bytes=MAX_CSV_BYTES,
-        )
+        self.file = csv_or_file(self.csv, self.file, filename="import.csv", max_bytes=MAX_CSV_BYTES)
         if self.csv is not None:
             header = {h.strip().lower() for h in next(csv.reader(io.StringIO(self.csv)), [])}
             if not header & self.key_columns:
@@ -330,20 +323,17 @@ async def _lookup(call, name: str, arguments: dict[str, Any]) -> dict[str, Any] 
         return None
 
 
+# fmt: off
 OPERATIONS = (
     # A bounce's error is the remote mail server's reply: untrusted text.
-    Operation(
-        "list_bounces", "GET", "/v3/{domain}/bounces", ListBounces, Access.READ, paging=Paging.URLS, untrusted=True
-    ),
+    Operation("list_bounces", "GET", "/v3/{domain}/bounces", ListBounces, Access.READ, paging=Paging.URLS, untrusted=True),
     Operation("get_bounce", "GET", "/v3/{domain}/bounces/{address}", GetBounce, Access.READ, untrusted=True),
     Operation("add_bounce", "POST", "/v3/{domain}/bounces", AddBounce, Access.WRITE),
     Operation("add_bounces", "POST", "/v3/{domain}/bounces", AddBounces, Access.WRITE, encoding="json"),
     Operation("import_bounces", "POST", "/v3/{domain}/bounces/import", ImportBounces, Access.WRITE),
     Operation("delete_bounce", "DELETE", "/v3/{domain}/bounces/{address}", DeleteBounce, Access.DELETE),
     Operation("clear_bounces", "DELETE", "/v3/{domain}/bounces", ClearBounces, Access.DELETE),
-    Operation(
-        "list_unsubscribes", "GET", "/v3/{domain}/unsubscribes", ListUnsubscribes, Access.READ, paging=Paging.URLS
-    ),
+    Operation("list_unsubscribes", "GET", "/v3/{domain}/unsubscribes", ListUnsubscribes, Access.READ, paging=Paging.URLS),
     Operation("get_unsubscribe", "GET", "/v3/{domain}/unsubscribes/{address}", GetUnsubscribe, Access.READ),
     Operation("add_unsubscribe", "POST", "/v3/{domain}/unsubscribes", AddUnsubscribe, Access.WRITE),
     Operation("add_unsubscribes", "POST", "/v3/{domain}/unsubscribes", AddUnsubscribes, Access.WRITE, encoding="json"),
@@ -361,12 +351,11 @@ OPERATIONS = (
     Operation("get_allowlist_entry", "GET", "/v3/{domain}/whitelists/{value}", GetAllowlistEntry, Access.READ),
     Operation("add_allowlist_entry", "POST", "/v3/{domain}/whitelists", AddAllowlistEntry, Access.WRITE),
     Operation("import_allowlist", "POST", "/v3/{domain}/whitelists/import", ImportAllowlist, Access.WRITE),
-    Operation(
-        "delete_allowlist_entry", "DELETE", "/v3/{domain}/whitelists/{value}", DeleteAllowlistEntry, Access.DELETE
-    ),
+    Operation("delete_allowlist_entry", "DELETE", "/v3/{domain}/whitelists/{value}", DeleteAllowlistEntry, Access.DELETE),
     Operation("clear_allowlist", "DELETE", "/v3/{domain}/whitelists", ClearAllowlist, Access.DELETE),
     Operation("check_suppression", "", "", CheckSuppression, Access.READ, handler=check_suppression),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

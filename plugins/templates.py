@@ -129,6 +129,7 @@ class CopyTemplateVersion(_Version):
     comment: Annotated[str | None, Query] = Field(None, max_length=1024, description="Comment of the copy")
 
 
+# fmt: off
 OPERATIONS = (
     Operation("list_templates", "GET", "/v3/{domain}/templates", ListTemplates, Access.READ, paging=Paging.URLS),
     Operation("create_template", "POST", "/v3/{domain}/templates", CreateTemplate, Access.WRITE),
@@ -137,51 +138,14 @@ OPERATIONS = (
     Operation("update_template", "PUT", "/v3/{domain}/templates/{template_name}", UpdateTemplate, Access.WRITE),
     Operation("delete_template", "DELETE", "/v3/{domain}/templates/{template_name}", DeleteTemplate, Access.DELETE),
     # The versions of this answer sit under template.versions, not at the top level.
-    Operation(
-        "list_template_versions",
-        "GET",
-        "/v3/{domain}/templates/{template_name}/versions",
-        ListTemplateVersions,
-        Access.READ,
-        paging=Paging.URLS,
-        items_key="template.versions",
-    ),
-    Operation(
-        "create_template_version",
-        "POST",
-        "/v3/{domain}/templates/{template_name}/versions",
-        CreateTemplateVersion,
-        Access.WRITE,
-    ),
-    Operation(
-        "get_template_version",
-        "GET",
-        "/v3/{domain}/templates/{template_name}/versions/{template_version}",
-        GetTemplateVersion,
-        Access.READ,
-    ),
-    Operation(
-        "update_template_version",
-        "PUT",
-        "/v3/{domain}/templates/{template_name}/versions/{template_version}",
-        UpdateTemplateVersion,
-        Access.WRITE,
-    ),
-    Operation(
-        "delete_template_version",
-        "DELETE",
-        "/v3/{domain}/templates/{template_name}/versions/{template_version}",
-        DeleteTemplateVersion,
-        Access.DELETE,
-    ),
-    Operation(
-        "copy_template_version",
-        "PUT",
-        "/v3/{domain}/templates/{template_name}/versions/{template_version}/copy/{new_template_version}",
-        CopyTemplateVersion,
-        Access.WRITE,
-    ),
+    Operation("list_template_versions", "GET", "/v3/{domain}/templates/{template_name}/versions", ListTemplateVersions, Access.READ, paging=Paging.URLS, items_key="template.versions"),
+    Operation("create_template_version", "POST", "/v3/{domain}/templates/{template_name}/versions", CreateTemplateVersion, Access.WRITE),
+    Operation("get_template_version", "GET", "/v3/{domain}/templates/{template_name}/versions/{template_version}", GetTemplateVersion, Access.READ),
+    Operation("update_template_version", "PUT", "/v3/{domain}/templates/{template_name}/versions/{template_version}", UpdateTemplateVersion, Access.WRITE),
+    Operation("delete_template_version", "DELETE", "/v3/{domain}/templates/{template_name}/versions/{template_version}", DeleteTemplateVersion, Access.DELETE),
+    Operation("copy_template_version", "PUT", "/v3/{domain}/templates/{template_name}/versions/{template_version}/copy/{new_template_version}", CopyTemplateVersion, Access.WRITE),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)

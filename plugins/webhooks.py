@@ -70,6 +70,7 @@ class DeleteWebhook(GetWebhook):
     """Stop posting one event type of a domain anywhere."""
 
 
+# fmt: off
 OPERATIONS = (
     Operation("list_webhooks", "GET", "/v3/domains/{domain}/webhooks", ListWebhooks, Access.READ),
     Operation("create_webhook", "POST", "/v3/domains/{domain}/webhooks", CreateWebhook, Access.WRITE),
@@ -77,6 +78,7 @@ OPERATIONS = (
     Operation("update_webhook", "PUT", "/v3/domains/{domain}/webhooks/{event}", UpdateWebhook, Access.WRITE),
     Operation("delete_webhook", "DELETE", "/v3/domains/{domain}/webhooks/{event}", DeleteWebhook, Access.DELETE),
 )
+# fmt: on
 
 
 register_operations = registering(OPERATIONS)
