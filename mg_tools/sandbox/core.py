@@ -78,6 +78,7 @@ __all__ = [
     "Ctx",
     "Router",
     "Sandbox",
+    "check_page",
     "described",
     "domain_docs",
     "integer",
@@ -153,6 +154,11 @@ class Sandbox:
         if doc is None:
             raise error(status, missing)
         return doc
+
+    def absent(self, kind: str, key: str, taken: str, *, status: int = 400) -> None:
+        """``ApiError(status, taken)`` when a document is stored under ``key``."""
+        if self.state.get(kind, key) is not None:
+            raise ApiError(status, taken)
 
     def domain(self, name: str) -> dict[str, Any]:
         """The domain document, or Mailgun's 404."""
@@ -420,6 +426,13 @@ def page_by_skip(
 
 
 _URL_PAGES = {"next": "next", "prev": "prev", "previous": "prev", "last": "last"}
+
+
+def check_page(ctx: Ctx, message: str) -> None:
+    """``ApiError(400, message)`` when the query's ``page`` is given and not one :func:`page_by_urls` reads."""
+    page = ctx.arg("page")
+    if page and page != "first" and page not in _URL_PAGES:
+        raise ApiError(400, message)
 
 
 def page_by_urls(
