@@ -3,6 +3,7 @@ and the routes of every area module listed in :data:`AREAS`."""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from starlette.applications import Starlette
@@ -11,24 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mg_tools.sandbox import faults
-from mg_tools.sandbox.areas import (
-    account,
-    analytics,
-    bounce_classification,
-    credentials,
-    domain_keys,
-    domains,
-    events,
-    ips,
-    lists,
-    messages,
-    routes,
-    stats,
-    suppressions,
-    templates,
-    tracking,
-    webhooks,
-)
+from mg_tools.sandbox.areas.messages import before_request
 from mg_tools.sandbox.core import ApiError, Sandbox, basic_auth_ok
 from mg_tools.sandbox.state import State
 
@@ -43,27 +27,30 @@ SANDBOX_HEADER = "X-Mailgun-Sandbox"
 FAULT_HEADER = "x-sandbox-fault"
 
 #: The area modules whose ``router`` the app serves, in routing order (the first matching route wins).
-AREAS = (
-    account,
-    analytics,
-    bounce_classification,
-    credentials,
-    domain_keys,
-    domains,
-    events,
-    ips,
-    lists,
-    messages,
-    routes,
-    stats,
-    suppressions,
-    templates,
-    tracking,
-    webhooks,
+AREAS = tuple(
+    import_module(f"mg_tools.sandbox.areas.{name}")
+    for name in (
+        "account",
+        "analytics",
+        "bounce_classification",
+        "credentials",
+        "domain_keys",
+        "domains",
+        "events",
+        "ips",
+        "lists",
+        "messages",
+        "routes",
+        "stats",
+        "suppressions",
+        "templates",
+        "tracking",
+        "webhooks",
+    )
 )
 #: Awaited with the :class:`Sandbox` before every authenticated request: scheduled mail whose time has
 #: come is delivered first.
-BEFORE_REQUEST = (messages.before_request,)
+BEFORE_REQUEST = (before_request,)
 
 
 def create_app(

@@ -78,8 +78,10 @@ __all__ = [
     "Ctx",
     "Router",
     "Sandbox",
+    "check_page",
     "described",
     "domain_docs",
+    "integer",
     "is_loopback_host",
     "json_object",
     "loads_json",
@@ -153,6 +155,11 @@ class Sandbox:
             raise error(status, missing)
         return doc
 
+    def absent(self, kind: str, key: str, taken: str, *, status: int = 400) -> None:
+        """``ApiError(status, taken)`` when a document is stored under ``key``."""
+        if self.state.get(kind, key) is not None:
+            raise ApiError(status, taken)
+
     def domain(self, name: str) -> dict[str, Any]:
         """The domain document, or Mailgun's 404."""
         return self.existing("domain", name, "Domain not found")
@@ -207,6 +214,22 @@ def json_object(raw: Any, message: str, *, not_object: str | None = None) -> dic
         raise ApiError(400, message) from None
     if not isinstance(value, dict):
         raise ApiError(400, not_object or message)
+    return value
+
+
+def integer(
+    raw: Any, default: int, *, low: int | None = None, high: int | None = None, not_integer: str, out_of_range: str
+) -> int:
+    """``raw`` as an int, ``default`` when absent; ``ApiError(400, not_integer)`` when it is no integer
+    and ``ApiError(400, out_of_range)`` when it is below ``low`` or above ``high``."""
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ApiError(400, not_integer) from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ApiError(400, out_of_range)
     return value
 
 
@@ -296,23 +319,21 @@ class Ctx:
         return value
 
     def int_arg(self, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
-        raw = self.arg(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise ApiError(400, f"Invalid '{name}' parameter: expected an integer") from None
-        if (low is not None and value < low) or (high is not None and value > high):
-            bounds = (
-                f"between {low} and {high}"
-                if low is not None and high is not None
-                else f"at least {low}"
-                if low is not None
-                else f"at most {high}"
-            )
-            raise ApiError(400, f"Invalid '{name}' parameter: must be {bounds}")
-        return value
+        bounds = (
+            f"between {low} and {high}"
+            if low is not None and high is not None
+            else f"at least {low}"
+            if low is not None
+            else f"at most {high}"
+        )
+        return integer(
+            self.arg(name),
+            default,
+            low=low,
+            high=high,
+            not_integer=f"Invalid '{name}' parameter: expected an integer",
+            out_of_range=f"Invalid '{name}' parameter: must be {bounds}",
+        )
 
     def date_arg(self, name: str, message: str) -> float | None:
         """An optional RFC 2822 date as a unix timestamp; ``ApiError(400, message)`` when unreadable."""
@@ -404,6 +425,16 @@ def page_by_skip(
     return {total_key: len(items), "items": skip_limit(items, ctx, default_limit=default_limit, max_limit=max_limit)}
 
 
+_URL_PAGES = {"next": "next", "prev": "prev", "previous": "prev", "last": "last"}
+
+
+def check_page(ctx: Ctx, message: str) -> None:
+    """``ApiError(400, message)`` when the query's ``page`` is given and not one :func:`page_by_urls` reads."""
+    page = ctx.arg("page")
+    if page and page != "first" and page not in _URL_PAGES:
+        raise ApiError(400, message)
+
+
 def page_by_urls(
     items: list[dict[str, Any]],
     ctx: Ctx,
@@ -419,16 +450,11 @@ def page_by_urls(
     parameter (``address`` for suppressions, ``p`` for templates, ...) select the page.
     """
     limit = ctx.int_arg("limit", default_limit, low=1, high=max_limit)
-    page = ctx.arg("page") or "first"
+    direction = _URL_PAGES.get(ctx.arg("page") or "first", "first")
     value = ctx.arg(pivot) or ""
-    if page in {"next"} and value:
-        selected = [it for it in items if key(it) > value][:limit]
-    elif page in {"prev", "previous"} and value:
-        selected = [it for it in items if key(it) < value][-limit:]
-    elif page == "last":
-        selected = items[-limit:]
-    else:
-        selected = items[:limit]
+    if direction in {"next", "prev"} and not value:
+        direction = "first"  # nothing to page from
+    selected = _select(items, key, direction, value, limit)
     path = ctx.request.url.path
     base = [(k, v) for k, v in ctx.query.multi_items() if k not in {"page", pivot, "limit"}]
 
@@ -466,14 +492,7 @@ def page_by_token(
     """
     limit = ctx.int_arg(limit_name, default_limit, low=1, high=max_limit)
     direction, value = _decode_page(ctx.arg("page"))
-    if direction == "next":
-        selected = [it for it in items if key(it) > value][:limit]
-    elif direction == "prev":
-        selected = [it for it in items if key(it) < value][-limit:]
-    elif direction == "last":
-        selected = items[-limit:]
-    else:
-        selected = items[:limit]
+    selected = _select(items, key, direction, value, limit)
     path = ctx.request.url.path
     base = [(k, v) for k, v in ctx.query.multi_items() if k not in {"page", limit_name}]
 
@@ -485,6 +504,19 @@ def page_by_token(
     last_key = key(selected[-1]) if selected else value
     links = (link(None), link("last"), link("next", last_key), link("prev", first_key))
     return selected, dict(zip(names, links))
+
+
+def _select(
+    items: list[dict[str, Any]], key: Callable[[dict[str, Any]], str], direction: str, pivot: str, limit: int
+) -> list[dict[str, Any]]:
+    """The page of sorted ``items``: right after ``pivot`` (next), right before it (prev), the last or the first."""
+    if direction == "next":
+        return [it for it in items if key(it) > pivot][:limit]
+    if direction == "prev":
+        return [it for it in items if key(it) < pivot][-limit:]
+    if direction == "last":
+        return items[-limit:]
+    return items[:limit]
 
 
 def _encode_page(direction: str, at: str) -> str:

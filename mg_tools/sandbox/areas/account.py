@@ -13,6 +13,8 @@ import ipaddress
 import math
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -114,8 +116,13 @@ def owner(sb: Sandbox) -> dict[str, Any]:
     return next(u for u in sb.state.list("user") if u["is_master"])
 
 
-def _save(ctx: Ctx, doc: dict[str, Any]) -> None:
-    ctx.state.put("account", "main", doc)
+@contextmanager
+def _editing(ctx: Ctx) -> Iterator[dict[str, Any]]:
+    """The account document, saved when the block ends without an error (in one transaction)."""
+    with ctx.state.transaction():
+        doc = account(ctx.sb)
+        yield doc
+        ctx.state.put("account", "main", doc)
 
 
 @router.put("/v5/accounts")
@@ -128,8 +135,7 @@ async def update_account(ctx: Ctx) -> dict:
             "Either `name`, `absolute_timeout`, `inactive_timeout`, or `logout_redirect_url` "
             "must be provided to update account info.",
         )
-    with ctx.state.transaction():
-        doc = account(ctx.sb)
+    with _editing(ctx) as doc:
         if ctx.arg("name"):
             doc["name"] = ctx.arg("name")
         for name in ("inactive_session_timeout", "absolute_session_timeout"):
@@ -140,7 +146,6 @@ async def update_account(ctx: Ctx) -> dict:
             if not re.match(r"^https?://[^\s/]+", url):
                 raise ApiError(400, "logout_redirect_url must be an http or https URL")
             doc["logout_redirect_url"] = url
-        _save(ctx, doc)
     return {"message": "Account info has been updated"}
 
 
@@ -154,20 +159,16 @@ async def get_signing_key(ctx: Ctx) -> dict:
 @router.post("/v5/accounts/http_signing_key")
 async def regenerate_signing_key(ctx: Ctx) -> dict:
     """Replace the webhook signing key; webhooks sent from now on are signed with the new one."""
-    with ctx.state.transaction():
-        doc = account(ctx.sb)
+    with _editing(ctx) as doc:
         doc["_http_signing_key"] = ctx.sb.signing_key = sandbox_secret("signing")
-        _save(ctx, doc)
     return {"message": "regenerated HTTP signing key for account", "http_signing_key": ctx.sb.signing_key}
 
 
 @router.post("/v5/accounts/resend_activation_email")
 async def resend_activation_email(ctx: Ctx) -> dict:
     """Send the owner the account activation email again (counted, never sent)."""
-    with ctx.state.transaction():
-        doc = account(ctx.sb)
+    with _editing(ctx) as doc:
         doc["_activation_emails_sent"] = doc.get("_activation_emails_sent", 0) + 1
-        _save(ctx, doc)
     return {"success": True}
 
 
@@ -195,8 +196,7 @@ async def add_auth_recipient(ctx: Ctx) -> dict:
     """Invite an address (at most five) to receive mail from sandbox domains."""
     email = _email(ctx.arg("email"))
     with ctx.state.transaction():
-        if ctx.state.get("auth_recipient", email) is not None:
-            raise ApiError(400, "Recipient already exists.")
+        ctx.sb.absent("auth_recipient", email, "Recipient already exists.")
         if ctx.state.count("auth_recipient") >= MAX_SANDBOX_RECIPIENTS:
             raise ApiError(400, f"Only {MAX_SANDBOX_RECIPIENTS} sandbox recipients are allowed")
         doc = ctx.state.put("auth_recipient", email, {"email": email, "_invited_at": ctx.sb.now()})
@@ -308,10 +308,8 @@ async def delete_key(ctx: Ctx) -> dict:
 @router.post("/v1/keys/public")
 async def regenerate_public_key(ctx: Ctx) -> dict:
     """Replace the account's public (validation) key and return the new one."""
-    with ctx.state.transaction():
-        doc = account(ctx.sb)
+    with _editing(ctx) as doc:
         doc["_public_key"] = sandbox_secret("pubkey")
-        _save(ctx, doc)
     return {"key": doc["_public_key"], "message": "The public API key has been successfully regenerated."}
 
 
@@ -344,8 +342,7 @@ async def add_allowlist_entry(ctx: Ctx) -> dict:
     """Allow an IP address or CIDR network."""
     address = _address(ctx.text("address"))
     with ctx.state.transaction():
-        if ctx.state.get("ip_allowlist", address) is not None:
-            raise ApiError(400, "IP already exists")
+        ctx.sb.absent("ip_allowlist", address, "IP already exists")
         ctx.state.put("ip_allowlist", address, {"ip_address": address, "description": ctx.arg("description") or ""})
     return await _addresses(ctx)
 
@@ -538,35 +535,29 @@ async def get_account_limit(ctx: Ctx) -> dict:
 async def set_account_limit(ctx: Ctx) -> dict:
     """Set the account's monthly sending limit (at least 1000)."""
     limit = _limit_arg(ctx)
-    with ctx.state.transaction():
-        doc = account(ctx.sb)
+    with _editing(ctx) as doc:
         doc["_limit"] = {"limit": limit}
-        _save(ctx, doc)
     return {"success": True}
 
 
 @router.delete("/v5/accounts/limit/custom/monthly")
 async def delete_account_limit(ctx: Ctx) -> dict:
     """Remove the account's monthly sending limit."""
-    with ctx.state.transaction():
-        doc = account(ctx.sb)
+    with _editing(ctx) as doc:
         if not doc.pop("_limit", None):
             raise ApiError(400, "Could not delete threshold for account")
-        _save(ctx, doc)
     return {"success": True}
 
 
 @router.put("/v5/accounts/limit/custom/enable")
 async def reenable_account(ctx: Ctx) -> dict:
     """Let an account that hit its monthly limit send again for the rest of the month."""
-    with ctx.state.transaction():
-        doc = account(ctx.sb)
+    with _editing(ctx) as doc:
         limit = doc.get("_limit")
         hit = bool(limit) and _sent_this_month(ctx) >= limit["limit"] and limit.get("reenabled") != _month(ctx)
         if not hit:
             raise ApiError(400, "Unable to re-enable account: it is not disabled for hitting its sending limit")
         limit["reenabled"] = _month(ctx)
-        _save(ctx, doc)
     return {"success": True}
 
 

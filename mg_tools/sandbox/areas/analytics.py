@@ -17,7 +17,7 @@ from itertools import product
 from typing import Any
 
 from mg_tools.sandbox.areas.events import domain_events, parse_date
-from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, public
+from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, integer, public
 
 router = Router()
 
@@ -220,28 +220,14 @@ RATES: dict[str, tuple[str, str]] = {
     "delayed_first_attempt_rate": ("delayed_first_attempt", "processed"),
 }
 METRICS = (*(f"{name}_count" for name in METRIC_EVENTS if name not in {"esp_block", "webhook_failure"}), *RATES)
-USAGE_METRICS = (
-    "email_validation_count",
-    "email_validation_public_count",
-    "email_validation_valid_count",
-    "email_validation_single_count",
-    "email_validation_bulk_count",
-    "email_validation_list_count",
-    "email_validation_mailgun_count",
-    "email_validation_mailjet_count",
-    "email_preview_count",
-    "email_preview_failed_count",
-    "link_validation_count",
-    "link_validation_failed_count",
-    "seed_test_count",
-    "ip_blocklist_monitoring_count",
-    "domain_blocklist_monitoring_count",
-    "accessibility_count",
-    "accessibility_failed_count",
-    "image_validation_count",
-    "image_validation_failed_count",
-    "archived_count",
-    "processed_count",
+#: The metrics of the usage metrics API.
+USAGE_METRICS = tuple(
+    "email_validation_count email_validation_public_count email_validation_valid_count "  # noqa: SIM905
+    "email_validation_single_count email_validation_bulk_count email_validation_list_count "
+    "email_validation_mailgun_count email_validation_mailjet_count email_preview_count email_preview_failed_count "
+    "link_validation_count link_validation_failed_count seed_test_count ip_blocklist_monitoring_count "
+    "domain_blocklist_monitoring_count accessibility_count accessibility_failed_count image_validation_count "
+    "image_validation_failed_count archived_count processed_count".split()
 )
 DEFAULT_METRICS = (
     "accepted_count",
@@ -287,7 +273,8 @@ def _client(e: Event, key: str) -> str | None:
     return (e.get("client-info") or {}).get(key) or None
 
 
-_ATTRIBUTES: dict[str, Callable[[str, Event], list[Any]]] = {
+#: What metrics group and filter by -> the values an event has for it (``domain`` is the event's domain).
+ATTRIBUTES: dict[str, Callable[[str, Event], list[Any]]] = {
     "domain": lambda d, e: [d],
     "tag": lambda d, e: list(e.get("tags") or []),
     "recipient_domain": lambda d, e: [e.get("recipient-domain")],
@@ -299,11 +286,11 @@ _ATTRIBUTES: dict[str, Callable[[str, Event], list[Any]]] = {
     "bot": lambda d, e: [_client(e, "bot")],
     "subaccount": lambda d, e: [],
 }
-DIMENSIONS = ("time", *_ATTRIBUTES)
+DIMENSIONS = ("time", *ATTRIBUTES)
 # Logs filter on more of the event than metrics do.
 _LOG_ATTRIBUTES: dict[str, Callable[[str, Event], list[Any]]] = {
-    **_ATTRIBUTES,
-    "tags": _ATTRIBUTES["tag"],
+    **ATTRIBUTES,
+    "tags": ATTRIBUTES["tag"],
     "recipient": lambda d, e: [e.get("recipient")],
     "event": lambda d, e: [e.get("event")],
     "severity": lambda d, e: [e.get("severity")],
@@ -378,15 +365,14 @@ def _names(body: dict[str, Any], key: str, allowed: Iterable[str]) -> list[str]:
 
 
 def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ApiError(400, f"'{name}' must be an integer") from None
-    if not low <= number <= high:
-        raise ApiError(400, f"'{name}' must be between {low} and {high}")
-    return number
+    return integer(
+        value,
+        default,
+        low=low,
+        high=high,
+        not_integer=f"'{name}' must be an integer",
+        out_of_range=f"'{name}' must be between {low} and {high}",
+    )
 
 
 # -- metrics --------------------------------------------------------------------------------------
@@ -404,7 +390,7 @@ def _groups(
             if dimension == "time":
                 choices.append([date_text(bucket(float(event["timestamp"]), resolution))])
             else:
-                choices.append(attribute_values(_ATTRIBUTES, dimension, domain, event))
+                choices.append(attribute_values(ATTRIBUTES, dimension, domain, event))
         for combo in product(*choices):
             groups.setdefault(combo, []).append(event)
     return groups
@@ -445,7 +431,7 @@ def _metrics_query(
     metrics = _names(body, "metrics", allowed_metrics) or list(default_metrics)
     if len(metrics) > MAX_METRICS or len(dimensions) > MAX_DIMENSIONS:
         raise ApiError(400, f"a query takes at most {MAX_METRICS} metrics and {MAX_DIMENSIONS} dimensions")
-    match = compile_filter(body.get("filter"), _ATTRIBUTES)
+    match = compile_filter(body.get("filter"), ATTRIBUTES)
     paging = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
     timed = "time" in dimensions
     skip = _int(paging.get("skip", body.get("skip")), "skip", 0, 0, 10**9)
@@ -499,23 +485,10 @@ async def query_usage_metrics(ctx: Ctx) -> dict:
 
 # -- logs -----------------------------------------------------------------------------------------
 
-LOG_EVENTS = (
-    "accepted",
-    "delivered",
-    "failed",
-    "opened",
-    "unique_opened",
-    "clicked",
-    "unique_clicked",
-    "unsubscribed",
-    "complained",
-    "rejected",
-    "stored",
-    "email_validation",
-    "list_uploaded",
-    "list_member_uploaded",
-    "list_member_upload_error",
-    "trapped",
+#: Event names the Logs API filters on (``events``).
+LOG_EVENTS = tuple(
+    "accepted delivered failed opened unique_opened clicked unique_clicked unsubscribed complained rejected stored "  # noqa: SIM905
+    "email_validation list_uploaded list_member_uploaded list_member_upload_error trapped".split()
 )
 
 

@@ -134,7 +134,11 @@ async def delete_all_credentials(ctx: Ctx) -> dict:
     return {"message": "All domain credentials have been deleted", "count": len(doomed)}
 
 
-async def _change_password(ctx: Ctx) -> dict:
+@router.put("/v3/domains/{domain}/credentials/{spec}")
+@router.put("/v3/{domain}/mailboxes/{spec}")
+async def update_credentials(ctx: Ctx) -> dict:
+    """Set a login's password (a generated one, shown once, when ``password`` is omitted); the legacy
+    mailboxes path is another spelling of the same."""
     with ctx.state.transaction():
         domain, doc = _find(ctx)
         password, was_generated = _password(ctx.text("password"))
@@ -144,18 +148,6 @@ async def _change_password(ctx: Ctx) -> dict:
     if was_generated:
         answer.update(note=_NOTE, credentials={doc["login"]: password})
     return answer
-
-
-@router.put("/v3/domains/{domain}/credentials/{spec}")
-async def update_credentials(ctx: Ctx) -> dict:
-    """Set a login's password (a generated one, shown once, when ``password`` is omitted)."""
-    return await _change_password(ctx)
-
-
-@router.put("/v3/{domain}/mailboxes/{spec}")
-async def update_mailbox(ctx: Ctx) -> dict:
-    """The legacy mailboxes spelling of the password change."""
-    return await _change_password(ctx)
 
 
 @router.delete("/v3/domains/{domain}/credentials/{spec}")

@@ -142,8 +142,7 @@ async def create_domain(ctx: Ctx) -> dict:
     name = ctx.require("name").strip().lower()
     if not _NAME.match(name):
         raise ApiError(400, f"'{name}' is not a valid domain name")
-    if ctx.state.get("domain", name) is not None:
-        raise ApiError(400, "This domain name is already taken")
+    ctx.sb.absent("domain", name, "This domain name is already taken")
     doc = new_domain(ctx.sb, name)
     _apply_settings(ctx, doc)
     ctx.state.put("domain", name, doc)

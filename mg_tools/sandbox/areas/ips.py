@@ -95,6 +95,19 @@ def _free_dedicated(ctx: Ctx, address: str, *, pool_id: str | None = None, dynam
         raise ApiError(400, f"IP {address} already belongs to dynamic IP pool {named}")
 
 
+def _changed_ips(
+    ctx: Ctx, ips: list[str], add: list[str], remove: list[str], pool: str, *, missing: int = 400, **owner: str
+) -> list[str]:
+    """``ips`` with ``add`` (each free to join the pool ``owner`` names) and without ``remove``; an
+    error with status ``missing`` when an IP to remove is not in ``pool``."""
+    for address in add:
+        _free_dedicated(ctx, address, **owner)
+    for address in remove:
+        if address not in ips:
+            raise ApiError(missing, f"IP {address} is not in {pool}")
+    return [a for a in ips if a not in remove] + [a for a in add if a not in ips]
+
+
 # -- what a domain sends from ---------------------------------------------------------------------
 
 
@@ -241,9 +254,11 @@ async def set_ip_band(ctx: Ctx) -> dict:
     return {"message": "success"}
 
 
-async def _remove_domain_ip(ctx: Ctx) -> dict:
-    """``ip`` is an address (remove it), ``all`` (drop the domain's own IPs) or ``ip_pool`` (unlink
-    the DIPP, replacing it with the query's ``ip`` or ``pool_id``)."""
+@router.delete("/v3/domains/{domain}/ips/{ip}")
+@router.delete("/v3/domains/{domain}/pool/{ip}")
+async def remove_domain_ip(ctx: Ctx) -> dict:
+    """Remove an IP from a domain, drop its own IPs (``all``) or unlink its DIPP (``ip_pool``, replaced
+    by the query's ``ip`` or ``pool_id``); ``/pool/{ip}`` is another spelling of the same."""
     with ctx.state.transaction():
         domain = ctx.sb.domain(ctx.path["domain"])
         target = ctx.path["ip"]
@@ -286,18 +301,6 @@ def _remove_own_ip(ctx: Ctx, domain: dict[str, Any], address: str) -> None:
     if not ips and address == _shared(ctx):
         raise ApiError(400, "cannot remove the last IP of the domain")
     domain["_ips"] = ips or [_shared(ctx)]
-
-
-@router.delete("/v3/domains/{domain}/ips/{ip}")
-async def remove_domain_ip(ctx: Ctx) -> dict:
-    """Remove an IP from a domain, drop its IP pool (``all``) or unlink its DIPP (``ip_pool``)."""
-    return await _remove_domain_ip(ctx)
-
-
-@router.delete("/v3/domains/{domain}/pool/{ip}")
-async def remove_domain_pool_ip(ctx: Ctx) -> dict:
-    """The same as ``DELETE /v3/domains/{domain}/ips/{ip}``."""
-    return await _remove_domain_ip(ctx)
 
 
 # -- dedicated IP pools (DIPPs) -------------------------------------------------------------------
@@ -385,13 +388,8 @@ async def delete_ip_pool(ctx: Ctx) -> dict:
     return {"message": "started"}
 
 
-def _edit_ips(ctx: Ctx, pool: dict[str, Any], add: list[str], remove: list[str]) -> bool:
-    for address in add:
-        _free_dedicated(ctx, address, pool_id=pool["pool_id"])
-    for address in remove:
-        if address not in pool["ips"]:
-            raise ApiError(400, f"IP {address} is not in the DIPP")
-    ips = [a for a in pool["ips"] if a not in remove] + [a for a in add if a not in pool["ips"]]
+def _edit_ips(ctx: Ctx, pool: dict[str, Any], add: list[str], remove: list[str], *, missing: int = 400) -> bool:
+    ips = _changed_ips(ctx, pool["ips"], add, remove, "the DIPP", missing=missing, pool_id=pool["pool_id"])
     if not ips and _linked(ctx, pool["pool_id"]):
         raise ApiError(400, "a DIPP linked to domains must keep at least one IP")
     changed = ips != pool["ips"]
@@ -444,26 +442,24 @@ async def list_ip_pool_domains(ctx: Ctx) -> dict:
     return {"domains": page, "paging": paging}
 
 
+def _change_pool_ips(ctx: Ctx, add: list[str], remove: list[str], *, missing: int = 400) -> dict:
+    with ctx.state.transaction():
+        pool = _pool(ctx)
+        _edit_ips(ctx, pool, add, remove, missing=missing)
+        ctx.state.put("ip_pool", pool["pool_id"], pool)
+    return {"message": "started"}
+
+
 @router.put("/v3/ip_pools/{pool_id}/ips/{ip}")
 async def add_ip_to_pool(ctx: Ctx) -> dict:
     """Add a dedicated IP to a DIPP."""
-    with ctx.state.transaction():
-        pool = _pool(ctx)
-        _edit_ips(ctx, pool, [ctx.path["ip"]], [])
-        ctx.state.put("ip_pool", pool["pool_id"], pool)
-    return {"message": "started"}
+    return _change_pool_ips(ctx, [ctx.path["ip"]], [])
 
 
 @router.delete("/v3/ip_pools/{pool_id}/ips/{ip}")
 async def remove_ip_from_pool(ctx: Ctx) -> dict:
     """Remove an IP from a DIPP."""
-    with ctx.state.transaction():
-        pool = _pool(ctx)
-        if ctx.path["ip"] not in pool["ips"]:
-            raise ApiError(404, f"IP {ctx.path['ip']} is not in the DIPP")
-        _edit_ips(ctx, pool, [], [ctx.path["ip"]])
-        ctx.state.put("ip_pool", pool["pool_id"], pool)
-    return {"message": "started"}
+    return _change_pool_ips(ctx, [], [ctx.path["ip"]], missing=404)
 
 
 @router.post("/v3/ip_pools/{pool_id}/ips.json")
@@ -472,11 +468,7 @@ async def add_ips_to_pool(ctx: Ctx) -> dict:
     ips = ctx.json.get("ips") if isinstance(ctx.json, dict) else None
     if not isinstance(ips, list) or not ips or not all(isinstance(i, str) for i in ips):
         raise ApiError(400, "'ips' must be a non-empty JSON list of IP addresses")
-    with ctx.state.transaction():
-        pool = _pool(ctx)
-        _edit_ips(ctx, pool, list(dict.fromkeys(ips)), [])
-        ctx.state.put("ip_pool", pool["pool_id"], pool)
-    return {"message": "started"}
+    return _change_pool_ips(ctx, list(dict.fromkeys(ips)), [])
 
 
 # -- dynamic IP pools -----------------------------------------------------------------------------
@@ -576,12 +568,7 @@ async def update_dynamic_pool(ctx: Ctx) -> dict:
         raise ApiError(400, "give 'add_ip' or 'remove_ip'")
     with ctx.state.transaction():
         pool = _dynamic_pool(ctx)
-        for address in add:
-            _free_dedicated(ctx, address, dynamic=pool["name"])
-        for address in remove:
-            if address not in pool["ips"]:
-                raise ApiError(400, f"IP {address} is not in dynamic IP pool {pool['name']}")
-        ips = [a for a in pool["ips"] if a not in remove] + [a for a in add if a not in pool["ips"]]
+        ips = _changed_ips(ctx, pool["ips"], add, remove, f"dynamic IP pool {pool['name']}", dynamic=pool["name"])
         _check_not_all_warming(ctx, pool["name"], ips)
         pool["ips"] = ips
         ctx.state.put("dynamic_pool", pool["name"], pool)

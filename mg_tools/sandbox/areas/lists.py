@@ -11,9 +11,20 @@ import csv
 import io
 import re
 from email.utils import parseaddr
+from operator import itemgetter
 from typing import Any
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, loads_json, page_by_skip, page_by_urls, rfc2822
+from mg_tools.sandbox.core import (
+    ApiError,
+    Ctx,
+    Router,
+    check_page,
+    json_object,
+    loads_json,
+    page_by_skip,
+    page_by_urls,
+    rfc2822,
+)
 
 router = Router()
 
@@ -23,7 +34,7 @@ ASYNC_THRESHOLD = 100  # Mailgun answers bulk uploads above this size "in backgr
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ACCESS = ("readonly", "members", "everyone")
 _REPLY = ("sender", "list")
-_PAGES = {"first", "last", "next", "prev", "previous"}
+_BAD_PAGE = "Invalid 'page' parameter: must be one of first, last, next, prev"
 
 
 def _parse_address(raw: Any, what: str = "address") -> tuple[str, str]:
@@ -86,10 +97,18 @@ def _set_list_fields(ctx: Ctx, doc: dict[str, Any]) -> None:
         doc["reply_preference"] = reply
 
 
-def _page_arg(ctx: Ctx) -> None:
-    page = ctx.arg("page")
-    if page and page not in _PAGES:
-        raise ApiError(400, "Invalid 'page' parameter: must be one of first, last, next, prev")
+def _by_address(ctx: Ctx, items: list[dict[str, Any]], max_limit: int) -> dict[str, Any]:
+    """Lists or members in skip/limit pages, only the query's ``address`` when it is given."""
+    address = ctx.arg("address")
+    if address:
+        items = [d for d in items if d["address"] == address.strip().lower()]
+    return page_by_skip(items, ctx, default_limit=100, max_limit=max_limit)
+
+
+def _address_pages(ctx: Ctx, items: list[dict[str, Any]], max_limit: int) -> dict[str, Any]:
+    """Lists or members in URL pages, by address."""
+    key = itemgetter("address")
+    return page_by_urls(sorted(items, key=key), ctx, pivot="address", key=key, default_limit=100, max_limit=max_limit)
 
 
 # -- lists --------------------------------------------------------------------------------------
@@ -97,26 +116,20 @@ def _page_arg(ctx: Ctx) -> None:
 
 @router.get("/v3/lists")
 async def list_lists(ctx: Ctx) -> dict:
-    items = ctx.state.list("list")
-    address = ctx.arg("address")
-    if address:
-        items = [d for d in items if d["address"] == address.strip().lower()]
-    return page_by_skip(items, ctx, default_limit=100, max_limit=1000)
+    return _by_address(ctx, ctx.state.list("list"), 1000)
 
 
 @router.get("/v3/lists/pages")
 async def list_lists_pages(ctx: Ctx) -> dict:
-    _page_arg(ctx)
-    items = sorted(ctx.state.list("list"), key=lambda d: d["address"])
-    return page_by_urls(items, ctx, pivot="address", key=lambda d: d["address"], default_limit=100, max_limit=1000)
+    check_page(ctx, _BAD_PAGE)
+    return _address_pages(ctx, ctx.state.list("list"), 1000)
 
 
 @router.post("/v3/lists")
 async def create_list(ctx: Ctx) -> dict:
     display, address = _parse_address(ctx.arg("address"))
     with ctx.state.transaction():
-        if ctx.state.get("list", address) is not None:
-            raise ApiError(400, f"Mailing list with address '{address}' already exists")
+        ctx.sb.absent("list", address, f"Mailing list with address '{address}' already exists")
         doc = {
             "address": address,
             "name": display,
@@ -144,8 +157,7 @@ async def update_list(ctx: Ctx) -> dict:
         if ctx.arg("address"):
             _, new = _parse_address(ctx.arg("address"))
             if new != old:
-                if ctx.state.get("list", new) is not None:
-                    raise ApiError(400, f"Mailing list with address '{new}' already exists")
+                ctx.sb.absent("list", new, f"Mailing list with address '{new}' already exists")
                 members = ctx.state.list("member", f"{old}/")
                 ctx.state.clear("member", f"{old}/")
                 for member in members:
@@ -179,18 +191,13 @@ def _members(ctx: Ctx, doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 @router.get("/v3/lists/{list_address}/members")
 async def list_members(ctx: Ctx) -> dict:
-    items = _members(ctx, _list(ctx))
-    address = ctx.arg("address")
-    if address:
-        items = [m for m in items if m["address"] == address.strip().lower()]
-    return page_by_skip(items, ctx, default_limit=100, max_limit=100)
+    return _by_address(ctx, _members(ctx, _list(ctx)), 100)
 
 
 @router.get("/v3/lists/{list_address}/members/pages")
 async def list_members_pages(ctx: Ctx) -> dict:
-    _page_arg(ctx)
-    items = sorted(_members(ctx, _list(ctx)), key=lambda m: m["address"])
-    return page_by_urls(items, ctx, pivot="address", key=lambda m: m["address"], default_limit=100, max_limit=100)
+    check_page(ctx, _BAD_PAGE)
+    return _address_pages(ctx, _members(ctx, _list(ctx)), 100)
 
 
 def _upsert(ctx: Ctx, list_address: str, entry: dict[str, Any], *, upsert: bool) -> str:
@@ -328,8 +335,7 @@ async def update_member(ctx: Ctx) -> dict:
         if ctx.arg("address"):
             display, new = _parse_address(ctx.arg("address"))
             if new != member["address"]:
-                if ctx.state.get("member", _member_key(doc["address"], new)) is not None:
-                    raise ApiError(400, f"Address already exists '{new}'")
+                ctx.sb.absent("member", _member_key(doc["address"], new), f"Address already exists '{new}'")
                 member["address"] = new
                 if display and not ctx.arg("name"):
                     member["name"] = display

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, page_by_skip, rfc2822
+from mg_tools.sandbox.core import ApiError, Ctx, Router, integer, page_by_skip, rfc2822
 from mg_tools.sandbox.state import State
 
 __all__ = ["matching_routes", "parse_action", "parse_expression", "router"]
@@ -180,16 +180,8 @@ def matching_routes(state: State, recipient: str, headers: Mapping[str, str] | N
 
 
 def _priority(ctx: Ctx, default: int) -> int:
-    raw = ctx.arg("priority")
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise ApiError(400, "Invalid 'priority' parameter: expected a non-negative integer")
-    return value
+    message = "Invalid 'priority' parameter: expected a non-negative integer"
+    return integer(ctx.arg("priority"), default, low=0, not_integer=message, out_of_range=message)
 
 
 def _actions(ctx: Ctx) -> list[str]:

@@ -6,10 +6,10 @@ per hour / day / month bucket in the range (empty buckets included), and only th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from mg_tools.sandbox.areas.analytics import (
+    ATTRIBUTES,
     bucket,
     buckets,
     check_resolution,
@@ -127,12 +127,10 @@ async def get_account_domain_stats(ctx: Ctx) -> dict:
     return {"description": "", "start": rfc2822(start), "end": rfc2822(end), "resolution": resolution, "stats": stats}
 
 
-_FILTER_KEYS: dict[str, Callable[[str, Event], list[Any]]] = {
-    "domain": lambda d, e: [d],
-    "tag": lambda d, e: list(e.get("tags") or []),
-    "recipient_domain": lambda d, e: [e.get("recipient-domain")],
-    "provider": lambda d, e: [e.get("recipient-provider")],
-    "ip": lambda d, e: [(e.get("envelope") or {}).get("sending-ip")],
+#: The v3 filter and group keys: analytics attributes, ``provider`` standing for ``recipient_provider``.
+_FILTER_KEYS = {
+    key: ATTRIBUTES["recipient_provider" if key == "provider" else key]
+    for key in ("domain", "tag", "recipient_domain", "provider", "ip")
 }
 
 

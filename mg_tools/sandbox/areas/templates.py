@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from mg_tools.sandbox import mime
-from mg_tools.sandbox.core import ApiError, Ctx, Router, json_object, page_by_urls, public, rfc2822
+from mg_tools.sandbox.core import ApiError, Ctx, Router, check_page, json_object, page_by_urls, public, rfc2822
 
 router = Router()
 
@@ -19,7 +19,7 @@ MAX_VERSIONS = 40
 MAX_CONTENT = 100 * 1024
 _ENGINES = {"handlebars", "go"}
 _HEADERS = {"from": "From", "subject": "Subject", "reply-to": "Reply-To"}
-_PAGES = {"first", "last", "next", "prev", "previous"}
+_BAD_PAGE = "Invalid parameter: page must be one of first, last, next, previous"
 _PUBLIC = ("name", "description", "createdAt", "createdBy", "id")
 
 
@@ -116,12 +116,6 @@ def _activate(doc: dict[str, Any], tag: str) -> None:
         version["active"] = other_tag == tag
 
 
-def _page(ctx: Ctx) -> None:
-    page = ctx.arg("page")
-    if page and page not in _PAGES:
-        raise ApiError(400, "Invalid parameter: page must be one of first, last, next, previous")
-
-
 # -- templates ----------------------------------------------------------------------------------
 
 
@@ -129,7 +123,7 @@ def _page(ctx: Ctx) -> None:
 async def list_templates(ctx: Ctx) -> dict:
     domain = ctx.path["domain"]
     ctx.sb.domain(domain)
-    _page(ctx)
+    check_page(ctx, _BAD_PAGE)
     items = sorted((_summary(d) for d in ctx.state.list("template", f"{domain}/")), key=lambda d: d["name"])
     return page_by_urls(items, ctx, pivot="p", key=lambda d: d["name"], default_limit=10, max_limit=100)
 
@@ -141,8 +135,7 @@ async def create_template(ctx: Ctx) -> dict:
     content = _content(ctx, required=False)
     with ctx.state.transaction():
         ctx.sb.domain(domain)
-        if ctx.state.get("template", _key(domain, name)) is not None:
-            raise ApiError(409, f"template with name '{name}' already exists")
+        ctx.sb.absent("template", _key(domain, name), f"template with name '{name}' already exists", status=409)
         if ctx.state.count("template", f"{domain}/") >= MAX_TEMPLATES:
             raise ApiError(400, f"template limit reached: a domain can store up to {MAX_TEMPLATES} templates")
         doc: dict[str, Any] = {
@@ -208,7 +201,7 @@ async def delete_template(ctx: Ctx) -> dict:
 @router.get("/v3/{domain}/templates/{template_name}/versions")
 async def list_versions(ctx: Ctx) -> dict:
     doc = _load(ctx)
-    _page(ctx)
+    check_page(ctx, _BAD_PAGE)
     versions = sorted((_version_out(v, content=False) for v in doc["versions"].values()), key=lambda v: v["tag"])
     page = page_by_urls(versions, ctx, pivot="p", key=lambda v: v["tag"], default_limit=10, max_limit=100)
     return {"template": {**_summary(doc), "versions": page["items"]}, "paging": page["paging"]}

@@ -77,8 +77,9 @@ async def create_webhook(ctx: Ctx) -> dict:
     event_id = _event_id(ctx.arg("id"))
     doc = {"urls": _urls(ctx)}
     with ctx.state.transaction():
-        if ctx.state.get("webhook", _key(ctx, event_id)) is not None:
-            raise ApiError(400, f"Webhook with the id '{event_id}' already exists: update it instead")
+        ctx.sb.absent(
+            "webhook", _key(ctx, event_id), f"Webhook with the id '{event_id}' already exists: update it instead"
+        )
         ctx.state.put("webhook", _key(ctx, event_id), doc)
     return {"message": "Webhook has been created", "webhook": doc}
 
