@@ -147,8 +147,7 @@ def test_logs_are_json_lines_on_stderr_at_the_configured_level(capsys, monkeypat
     monkeypatch.setattr(ours, "handlers", list(ours.handlers))  # put back after the test
     monkeypatch.setattr(ours, "level", ours.level)
     monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "info")
-    code, out, err = run(
-        capsys,
+    get_domain = (
         "call",
         "get_domain",
         "--sandbox",
@@ -157,20 +156,9 @@ def test_logs_are_json_lines_on_stderr_at_the_configured_level(capsys, monkeypat
         "--args",
         '{"domain": "mg.example.com"}',
     )
+    code, out, err = run(capsys, *get_domain)
     assert code == 0 and json.loads(out)["result"]["domain"]["name"] == "mg.example.com"
     events = [json.loads(line) for line in err.splitlines()]
     assert {"event": "call", "operation": "get_domain", "level": "info"}.items() <= events[0].items()
     monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "warning")
-    assert (
-        run(
-            capsys,
-            "call",
-            "get_domain",
-            "--sandbox",
-            "--sandbox-state",
-            ":memory:",
-            "--args",
-            '{"domain": "mg.example.com"}',
-        )[2]
-        == ""
-    )
+    assert run(capsys, *get_domain)[2] == ""

@@ -7,20 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from reliability.support import Recorder, recording_toolkit
+from reliability.support import SEND, Recorder, recording_toolkit
 
 from mg_tools import ConfirmationRequired, Policy, Toolkit
 from mg_tools.cli import main
 from mg_tools.confirm import Confirmations, MemoryLedger, SqliteLedger
 from mg_tools.state import state_dir
-
-SEND = {
-    "domain": "mg.example.com",
-    "sender": "me@mg.example.com",
-    "to": ["bob@example.com"],
-    "subject": "Hi",
-    "text": "Hello",
-}
 
 
 def attached(content: bytes) -> dict:

@@ -5,18 +5,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from reliability.support import Recorder, recording_toolkit
+from reliability.support import SEND, Recorder, recording_toolkit
 
 from mg_tools import InvalidArguments, Toolkit
 from mg_tools.files import default_roots
-
-SEND = {
-    "domain": "mg.example.com",
-    "sender": "me@mg.example.com",
-    "to": ["bob@example.com"],
-    "subject": "Hi",
-    "text": "Hello",
-}
 
 
 def send_with(mg, path) -> None:

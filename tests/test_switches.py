@@ -26,6 +26,7 @@ from unittest import mock
 import anyio
 import httpx
 import pytest
+from reliability.support import SEND
 
 from mg_tools import MgToolsError, Toolkit
 from mg_tools.cli import main
@@ -34,13 +35,6 @@ from mg_tools.sandbox.server import BackgroundSandbox
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "key-" + "0123456789abcdef" * 2
 DOMAIN = {"domain": "mg.example.com"}
-SEND = {
-    "domain": "mg.example.com",
-    "sender": "me@mg.example.com",
-    "to": ["bob@example.com"],
-    "subject": "Hi",
-    "text": "Hello",
-}
 
 
 @dataclass
@@ -390,8 +384,12 @@ def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
         proc.wait(10)
 
 
-def test_attachments_are_b64_or_allowed_paths_only(tmp_path):
-    # The files row relies on the path being outside the working directory; content always works.
+def test_attachment_content_needs_no_file_access(tmp_path):
+    # The files row relies on reading a path outside the working directory being refused; content
+    # given as base64 must still work there, with no MG_TOOLS_FILES_DIR.
     with mock.patch.dict(os.environ, {}), contextlib.chdir(tmp_path), Toolkit(sandbox=True) as mg:
-        data = base64.b64encode(b"x").decode()
-        mg.call("send_message", **SEND, attachments=[{"content": data, "filename": "x.txt"}])
+        data = base64.b64encode(b"attached bytes").decode()
+        sent = mg.call("send_message", **SEND, attachments=[{"content": data, "filename": "x.txt"}])
+        with pytest.raises(MgToolsError, match="outside the allowed file directories"):
+            mg.call("send_message", **SEND, attachments=[{"path": str(tmp_path.parent / "elsewhere.txt")}])
+    assert sent["message"].startswith("Queued")

@@ -2,16 +2,9 @@ import base64
 import json
 
 import pytest
+from reliability.support import SEND
 
 from mg_tools import InvalidArguments
-
-SEND = {
-    "domain": "mg.example.com",
-    "sender": "Ann <ann@mg.example.com>",
-    "to": ["bob@example.com"],
-    "subject": "Hi",
-    "text": "Hello",
-}
 
 
 def form(out):

@@ -22,6 +22,14 @@ OPERATIONS: tuple[Operation, ...] = tuple(REGISTRY)
 HTTP_OPERATIONS: tuple[Operation, ...] = tuple(op for op in OPERATIONS if op.handler is None)
 BASE_URL = "https://api.mailgun.net"
 FAKE_KEY = "fake-reliability-key-0000"
+#: A valid send_message call, for tests that need one.
+SEND = {
+    "domain": "mg.example.com",
+    "sender": "Ann <ann@mg.example.com>",
+    "to": ["bob@example.com"],
+    "subject": "Hi",
+    "text": "Hello",
+}
 #: Retries in milliseconds, so fault tests stay fast.
 FAST_RETRY = RetryPolicy(attempts=3, deadline=5.0, backoff=0.005, max_backoff=0.02, max_retry_after=0.5)
 

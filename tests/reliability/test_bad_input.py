@@ -22,7 +22,7 @@ from mg_tools.types import Params
 
 from .conftest import configure_logs
 from .inputs import Case, _deref, bad_calls, fields_of, json_values, names_field
-from .support import OPERATIONS, REGISTRY, RELIABILITY, Recorder, recording_toolkit
+from .support import OPERATIONS, REGISTRY, RELIABILITY, SEND, Recorder, recording_toolkit
 
 MIN_CASES_PER_AREA = 200
 AREAS = REGISTRY.areas
@@ -189,13 +189,6 @@ def test_numbers_that_are_not_json_are_refused(wired):
 
 # -- NaN and infinity inside free-form values ------------------------------------------------------------
 
-SEND = {
-    "domain": "mg.example.com",
-    "sender": "Ann <ann@mg.example.com>",
-    "to": ["bob@example.com"],
-    "subject": "Hi",
-    "text": "Hello",
-}
 NON_FINITE = (float("nan"), float("inf"), float("-inf"))
 finite_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)

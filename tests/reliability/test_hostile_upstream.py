@@ -21,16 +21,9 @@ from mg_tools import MailgunError, Toolkit
 from mg_tools.cli import main
 from mg_tools.errors import Redirected
 
-from .support import FAKE_KEY, FAST_RETRY, REGISTRY, leaked_pieces, unsafe_characters
+from .support import FAKE_KEY, FAST_RETRY, REGISTRY, SEND, leaked_pieces, unsafe_characters
 
 BASIC = base64.b64encode(f"api:{FAKE_KEY}".encode()).decode()
-SEND = {
-    "domain": "mg.example.com",
-    "sender": "Ann <ann@mg.example.com>",
-    "to": ["bob@example.com"],
-    "subject": "Hi",
-    "text": "Hello",
-}
 READ = {"domain": "mg.example.com"}
 CALLS = [("send_message", SEND), ("get_domain", READ)]
 #: Everything a terminal or a log reader must never receive raw.
