@@ -147,9 +147,14 @@ def _one_line(text: object, limit: int | None = None) -> str:
 
 
 class PolicyDenied(MgToolsError):
-    """The policy refused this call; nothing was sent. The message names the rule that refused it."""
+    """The policy refused this call; nothing was sent. The message names the rule that refused it;
+    ``policies`` holds the ids of the policy rules that decided, when rules did."""
 
     code = "policy_denied"
+
+    def __init__(self, message: str, *, policies: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.policies = policies
 
 
 class ConfirmationRequired(MgToolsError):
@@ -157,9 +162,10 @@ class ConfirmationRequired(MgToolsError):
 
     code = "confirmation_required"
 
-    def __init__(self, message: str, *, token: str) -> None:
+    def __init__(self, message: str, *, token: str, policies: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.token = token
+        self.policies = policies
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "confirm_token": self.token}
