@@ -60,6 +60,16 @@ def _scrub_request(request):
     return request
 
 
+def _generated_passwords(data):
+    """SMTP credential answers map each login to its generated password (``credentials``)."""
+    if isinstance(data, dict):
+        return {
+            k: dict.fromkeys(v, REDACTED) if k == "credentials" and isinstance(v, dict) else _generated_passwords(v)
+            for k, v in data.items()
+        }
+    return [_generated_passwords(v) for v in data] if isinstance(data, list) else data
+
+
 def _scrub_response(response):
     response["headers"] = {k: v for k, v in response["headers"].items() if k.lower() != "x-mailgun-sandbox"}
     body = response.get("body", {}).get("string")
@@ -68,7 +78,7 @@ def _scrub_response(response):
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return response
-        response["body"]["string"] = json.dumps(redact(data)).encode()
+        response["body"]["string"] = json.dumps(redact(_generated_passwords(data))).encode()
     return response
 
 

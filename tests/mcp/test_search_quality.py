@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from reliability.support import ALL_ALLOWED
 
 from mg_tools import Toolkit
 from mg_tools.search import OperationIndex
@@ -24,7 +25,7 @@ MIN_INTENTS, MIN_PER_AREA = 100, 2
 
 @pytest.fixture(scope="module")
 def toolkit() -> Toolkit:
-    return Toolkit()
+    return Toolkit(policy=ALL_ALLOWED)  # an operator may grant any tool, sensitive ones by name
 
 
 @pytest.fixture(scope="module")

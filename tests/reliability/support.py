@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from hypothesis import HealthCheck, settings
 
-from mg_tools import Operation, Toolkit
+from mg_tools import Operation, Policy, Toolkit
 from mg_tools.client import RetryPolicy
 from mg_tools.registry import Registry, make_plugin_manager
 
@@ -20,6 +20,8 @@ REGISTRY = Registry.from_plugins(make_plugin_manager())
 OPERATIONS: tuple[Operation, ...] = tuple(REGISTRY)
 #: Operations that are one HTTP request (composites have a handler and no path).
 HTTP_OPERATIONS: tuple[Operation, ...] = tuple(op for op in OPERATIONS if op.handler is None)
+#: Every operation allowed: writes in sensitive areas are only granted by naming their area.
+ALL_ALLOWED = Policy.build(grants=["*:*", *sorted({op.area for op in OPERATIONS if op.sensitive})])
 BASE_URL = "https://api.mailgun.net"
 FAKE_KEY = "fake-reliability-key-0000"
 #: A valid send_message call, for tests that need one.
@@ -74,7 +76,8 @@ def recording_toolkit(recorder: Recorder, **kw: Any) -> Toolkit:
     kw.setdefault("api_key", FAKE_KEY)
     kw.setdefault("base_url", BASE_URL)
     kw.setdefault("retry", FAST_RETRY)
-    kw.setdefault("registry", REGISTRY)
+    if "registry" not in kw:
+        kw.update(registry=REGISTRY, policy=kw.get("policy", ALL_ALLOWED))
     return Toolkit(transport=recorder.transport, **kw)
 
 

@@ -1,5 +1,5 @@
 """Sandbox: SMTP credentials of a domain (``/v3/domains/{d}/credentials`` and the legacy
-``/v3/{d}/mailboxes/{spec}``).
+``/v3/{d}/mailboxes/{login}``).
 
 Passwords are kept in state (``_password``) but never returned, except a generated one, once, in
 the answer that created it. Every domain has the system credential ``postmaster@<domain>``, which
@@ -75,7 +75,7 @@ def _password(value: str | None) -> tuple[str, bool]:
 
 def _find(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any]]:
     domain = ctx.sb.domain(ctx.path["domain"])
-    login = ctx.path["spec"].strip().lower()
+    login = ctx.path["login"].strip().lower()
     login = login if "@" in login else f"{login}@{domain['name']}"
     doc = next((d for d in credentials(ctx, domain) if d["login"] == login), None)
     if doc is None:
@@ -134,8 +134,8 @@ async def delete_all_credentials(ctx: Ctx) -> dict:
     return {"message": "All domain credentials have been deleted", "count": len(doomed)}
 
 
-@router.put("/v3/domains/{domain}/credentials/{spec}")
-@router.put("/v3/{domain}/mailboxes/{spec}")
+@router.put("/v3/domains/{domain}/credentials/{login}")
+@router.put("/v3/{domain}/mailboxes/{login}")
 async def update_credentials(ctx: Ctx) -> dict:
     """Set a login's password (a generated one, shown once, when ``password`` is omitted); the legacy
     mailboxes path is another spelling of the same."""
@@ -150,7 +150,7 @@ async def update_credentials(ctx: Ctx) -> dict:
     return answer
 
 
-@router.delete("/v3/domains/{domain}/credentials/{spec}")
+@router.delete("/v3/domains/{domain}/credentials/{login}")
 async def delete_credentials(ctx: Ctx) -> dict:
     """Delete one login (system logins stay)."""
     with ctx.state.transaction():
