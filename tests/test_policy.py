@@ -2,7 +2,8 @@ import dataclasses
 
 import pytest
 
-from mg_tools import Access, ConfigurationError, Operation, Policy
+from mg_tools import Access, ConfigurationError, Operation, Policy, PolicyDenied, Toolkit
+from mg_tools.registry import Registry, make_plugin_manager
 from mg_tools.types import Params
 
 
@@ -145,3 +146,68 @@ def test_switch_values_that_are_not_switches_are_refused(monkeypatch):
     monkeypatch.setenv("MG_TOOLS_READ_ONLY", "ture")
     with pytest.raises(ConfigurationError, match="MG_TOOLS_READ_ONLY='ture' is not a switch value"):
         Policy()
+
+
+# -- the sensitive areas, per registered operation ----------------------------------------------------------
+
+SENSITIVE_SAMPLES = {
+    "list_keys": {},
+    "create_key": {"role": "admin"},
+    "delete_key": {"key_id": "k1"},
+    "regenerate_public_key": {},
+    "list_credentials": {"domain": "mg.example.com"},
+    "create_credentials": {"domain": "mg.example.com", "login": "ann"},
+    "update_credentials": {"domain": "mg.example.com", "login": "ann"},
+    "update_mailbox": {"domain": "mg.example.com", "login": "ann"},
+    "delete_credentials": {"domain": "mg.example.com", "login": "ann"},
+    "clear_credentials": {"domain": "mg.example.com"},
+    "list_ip_allowlist": {},
+    "add_ip_allowlist_entry": {"ip": "192.0.2.1"},
+    "update_ip_allowlist_entry": {"ip": "192.0.2.1"},
+    "delete_ip_allowlist_entry": {"ip": "192.0.2.1"},
+}
+REGISTERED = Registry.from_plugins(make_plugin_manager())
+SENSITIVE_OPS = [op for op in REGISTERED if op.area in ("keys", "credentials", "ip_allowlist")]
+#: Wildcard grants, and whether each covers a read of these areas (as it would in any area).
+WILDCARDS = {
+    "*:*": True,
+    "*": True,
+    "*_*": True,
+    "*:read": True,
+    "list_*": True,
+    "[ikc]*:*": True,
+    "*:write": False,
+    "*:delete": False,
+    "create_*": False,
+    "update_*": False,
+    "delete_*": False,
+    "*_key": False,
+}
+
+
+def _visible_and_callable(grants: str, op: Operation) -> tuple[bool, bool]:
+    """Whether a toolkit granted ``grants`` lists ``op``, and whether a dry run of it passes the policy."""
+    with Toolkit(api_key=None, registry=REGISTERED, policy=Policy.build(grants=grants)) as kit:
+        listed = op in kit.operations()
+        try:
+            kit.dry_run(op.name, **SENSITIVE_SAMPLES[op.name])
+        except PolicyDenied:
+            return listed, False
+        return listed, True
+
+
+def test_every_sensitive_operation_has_a_sample():
+    assert {op.name for op in SENSITIVE_OPS} == set(SENSITIVE_SAMPLES)
+
+
+@pytest.mark.parametrize("op", SENSITIVE_OPS, ids=lambda op: op.name)
+def test_sensitive_writes_are_never_granted_by_a_wildcard(op):
+    for grants, covers_reads in WILDCARDS.items():
+        granted = covers_reads and op.access is Access.READ
+        assert _visible_and_callable(grants, op) == (granted, granted), f"{grants!r} and {op.name}"
+
+
+@pytest.mark.parametrize("op", SENSITIVE_OPS, ids=lambda op: op.name)
+def test_sensitive_operations_are_granted_by_naming_their_area_or_tool(op):
+    for grants in (op.area, f"{op.area}:*", op.tag, op.name, f"*:read,{op.name}"):
+        assert _visible_and_callable(grants, op) == (True, True), grants
