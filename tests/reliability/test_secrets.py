@@ -29,7 +29,7 @@ from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, create_app
 from mg_tools.types import Domain, Params
 
 from .conftest import configure_logs, serve_sandbox
-from .support import BASE_URL, OPERATIONS, REGISTRY, constructed, quiet
+from .support import ALL_ALLOWED, BASE_URL, OPERATIONS, REGISTRY, constructed, quiet
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "key-canary+API/9f8e7d6c5b4a=3921"
@@ -100,7 +100,12 @@ SECRET_ARGS = {
     "signing_key": SIGNING_KEY,
     "private_key": PRIVATE_KEY,
 }
-ECHO = " | ".join(sorted(LEAKS))  # every form of every canary, as a careless server might echo them
+ECHO = " | ".join(sorted(LEAKS))
+#: The calls that send an SMTP password to Mailgun.
+PASSWORD_CALLS = tuple(
+    (name, {"domain": DEFAULT_DOMAIN, "login": "ann", "password": SMTP_PASSWORD})
+    for name in ("create_credentials", "update_credentials", "update_mailbox")
+)  # every form of every canary, as a careless server might echo them
 
 
 def echoing_server(request: httpx.Request) -> httpx.Response:
@@ -115,7 +120,11 @@ def echoing_server(request: httpx.Request) -> httpx.Response:
 def secret_kit():
     registry = Registry([*SECRET_OPS, *OPERATIONS])
     toolkit = Toolkit(
-        api_key=API_KEY, base_url=BASE_URL, registry=registry, transport=httpx.MockTransport(echoing_server)
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        registry=registry,
+        transport=httpx.MockTransport(echoing_server),
+        policy=ALL_ALLOWED,
     )
     yield toolkit
     toolkit.close()
@@ -125,6 +134,7 @@ def test_errors_and_debug_logs_never_show_a_secret(secret_kit, debug_logs):
     for name, args in (
         ("set_secrets", SECRET_ARGS),
         ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
+        *PASSWORD_CALLS,
     ):
         with pytest.raises(MailgunError) as info:
             secret_kit.call(name, **args)
@@ -218,6 +228,7 @@ def test_dry_runs_never_show_a_secret(secret_kit):
         ("set_secrets", SECRET_ARGS),
         ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
         ("create_domain", {"domain": "new.example.com", "smtp_password": SMTP_PASSWORD}),
+        *PASSWORD_CALLS,
     ):
         data = secret_kit.dry_run(name, **args)
         assert data["method"] and data["url"].startswith(BASE_URL)
@@ -285,6 +296,7 @@ def cli(monkeypatch, capsys, canary_server):
     monkeypatch.setenv("MAILGUN_API_KEY", API_KEY)
     monkeypatch.setenv("MAILGUN_API_BASE_URL", canary_server.url)
     monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "debug")
+    monkeypatch.setenv("MG_TOOLS_GRANTS", "*:*,credentials")
     canary_server.reset()
     logs = io.StringIO()  # the CLI's stderr logs (in one process, logging is set up once)
     configure_logs("debug", logs)
@@ -308,6 +320,11 @@ def test_the_cli_never_prints_a_secret(cli, canary_server):
         ("call", "update_domain", "--args", set_password, "--dry-run"),
         ("tools", "--json"),
         ("describe", "update_domain"),
+        *(
+            ("call", name, "--args", json.dumps(args), *dry)
+            for name, args in PASSWORD_CALLS
+            for dry in (("--dry-run",), ())
+        ),
     ):
         code, output = cli(*argv)
         assert code == 0, output
@@ -339,6 +356,7 @@ def test_mcp_tool_results_and_errors_never_show_a_secret(secret_kit):
                 ("set_secrets", SECRET_ARGS),
                 ("get_secrets", {"domain": DEFAULT_DOMAIN}),
                 ("update_domain", {"domain": DEFAULT_DOMAIN, "smtp_password": SMTP_PASSWORD}),
+                *PASSWORD_CALLS,
             ):
                 result = await client.call_tool(name, args)
                 texts.append(json.dumps(result.model_dump(mode="json")))
@@ -381,6 +399,9 @@ def scan_stored(path: Path) -> None:
                 assert value in ("", log.REDACTED), f"{key} is stored in {path}"
         for match in re.finditer(r'"([^"]*(?:password|secret|signing_key|private_key)[^"]*)"\s*:\s*"([^"]*)"', body):
             assert match.group(2) in ("", log.REDACTED), f"{match.group(1)} is stored in {path}"
+    for match in re.finditer(r'"credentials"\s*:\s*\{([^}]*)\}', text):
+        generated = re.findall(r'"[^"]+"\s*:\s*"([^"]*)"', match.group(1))
+        assert all(value == log.REDACTED for value in generated), f"a generated SMTP password is stored in {path}"
 
 
 @pytest.mark.parametrize("path", STORED, ids=lambda p: str(p.relative_to(ROOT)))
@@ -402,3 +423,103 @@ def test_recording_a_cassette_stores_no_secret(vcr_config, tmp_path):
             mg.call("get_domain", domain="canary.example.com")
     assert cassette.read_text().count("uri:") == 3, "the recording must hold the three calls"
     scan_stored(cassette)
+
+
+# -- the tools that return secrets, through every entry point ---------------------------------------------
+
+SECRET_GRANTS = "*:*,keys,credentials"
+#: Each tool whose answer holds a secret, with arguments that make Mailgun generate one.
+SECRET_TOOL_CALLS = {
+    "create_key": {"role": "sending", "kind": "domain", "domain": DEFAULT_DOMAIN},
+    "regenerate_public_key": {},
+    "create_credentials": {"domain": DEFAULT_DOMAIN, "login": "fresh"},
+    "update_credentials": {"domain": DEFAULT_DOMAIN, "login": "ann"},
+    "update_mailbox": {"domain": DEFAULT_DOMAIN, "login": "ann"},
+}
+
+
+def sandbox_secrets(live) -> set[str]:
+    """Every secret the sandbox holds: API keys, the public key, SMTP passwords."""
+    state = live.app.state.sandbox.state
+    account = state.get("account", "main") or {}
+    return (
+        {k["_secret"] for k in state.list("api_key")}
+        | {c["_password"] for c in state.list("credential")}
+        | ({account["_public_key"]} if account.get("_public_key") else set())
+    )
+
+
+def test_every_tool_returning_a_secret_is_covered():
+    assert {op.name for op in OPERATIONS if op.secret_fields} == set(SECRET_TOOL_CALLS)
+
+
+@pytest.fixture
+def entry_points(canary_server, monkeypatch, capsys):
+    """Call a tool as the Python API, the CLI and the MCP server do: each returns what it showed and
+    what it logged at debug level."""
+    from mcp import Client
+
+    from mg_tools import cli as cli_module
+    from mg_tools.mcp_server import build_server
+
+    logs = io.StringIO()
+
+    def toolkit(allow: bool) -> Toolkit:
+        policy = Policy.build(grants=SECRET_GRANTS, allow_secrets=allow)
+        return Toolkit(api_key=API_KEY, base_url=canary_server.url, policy=policy)
+
+    def logged() -> str:
+        text = logs.getvalue()
+        logs.seek(0)
+        logs.truncate()
+        return text
+
+    def python(name: str, args: dict, allow: bool) -> tuple[str, str]:
+        with toolkit(allow) as kit:
+            return json.dumps(kit.call(name, **args)), logged()
+
+    def cli(name: str, args: dict, allow: bool) -> tuple[str, str]:
+        monkeypatch.setenv("MAILGUN_API_KEY", API_KEY)
+        monkeypatch.setenv("MAILGUN_API_BASE_URL", canary_server.url)
+        monkeypatch.setenv("MG_TOOLS_GRANTS", SECRET_GRANTS)
+        monkeypatch.setenv("MG_TOOLS_LOG_LEVEL", "debug")
+        code = cli_module.main(["call", name, "--args", json.dumps(args), *(["--allow-secrets"] if allow else [])])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        configure_logs("debug", logs)  # the CLI pointed the logs at its own stderr
+        return out, err
+
+    def mcp(name: str, args: dict, allow: bool) -> tuple[str, str]:
+        async def run(kit: Toolkit) -> str:
+            async with Client(build_server(kit, "all")) as client:
+                result = await client.call_tool(name, args)
+                assert not result.is_error, result
+                return json.dumps(result.model_dump(mode="json"))
+
+        with toolkit(allow) as kit:
+            return kit.run(run(kit)), logged()
+
+    configure_logs("debug", logs)
+    yield {"python": python, "cli": cli, "mcp": mcp}
+    configure_logs()
+
+
+@pytest.mark.parametrize("name", SECRET_TOOL_CALLS)
+def test_a_returned_secret_is_redacted_unless_allowed_and_never_logged(name, entry_points, canary_server):
+    pytest.importorskip("mg_tools.mcp_server")
+    for entry, call in entry_points.items():
+        for allow in (False, True):
+            canary_server.reset()
+            canary_server.http.post(
+                f"/v3/domains/{DEFAULT_DOMAIN}/credentials", data={"login": "ann", "password": "1st-pw"}
+            )
+            before = sandbox_secrets(canary_server)
+            shown, logs = call(name, SECRET_TOOL_CALLS[name], allow)
+            new = sandbox_secrets(canary_server) - before
+            assert new, f"{name} made no secret"
+            leaked = {s for s in new | before if s in shown}
+            assert leaked == (new if allow else set()), f"{entry}, allow_secrets={allow}: {shown[:600]}"
+            if not allow:
+                assert "grant it with MG_TOOLS_ALLOW_SECRETS" in shown, shown[:600]
+            assert '"mailgun.response"' in logs, f"the debug logs of {entry} were not captured"
+            assert not {s for s in new | before if s in logs}, f"{entry} logged a secret"
