@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mg_tools.sandbox import faults
+from mg_tools.sandbox import auth, faults
 from mg_tools.sandbox.areas.messages import before_request
-from mg_tools.sandbox.core import ApiError, Sandbox, basic_auth_ok
+from mg_tools.sandbox.core import ApiError, Sandbox
 from mg_tools.sandbox.state import State
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_DOMAIN", "DEFAULT_SIGNING_KEY", "SANDBOX_HEADER", "create_app"]
@@ -176,12 +176,11 @@ class _Middleware:
             raise
 
     async def _serve(self, scope, receive, send, send_marked, headers: dict[str, str]) -> None:
-        if scope["path"] != "/_sandbox/health" and not basic_auth_ok(headers.get("authorization", ""), self.sb.api_key):
-            await JSONResponse(
-                {"message": "Invalid private key"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="MG API"'},
-            )(scope, receive, send_marked)
+        refused = scope["path"] != "/_sandbox/health" and auth.refusal(
+            self.sb, headers.get("authorization", ""), scope["method"], scope["path"]
+        )
+        if refused:
+            await refused(scope, receive, send_marked)
             return
         try:
             fault = self._fault(scope, headers)

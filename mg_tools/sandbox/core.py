@@ -547,14 +547,3 @@ def is_loopback_host(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return address.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def basic_auth_ok(header: str, api_key: str) -> bool:
-    if not header.lower().startswith("basic "):
-        return False
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        return False
-    user, _, password = decoded.partition(":")
-    return hmac.compare_digest(user.encode(), b"api") and hmac.compare_digest(password.encode(), api_key.encode())
