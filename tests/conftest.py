@@ -134,21 +134,31 @@ def sandbox_mg(tmp_path):
     toolkit.close()
 
 
+def _named_grants(request) -> str:
+    """The grants of a test module writing to sensitive areas: its ``SENSITIVE_AREAS``, named, since
+    no wildcard grants them."""
+    return ",".join(("*:*", *getattr(request.module, "SENSITIVE_AREAS", ())))
+
+
 @pytest.fixture
-def dry(tmp_path):
+def dry(request, tmp_path):
     """A toolkit with no account, for dry runs."""
-    toolkit = Toolkit(api_key=None, base_url=PRODUCTION, policy=Policy(), file_roots=[tmp_path])
+    policy = Policy.build(grants=_named_grants(request))
+    toolkit = Toolkit(api_key=None, base_url=PRODUCTION, policy=policy, file_roots=[tmp_path])
     yield toolkit
     toolkit.close()
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch, tmp_path_factory):
+def _isolated_environment(request, monkeypatch, tmp_path_factory):
     """Each test starts with none of the operator's switches set and a state directory of its own,
-    so a developer's shell cannot change what the tests see and nothing is written to their home."""
+    so a developer's shell cannot change what the tests see and nothing is written to their home.
+    A module's ``SENSITIVE_AREAS`` are granted (``MG_TOOLS_GRANTS``)."""
     import os
 
     for name in list(os.environ):
         if name.startswith(("MG_TOOLS_", "MAILGUN_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MG_TOOLS_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    if getattr(request.module, "SENSITIVE_AREAS", ()):
+        monkeypatch.setenv("MG_TOOLS_GRANTS", _named_grants(request))

@@ -1,17 +1,12 @@
 import pytest
 
-from mg_tools import InvalidArguments, Policy, Toolkit
+from mg_tools import InvalidArguments
 from mg_tools.errors import BadRequest, NotFound
 
 PRODUCTION = "https://api.mailgun.net"
+SENSITIVE_AREAS = ("credentials",)
 D = "mg.example.com"
 SECRET_SHOWN = "*** (secret: grant it with MG_TOOLS_ALLOW_SECRETS)"
-
-
-@pytest.fixture(autouse=True)
-def _granted(monkeypatch):
-    # Writes and deletes of a sensitive area are granted only by naming the area.
-    monkeypatch.setenv("MG_TOOLS_GRANTS", "*:*,credentials")
 
 
 def logins(mg, **args) -> list[str]:
@@ -83,13 +78,6 @@ def test_clear_credentials(mg):
     out = mg.call("clear_credentials", domain=D)
     assert out == {"message": "All domain credentials have been deleted", "count": 2}
     assert logins(mg) == [f"postmaster@{D}"]
-
-
-@pytest.fixture
-def dry(tmp_path):
-    policy = Policy.build(grants="*:*,credentials")
-    with Toolkit(api_key=None, base_url=PRODUCTION, policy=policy, file_roots=[tmp_path]) as kit:
-        yield kit
 
 
 @pytest.mark.parametrize("tool", ["create_credentials", "update_credentials", "update_mailbox"])

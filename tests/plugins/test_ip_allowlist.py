@@ -1,15 +1,10 @@
 import pytest
 
-from mg_tools import InvalidArguments, Policy, Toolkit
+from mg_tools import InvalidArguments
 from mg_tools.errors import BadRequest
 
 PRODUCTION = "https://api.mailgun.net"
-
-
-@pytest.fixture(autouse=True)
-def _granted(monkeypatch):
-    # Writes and deletes of a sensitive area are granted only by naming the area.
-    monkeypatch.setenv("MG_TOOLS_GRANTS", "*:*,ip_allowlist")
+SENSITIVE_AREAS = ("ip_allowlist",)
 
 
 @pytest.mark.vcr
@@ -44,13 +39,6 @@ def test_delete_ip_allowlist_entry(mg):
     assert out == {"addresses": [{"ip_address": "192.0.2.2", "description": ""}]}
     with pytest.raises(BadRequest, match="IP not found"):
         mg.call("delete_ip_allowlist_entry", ip="192.0.2.1")
-
-
-@pytest.fixture
-def dry(tmp_path):
-    policy = Policy.build(grants="*:*,ip_allowlist")
-    with Toolkit(api_key=None, base_url=PRODUCTION, policy=policy, file_roots=[tmp_path]) as kit:
-        yield kit
 
 
 def test_the_ip_travels_as_mailgun_s_address(dry):

@@ -4,14 +4,9 @@ from mg_tools import InvalidArguments, Policy, Toolkit
 from mg_tools.errors import NotFound, PolicyDenied
 
 PRODUCTION = "https://api.mailgun.net"
+SENSITIVE_AREAS = ("keys",)
 
 SECRET_SHOWN = "*** (secret: grant it with MG_TOOLS_ALLOW_SECRETS)"
-
-
-@pytest.fixture(autouse=True)
-def _granted(monkeypatch):
-    # Writes and deletes of a sensitive area are granted only by naming the area.
-    monkeypatch.setenv("MG_TOOLS_GRANTS", "*:*,keys")
 
 
 @pytest.mark.vcr
@@ -55,14 +50,6 @@ def test_regenerate_public_key(mg):
     first = mg.call("regenerate_public_key")
     assert first["message"] == "The public API key has been successfully regenerated."
     assert first["key"] == SECRET_SHOWN
-
-
-@pytest.fixture
-def dry(tmp_path):
-    with Toolkit(
-        api_key=None, base_url=PRODUCTION, policy=Policy.build(grants="*:*,keys"), file_roots=[tmp_path]
-    ) as kit:
-        yield kit
 
 
 def test_create_key_sends_mailgun_s_field_names(dry):
