@@ -58,9 +58,11 @@ __all__ = [
     "Query",
     "Rfc2822",
     "Skip",
+    "SubaccountId",
     "WholeBody",
     "YesNo",
     "YesNoHtml",
+    "subaccount_id",
     "text_or_file",
 ]
 
@@ -159,6 +161,17 @@ Mailbox = Annotated[str, Field(min_length=3), AfterValidator(_header_safe)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Skip = Annotated[int, Field(ge=0)]
 Cursor = Annotated[str | None, CURSOR, Field(description="next_cursor of the previous page")]
+#: A Mailgun subaccount id: 24 hexadecimal characters.
+SUBACCOUNT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
+SubaccountId = Annotated[str, Field(pattern=SUBACCOUNT_ID.pattern), AfterValidator(str.lower)]
+
+
+def subaccount_id(value: object) -> str:
+    """``value`` as a subaccount id, in lower case; ``ValueError`` when it is not 24 hexadecimal characters."""
+    text = str(value).strip()
+    if not SUBACCOUNT_ID.match(text):
+        raise ValueError("not a Mailgun subaccount id (24 hexadecimal characters, as list_subaccounts shows them)")
+    return text.lower()
 
 
 class Attachment(Params):

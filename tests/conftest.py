@@ -106,12 +106,15 @@ def _every_recorded_request_is_replayed(vcr, recording):
 
 
 @pytest.fixture
-def mg(recording, tmp_path):
-    """A toolkit for cassette tests: the in-process sandbox when recording, a fake key when replaying."""
+def mg(recording, tmp_path, request):
+    """A toolkit for cassette tests: the in-process sandbox when recording, a fake key when replaying.
+    A test module's ``GRANTS`` are granted besides ``*:*`` (sensitive areas must be named)."""
+    policy = Policy.build(grants=("*:*", *getattr(request.module, "GRANTS", ())))
+    roots = [tmp_path, ROOT / "tests"]
     if recording:
-        toolkit = Toolkit(sandbox=True, base_url=PRODUCTION, file_roots=[tmp_path, ROOT / "tests"])
+        toolkit = Toolkit(sandbox=True, base_url=PRODUCTION, file_roots=roots, policy=policy)
     else:
-        toolkit = Toolkit(api_key=FAKE_KEY, base_url=PRODUCTION, file_roots=[tmp_path, ROOT / "tests"])
+        toolkit = Toolkit(api_key=FAKE_KEY, base_url=PRODUCTION, file_roots=roots, policy=policy)
     yield toolkit
     toolkit.close()
 
@@ -125,9 +128,10 @@ def sandbox_mg(tmp_path):
 
 
 @pytest.fixture
-def dry(tmp_path):
-    """A toolkit with no account, for dry runs."""
-    toolkit = Toolkit(api_key=None, base_url=PRODUCTION, policy=Policy(), file_roots=[tmp_path])
+def dry(tmp_path, request):
+    """A toolkit with no account, for dry runs (with the test module's ``GRANTS``, as ``mg``)."""
+    policy = Policy.build(grants=("*:*", *getattr(request.module, "GRANTS", ())))
+    toolkit = Toolkit(api_key=None, base_url=PRODUCTION, policy=policy, file_roots=[tmp_path])
     yield toolkit
     toolkit.close()
 
