@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from mg_tools import Access, ConfigurationError, Operation, Policy
+from mg_tools import Access, ConfigurationError, Operation, Policy, Toolkit
 from mg_tools.types import Params
 
 
@@ -145,3 +145,18 @@ def test_switch_values_that_are_not_switches_are_refused(monkeypatch):
     monkeypatch.setenv("MG_TOOLS_READ_ONLY", "ture")
     with pytest.raises(ConfigurationError, match="MG_TOOLS_READ_ONLY='ture' is not a switch value"):
         Policy()
+
+
+ACCOUNT_CONTROL = [
+    op for op in Toolkit().registry if op.area in {"account", "users", "subaccounts"} and op.access is not Access.READ
+]
+
+
+@pytest.mark.parametrize("op", ACCOUNT_CONTROL, ids=lambda op: op.name)
+def test_account_control_writes_are_granted_only_by_name(op):
+    for wildcard in ("*:*", f"*:{op.access}", "*", "*_*"):
+        policy = Policy.build(grants=wildcard)
+        assert not policy.exposes(op), wildcard
+        assert f"{op.area} is a sensitive area" in policy.decide(op).reason
+    for named in (op.area, f"{op.area}:*", op.tag, op.name):
+        assert Policy.build(grants=f"*:read,{named}").exposes(op), named

@@ -12,12 +12,15 @@ from typing import Any
 import httpx
 from hypothesis import HealthCheck, settings
 
-from mg_tools import Operation, Toolkit
+from mg_tools import Operation, Policy, Toolkit
 from mg_tools.client import RetryPolicy
+from mg_tools.operation import SENSITIVE_AREAS
 from mg_tools.registry import Registry, make_plugin_manager
 
 REGISTRY = Registry.from_plugins(make_plugin_manager())
 OPERATIONS: tuple[Operation, ...] = tuple(REGISTRY)
+#: Every operation allowed: sensitive areas' writes are granted only by naming the areas.
+EVERYTHING = Policy.build(grants=("*:*", *sorted(SENSITIVE_AREAS & set(REGISTRY.areas))))
 #: Operations that are one HTTP request (composites have a handler and no path).
 HTTP_OPERATIONS: tuple[Operation, ...] = tuple(op for op in OPERATIONS if op.handler is None)
 BASE_URL = "https://api.mailgun.net"
@@ -75,6 +78,8 @@ def recording_toolkit(recorder: Recorder, **kw: Any) -> Toolkit:
     kw.setdefault("base_url", BASE_URL)
     kw.setdefault("retry", FAST_RETRY)
     kw.setdefault("registry", REGISTRY)
+    if kw["registry"] is REGISTRY:
+        kw.setdefault("policy", EVERYTHING)
     return Toolkit(transport=recorder.transport, **kw)
 
 
