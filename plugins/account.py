@@ -5,20 +5,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field
 
 from mg_tools import Access, Operation, registering
-from mg_tools.types import Address, Params, Query
+from mg_tools.types import Address, MonthlyLimit, Params, Query
 
-#: A monthly sending limit; Mailgun calls it ``limit``, which is accepted too.
-MonthlyLimit = Annotated[
-    int,
-    Query,
-    Field(
-        ge=1000,
-        le=10**12,
-        serialization_alias="limit",
-        validation_alias=AliasChoices("monthly_limit", "limit"),
-        description="Messages per calendar month (at least 1000)",
-    ),
-]
 #: The sandbox recipient a tool is about; Mailgun calls it ``email``, which is accepted too.
 RecipientAddress = Annotated[
     Address, Field(serialization_alias="email", validation_alias=AliasChoices("address", "email"))

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, PlainSerializer, model_validator
 
 from mg_tools import Access, Operation, Paging, registering
-from mg_tools.types import Cursor, Header, JsonText, Limit, Params, Query, Skip, SubaccountId
+from mg_tools.types import Cursor, Header, JsonText, Limit, MonthlyLimit, Params, Query, Skip, SubaccountId
 
 #: A feature switch, sent as Mailgun's JSON ``{"enabled": true}``.
 Feature = Annotated[bool | None, PlainSerializer(lambda on: {"enabled": on}), JsonText]
@@ -69,17 +69,7 @@ class GetSubaccountSendingLimit(GetSubaccount):
 class SetSubaccountSendingLimit(GetSubaccount):
     """Cap how many messages a subaccount may send per calendar month."""
 
-    monthly_limit: Annotated[
-        int,
-        Query,
-        Field(
-            ge=1000,
-            le=10**12,
-            serialization_alias="limit",
-            validation_alias=AliasChoices("monthly_limit", "limit"),
-            description="Messages per calendar month (at least 1000)",
-        ),
-    ]
+    monthly_limit: MonthlyLimit
 
 
 class DeleteSubaccountSendingLimit(GetSubaccount):
