@@ -46,6 +46,7 @@ def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
 
 def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sandbox", action="store_true", help="use the embedded sandbox (no Mailgun account)")
+    parser.add_argument("--subaccount", metavar="ID", help="act for this subaccount (also MG_TOOLS_SUBACCOUNT)")
     parser.add_argument(
         "--sandbox-state",
         metavar="FILE",
@@ -152,6 +153,8 @@ def _toolkit(args: argparse.Namespace, *, persistent_sandbox: bool):
 
     policy = _policy(args) if hasattr(args, "grants") else None
     overrides: dict[str, Any] = {"policy": policy} if policy is not None else {}
+    if getattr(args, "subaccount", None):
+        overrides["subaccount"] = args.subaccount
     if getattr(args, "sandbox", False):
         state = args.sandbox_state or (default_sandbox_state(args.settings) if persistent_sandbox else None)
         overrides.update(sandbox=True, sandbox_state=None if state == ":memory:" else state)

@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
+from mg_tools.caller import current
 from mg_tools.confirm import Confirmations, request_digest
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, PolicyDenied
 from mg_tools.log import Redactor, get_logger
 from mg_tools.operation import Operation, Paging
 from mg_tools.policy import Policy
 from mg_tools.registry import Registry
-from mg_tools.request import PreparedRequest, build_request
+from mg_tools.request import ON_BEHALF_OF, PreparedRequest, act_for, build_request, checked_subaccount
 from mg_tools.results import DEFAULT_BUDGET, UNTRUSTED_NOTE, Result, ResultStore, items_at
 from mg_tools.sanitize import sanitize
 
@@ -63,8 +64,10 @@ class Executor:
         base_url: str = "",
         confirmations: Confirmations | None = None,
         redactor: Redactor | None = None,
+        subaccount: str | None = None,
     ) -> None:
         self.registry = registry
+        self.subaccount = checked_subaccount(subaccount, source="subaccount")
         self.policy = policy
         self.client = client
         self.file_roots = file_roots
@@ -101,7 +104,7 @@ class Executor:
             raise PolicyDenied(f"{decision.reason}; nothing was sent")
         if op.handler is not None:
             return Prepared(op, args)
-        request = build_request(op, args, file_roots=self.file_roots)
+        request = act_for(build_request(op, args, file_roots=self.file_roots), self.acting_for())
         if decision.confirm:
             digest = request_digest(op.name, self.base_url, request.describe(""), request.files)
             problem = (
@@ -135,7 +138,8 @@ class Executor:
             return await self._composite(op, prepared.arguments)
         if self.client is None:
             raise ConfigurationError(NO_ACCOUNT)
-        self._log.info("call", operation=op.name, tag=op.tag)
+        acting = {"subaccount": request.headers[ON_BEHALF_OF]} if ON_BEHALF_OF in request.headers else {}
+        self._log.info("call", operation=op.name, tag=op.tag, **acting)
         response = await self.client.send(request, idempotent=op.idempotent)
         return self.shape(op, request, response)
 
@@ -155,6 +159,13 @@ class Executor:
         else:
             data = self.redactor.redact(request.describe(self.base_url or "https://api.mailgun.net"))
         return Result(op.name, data, dry_run=True, sandbox=self.sandbox)
+
+    def acting_for(self) -> str | None:
+        """The subaccount requests act for: the current caller's when it names one, else this executor's."""
+        caller = current()
+        if caller is not None and caller.subaccount:
+            return checked_subaccount(caller.subaccount, source="the caller's subaccount")
+        return self.subaccount
 
     async def _composite(self, op: Operation, args: Any) -> Result:
         untrusted = op.untrusted

@@ -14,14 +14,16 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pydantic import BaseModel
 
-from mg_tools.errors import InvalidArguments
+from mg_tools.errors import ConfigurationError, InvalidArguments
 from mg_tools.files import FileRefused, read_regular_file
 from mg_tools.operation import Operation, Paging
-from mg_tools.types import Attachment, _Marker
+from mg_tools.types import Attachment, _Marker, subaccount_id
 
-__all__ = ["PreparedRequest", "build_request", "encode_segment"]
+__all__ = ["ON_BEHALF_OF", "PreparedRequest", "act_for", "build_request", "checked_subaccount", "encode_segment"]
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+#: The header that makes a request act for a subaccount of the account whose key sends it.
+ON_BEHALF_OF = "X-Mailgun-On-Behalf-Of"
 
 
 @dataclass
@@ -61,6 +63,27 @@ class PreparedRequest:
                 for name, (fname, data, ctype) in self.files
             ]
         return out
+
+
+def checked_subaccount(value: str | None, *, source: str) -> str | None:
+    """``value`` as a subaccount id (lower case), None when unset; a ``ConfigurationError`` naming
+    ``source`` (the flag, variable or argument it came from) when it is not 24 hexadecimal characters."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return subaccount_id(value)
+    except ValueError as exc:
+        text = str(value).strip()
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise ConfigurationError(f"{source} {shown!r} is {exc}; nothing was sent") from None
+
+
+def act_for(req: PreparedRequest, subaccount: str | None) -> PreparedRequest:
+    """``req`` acting for ``subaccount`` (when given): the ``X-Mailgun-On-Behalf-Of`` header, unless the
+    operation already names the subaccount it is about in that header."""
+    if subaccount and ON_BEHALF_OF not in req.headers:
+        req.headers[ON_BEHALF_OF] = subaccount
+    return req
 
 
 def encode_segment(value: object) -> str:

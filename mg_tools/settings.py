@@ -25,6 +25,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from mg_tools.errors import ConfigurationError
+from mg_tools.types import subaccount_id
 
 __all__ = ["READ_ONLY_ENV", "Settings", "env_flag", "forced_read_only", "markdown_table"]
 
@@ -77,6 +78,11 @@ class Settings(BaseModel):
         None,
         alias="MAILGUN_API_BASE_URL",
         description=("any base URL instead (e.g. a standalone sandbox: `http://127.0.0.1:8025`)"),
+    )
+    subaccount: Annotated[str | None, BeforeValidator(subaccount_id)] = Field(
+        None,
+        alias="MG_TOOLS_SUBACCOUNT",
+        description=("act for this subaccount (its id): every request carries `X-Mailgun-On-Behalf-Of`"),
     )
     grants: CommaList = Field(
         (), alias="MG_TOOLS_GRANTS", description=("comma-separated grant patterns (default `*:*`)")

@@ -53,6 +53,10 @@ class Toolkit:
     ``MG_TOOLS_BLOCK_PLUGINS``. A grant, deny, tool or toolset pattern that matches nothing, or a
     blocked plugin that is not installed, is a ``ConfigurationError``.
 
+    ``subaccount`` (default ``MG_TOOLS_SUBACCOUNT``) makes every request act for that subaccount (the
+    ``X-Mailgun-On-Behalf-Of`` header); a caller that names its own subaccount (``mg_tools.caller``)
+    wins over it. An id that is not 24 hexadecimal characters is a ``ConfigurationError``.
+
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
     which its client, executor and servers share.
     """
@@ -77,6 +81,7 @@ class Toolkit:
         confirmations: Confirmations | None = None,
         settings: Settings | None = None,
         redactor: Redactor | None = None,
+        subaccount: str | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self.redactor = redactor if redactor is not None else Redactor()
@@ -121,6 +126,7 @@ class Toolkit:
             base_url=self.base_url,
             confirmations=confirmations or Confirmations(settings=self.settings),
             redactor=self.redactor,
+            subaccount=subaccount if subaccount is not None else self.settings.subaccount,
         )
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 

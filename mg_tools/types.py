@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -52,15 +53,18 @@ __all__ = [
     "Limit",
     "Local",
     "Mailbox",
+    "MonthlyLimit",
     "Origin",
     "Params",
     "Prefixed",
     "Query",
     "Rfc2822",
     "Skip",
+    "SubaccountId",
     "WholeBody",
     "YesNo",
     "YesNoHtml",
+    "subaccount_id",
     "text_or_file",
 ]
 
@@ -159,6 +163,29 @@ Mailbox = Annotated[str, Field(min_length=3), AfterValidator(_header_safe)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Skip = Annotated[int, Field(ge=0)]
 Cursor = Annotated[str | None, CURSOR, Field(description="next_cursor of the previous page")]
+#: A monthly sending limit (account or subaccount); Mailgun calls it ``limit``, which is accepted too.
+MonthlyLimit = Annotated[
+    int,
+    Query,
+    Field(
+        ge=1000,
+        le=10**12,
+        serialization_alias="limit",
+        validation_alias=AliasChoices("monthly_limit", "limit"),
+        description="Messages per calendar month (at least 1000)",
+    ),
+]
+#: A Mailgun subaccount id: 24 hexadecimal characters.
+SUBACCOUNT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
+SubaccountId = Annotated[str, Field(pattern=SUBACCOUNT_ID.pattern), AfterValidator(str.lower)]
+
+
+def subaccount_id(value: object) -> str:
+    """``value`` as a subaccount id, in lower case; ``ValueError`` when it is not 24 hexadecimal characters."""
+    text = str(value).strip()
+    if not SUBACCOUNT_ID.match(text):
+        raise ValueError("not a Mailgun subaccount id (24 hexadecimal characters, as list_subaccounts shows them)")
+    return text.lower()
 
 
 class Attachment(Params):

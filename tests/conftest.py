@@ -115,13 +115,22 @@ def _every_recorded_request_is_replayed(vcr, recording):
         pytest.fail(f"cassette {Path(vcr.path).name}: recorded requests never made: {unplayed}")
 
 
+def _module_policy(request) -> Policy:
+    """``*:*`` and the test module's ``GRANTS``: the sensitive areas it writes to, named, since no
+    wildcard grants them."""
+    return Policy.build(grants=("*:*", *getattr(request.module, "GRANTS", ())))
+
+
 @pytest.fixture
-def mg(recording, tmp_path):
-    """A toolkit for cassette tests: the in-process sandbox when recording, a fake key when replaying."""
+def mg(recording, tmp_path, request):
+    """A toolkit for cassette tests: the in-process sandbox when recording, a fake key when replaying.
+    A test module's ``GRANTS`` are granted besides ``*:*`` (sensitive areas must be named)."""
+    policy = _module_policy(request)
+    roots = [tmp_path, ROOT / "tests"]
     if recording:
-        toolkit = Toolkit(sandbox=True, base_url=PRODUCTION, file_roots=[tmp_path, ROOT / "tests"])
+        toolkit = Toolkit(sandbox=True, base_url=PRODUCTION, file_roots=roots, policy=policy)
     else:
-        toolkit = Toolkit(api_key=FAKE_KEY, base_url=PRODUCTION, file_roots=[tmp_path, ROOT / "tests"])
+        toolkit = Toolkit(api_key=FAKE_KEY, base_url=PRODUCTION, file_roots=roots, policy=policy)
     yield toolkit
     toolkit.close()
 
@@ -134,16 +143,10 @@ def sandbox_mg(tmp_path):
     toolkit.close()
 
 
-def _named_grants(request) -> str:
-    """The grants of a test module writing to sensitive areas: its ``SENSITIVE_AREAS``, named, since
-    no wildcard grants them."""
-    return ",".join(("*:*", *getattr(request.module, "SENSITIVE_AREAS", ())))
-
-
 @pytest.fixture
-def dry(request, tmp_path):
-    """A toolkit with no account, for dry runs."""
-    policy = Policy.build(grants=_named_grants(request))
+def dry(tmp_path, request):
+    """A toolkit with no account, for dry runs (with the test module's ``GRANTS``, as ``mg``)."""
+    policy = _module_policy(request)
     toolkit = Toolkit(api_key=None, base_url=PRODUCTION, policy=policy, file_roots=[tmp_path])
     yield toolkit
     toolkit.close()
@@ -153,12 +156,12 @@ def dry(request, tmp_path):
 def _isolated_environment(request, monkeypatch, tmp_path_factory):
     """Each test starts with none of the operator's switches set and a state directory of its own,
     so a developer's shell cannot change what the tests see and nothing is written to their home.
-    A module's ``SENSITIVE_AREAS`` are granted (``MG_TOOLS_GRANTS``)."""
+    A module's ``GRANTS`` are granted (``MG_TOOLS_GRANTS``), as by the ``mg`` and ``dry`` toolkits."""
     import os
 
     for name in list(os.environ):
         if name.startswith(("MG_TOOLS_", "MAILGUN_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MG_TOOLS_STATE_DIR", str(tmp_path_factory.mktemp("state")))
-    if getattr(request.module, "SENSITIVE_AREAS", ()):
-        monkeypatch.setenv("MG_TOOLS_GRANTS", _named_grants(request))
+    if getattr(request.module, "GRANTS", ()):
+        monkeypatch.setenv("MG_TOOLS_GRANTS", ",".join(("*:*", *request.module.GRANTS)))

@@ -17,6 +17,7 @@ def test_every_variable_is_read_into_its_field():
         "MAILGUN_API_KEY": "key-abc",
         "MAILGUN_API_REGION": "eu",
         "MAILGUN_API_BASE_URL": "http://127.0.0.1:8025",
+        "MG_TOOLS_SUBACCOUNT": " 0123456789ABCDEF01234567 ",
         "MG_TOOLS_GRANTS": "*:read, send_message",
         "MG_TOOLS_DENY": "delete_*",
         "MG_TOOLS_READ_ONLY": "yes",
@@ -35,6 +36,7 @@ def test_every_variable_is_read_into_its_field():
     assert set(env) - {"UNRELATED"} == ALIASES
     assert settings.secret("api_key") == "key-abc" and settings.region == "eu"
     assert settings.base_url == "http://127.0.0.1:8025"
+    assert settings.subaccount == "0123456789abcdef01234567"
     assert settings.grants == ("*:read", "send_message") and settings.deny == ("delete_*",)
     assert settings.read_only and settings.allow_secrets and settings.confirm == ("*:send",)
     assert settings.files_dir == (Path("/srv/a"), Path.home() / "b")
@@ -79,6 +81,11 @@ def test_values_that_are_not_switches_are_refused_in_one_line_naming_each():
     )
     with pytest.raises(ConfigurationError, match="MG_TOOLS_READ_ONLY='y' is not a switch value"):
         forced_read_only({"MG_TOOLS_READ_ONLY": "y"})
+
+
+def test_a_subaccount_that_is_no_subaccount_id_is_refused_naming_the_variable():
+    with pytest.raises(ConfigurationError, match="MG_TOOLS_SUBACCOUNT='acme' is refused: .*24 hexadecimal"):
+        Settings.from_env({"MG_TOOLS_SUBACCOUNT": "acme"})
 
 
 def test_the_process_environment_is_read_only_when_no_mapping_is_given(monkeypatch):

@@ -98,6 +98,17 @@ def logs_at_info(out: Outcome, _: Path) -> None:
     assert any(e.get("event") == "call" and e.get("operation") == "get_domain" for e in lines), out.stderr
 
 
+def acts_for_the_subaccount(out: Outcome, _: Path) -> None:
+    # The sandbox knows no such subaccount: its refusal proves the header reached it.
+    ok, text = out.calls["list"]
+    assert not ok and f"{UNKNOWN_SUBACCOUNT!r} is not a subaccount of this account" in text, text
+
+
+def refuses_the_subaccount(out: Outcome, _: Path) -> None:
+    assert "MG_TOOLS_SUBACCOUNT='acme' is refused" in out.start_error, out
+
+
+UNKNOWN_SUBACCOUNT = "0123456789abcdef01234567"
 FILES = "files-elsewhere"
 ROWS = {
     "read_only": Row(
@@ -141,6 +152,10 @@ ROWS = {
     "base_url": Row(
         "MAILGUN_API_BASE_URL", "SANDBOX_URL", {"get": ("get_domain", DOMAIN)}, uses_base_url, sandbox=False
     ),
+    "subaccount": Row(
+        "MG_TOOLS_SUBACCOUNT", UNKNOWN_SUBACCOUNT, {"list": ("list_domains", {})}, acts_for_the_subaccount
+    ),
+    "bad_subaccount": Row("MG_TOOLS_SUBACCOUNT", "acme", {}, refuses_the_subaccount),
     "log_level": Row(
         "MG_TOOLS_LOG_LEVEL", "info", {"get": ("get_domain", DOMAIN)}, logs_at_info, entries=("stdio", "http")
     ),

@@ -4,7 +4,7 @@ from mg_tools import InvalidArguments
 from mg_tools.errors import BadRequest, NotFound
 
 PRODUCTION = "https://api.mailgun.net"
-SENSITIVE_AREAS = ("credentials",)
+GRANTS = ("credentials",)
 D = "mg.example.com"
 SECRET_SHOWN = "*** (secret: grant it with MG_TOOLS_ALLOW_SECRETS)"
 

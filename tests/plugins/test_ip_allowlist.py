@@ -4,7 +4,7 @@ from mg_tools import InvalidArguments
 from mg_tools.errors import BadRequest
 
 PRODUCTION = "https://api.mailgun.net"
-SENSITIVE_AREAS = ("ip_allowlist",)
+GRANTS = ("ip_allowlist",)
 
 
 @pytest.mark.vcr

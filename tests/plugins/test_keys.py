@@ -4,7 +4,7 @@ from mg_tools import InvalidArguments, Policy, Toolkit
 from mg_tools.errors import NotFound, PolicyDenied
 
 PRODUCTION = "https://api.mailgun.net"
-SENSITIVE_AREAS = ("keys",)
+GRANTS = ("keys",)
 
 SECRET_SHOWN = "*** (secret: grant it with MG_TOOLS_ALLOW_SECRETS)"
 

@@ -563,7 +563,7 @@ async def reenable_account(ctx: Ctx) -> dict:
 
 @router.get("/v5/accounts/subaccounts/{subaccount_id}/limit/custom/monthly")
 async def get_subaccount_limit(ctx: Ctx) -> dict:
-    """A subaccount's monthly sending limit (the sandbox sends nothing on behalf of subaccounts)."""
+    """A subaccount's monthly sending limit (the sandbox does not count a subaccount's sends: ``current`` is 0)."""
     return _limit_view(ctx.sb.existing("subaccount", ctx.path["subaccount_id"], "Not a subaccount", status=400), 0)
 
 

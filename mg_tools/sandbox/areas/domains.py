@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mg_tools.sandbox import scope
 from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, page_by_skip, public, rfc2822
 
 router = Router()
@@ -118,7 +119,7 @@ def _apply_settings(ctx: Ctx, doc: dict[str, Any]) -> None:
 
 @router.get("/v4/domains")
 async def list_domains(ctx: Ctx) -> dict:
-    items = [public(d) for d in ctx.state.list("domain")]
+    items = [public(d) for d in scope.visible(ctx, ctx.state.list("domain"))]
     state = ctx.arg("state")
     if state:
         if state not in _STATES:
@@ -143,7 +144,7 @@ async def create_domain(ctx: Ctx) -> dict:
     if not _NAME.match(name):
         raise ApiError(400, f"'{name}' is not a valid domain name")
     ctx.sb.absent("domain", name, "This domain name is already taken")
-    doc = new_domain(ctx.sb, name)
+    doc = scope.claim(ctx, new_domain(ctx.sb, name))
     _apply_settings(ctx, doc)
     ctx.state.put("domain", name, doc)
     return {"message": "Domain DNS records have been created", "domain": public(doc), **dns_records(doc)}
@@ -151,14 +152,14 @@ async def create_domain(ctx: Ctx) -> dict:
 
 @router.get("/v4/domains/{domain}")
 async def get_domain(ctx: Ctx) -> dict:
-    doc = ctx.sb.domain(ctx.path["domain"])
+    doc = scope.domain(ctx, ctx.path["domain"])
     return {"domain": public(doc), **dns_records(doc)}
 
 
 @router.put("/v4/domains/{domain}")
 async def update_domain(ctx: Ctx) -> dict:
     with ctx.state.transaction():
-        doc = ctx.sb.domain(ctx.path["domain"])
+        doc = scope.domain(ctx, ctx.path["domain"])
         _apply_settings(ctx, doc)
         ctx.state.put("domain", doc["name"], doc)
     return {"message": "Domain has been updated", "domain": public(doc), **dns_records(doc)}
@@ -167,7 +168,7 @@ async def update_domain(ctx: Ctx) -> dict:
 @router.put("/v4/domains/{domain}/verify")
 async def verify_domain(ctx: Ctx) -> dict:
     with ctx.state.transaction():
-        doc = ctx.sb.domain(ctx.path["domain"])
+        doc = scope.domain(ctx, ctx.path["domain"])
         if doc["state"] != "disabled":
             doc["state"] = "active"  # the sandbox's DNS is always right
         ctx.state.put("domain", doc["name"], doc)
@@ -178,7 +179,7 @@ async def verify_domain(ctx: Ctx) -> dict:
 async def delete_domain(ctx: Ctx) -> dict:
     name = ctx.path["domain"]
     with ctx.state.transaction():
-        ctx.sb.domain(name)
+        scope.domain(ctx, name)
         ctx.state.delete("domain", name)
         for kind in _DOMAIN_KINDS:
             ctx.state.clear(kind, f"{name}/")

@@ -12,7 +12,7 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
-from mg_tools.sandbox import mime, pipeline, scheduler
+from mg_tools.sandbox import mime, pipeline, scheduler, scope
 from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, loads_json, public
 from mg_tools.sandbox.pipeline import QUEUED, Submission
 
@@ -33,7 +33,7 @@ async def before_request(sb: Sandbox) -> None:
 
 def _sending_domain(ctx: Ctx) -> str:
     name = ctx.path["domain"]
-    doc = ctx.sb.domain(name)
+    doc = scope.sending_domain(ctx, name)
     if doc.get("is_disabled") or doc.get("state") == "disabled":
         raise ApiError(403, f"Domain {name} is disabled")
     return name
