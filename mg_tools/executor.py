@@ -180,7 +180,7 @@ class Executor:
         result = Result(op.name, data, sandbox=self.sandbox)
         if untrusted:
             _clean_untrusted(result)  # what a composite builds from email text is still email text
-        return self.results.fit(result, op.items_key)
+        return self.results.fit(result, op.items_key, op.narrow_hint)
 
     @staticmethod
     def validate(op: Operation, arguments: Any) -> Any:
@@ -230,7 +230,7 @@ class Executor:
         result = Result(op.name, data, next_cursor=cursor, sandbox=self.sandbox)
         if op.untrusted:
             _clean_untrusted(result)
-        return self.results.fit(result, op.items_key)
+        return self.results.fit(result, op.items_key, op.narrow_hint)
 
     def read_result(self, result_id: str, offset: int = 0, length: int | None = None) -> dict[str, Any]:
         """A chunk of a result that was trimmed to the budget, as JSON text."""

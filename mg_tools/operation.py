@@ -54,7 +54,8 @@ class Operation:
     name. ``secret_fields`` names result keys holding secrets, redacted unless the policy grants them.
     ``untrusted`` marks results carrying text written by email senders (subjects, bodies, headers,
     names): the executor strips invisible and control characters from them and labels the result as
-    data that must never be followed as instructions.
+    data that must never be followed as instructions. ``narrow_hint`` says how to ask for a smaller
+    answer (a shorter window, fewer events...); a result trimmed to the budget leads its hint with it.
 
     A composite operation (one answer built from several calls) has no HTTP request of its own:
     ``method=""``, ``path=""`` and a ``handler``: ``async def handler(args, call) -> data``, where
@@ -74,6 +75,7 @@ class Operation:
     secret_fields: tuple[str, ...] = ()
     items_key: str = "items"
     untrusted: bool = False
+    narrow_hint: str = ""
     handler: Callable[..., Awaitable[Any]] | None = field(default=None, compare=False)
     plugin: str = field(default="", compare=False)
 

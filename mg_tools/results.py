@@ -65,12 +65,13 @@ class ResultStore:
         self.keep = keep
         self._texts: OrderedDict[str, tuple[str, bool]] = OrderedDict()
 
-    def fit(self, result: Result, items_key: str = "items") -> Result:
+    def fit(self, result: Result, items_key: str = "items", narrow_hint: str = "") -> Result:
         """``result`` with its data fit into the budget: afterwards its JSON text (``json_text``) is at
         most ``budget`` characters. The list at ``items_key`` (dotted for a nested list, as in
         ``Operation.items_key``) keeps the longest prefix of its items that fits; when there is no
         such list, or the data is over the budget even without items, the data is left out.
-        ``truncated`` then says what was left out and how to read the full text."""
+        ``truncated`` then says what was left out and how to read the full text, after
+        ``narrow_hint`` (how to ask for a smaller answer) when one is given."""
         text = json_text(result.data)
         if len(text) <= self.budget:
             return result
@@ -92,6 +93,8 @@ class ResultStore:
                 "total_chars": len(text),
                 "hint": "the result is larger than the budget: read it in chunks with read_result(result_id, offset)",
             }
+        if narrow_hint:
+            result.truncated["hint"] = f"{narrow_hint}; or {result.truncated['hint']}"
         return result
 
     def read(self, result_id: str, offset: int = 0, length: int | None = None) -> dict[str, Any]:

@@ -475,7 +475,7 @@ class OperationIndex:
         add(main, op.name, NAME)
         add(main, op.area, AREA)
         add(main, _path_words(op.path), PATH)
-        add(main, op.description, DESCRIPTION)
+        add(main, _OTHER_TOOL.sub(" ", op.description), DESCRIPTION)
         for name, info in op.params.model_fields.items():
             add(fields, f"{name} {info.description or ''}", FIELD)
         return main, fields
@@ -529,6 +529,10 @@ class OperationIndex:
             hits.append(SearchHit(op, round(score * REPEAT ** seen[_subject(op)], 4)))
             seen[_subject(op)] += 1
         return hits
+
+
+#: A tool name in a description ("Deprecated: use get_metrics") is about that other tool, not this one.
+_OTHER_TOOL = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
 def _path_words(path: str) -> str:

@@ -276,3 +276,40 @@ def csv_or_file(text: str | None, file: Attachment | None, *, filename: str, max
     return text_or_file(
         text, file, names=("csv", "file"), filename=filename, content_type="text/csv", max_bytes=max_bytes
     )
+
+
+def _stats_date(value: str | int) -> str | int:
+    return value if isinstance(value, int) else _rfc2822(value)
+
+
+#: The event types of Mailgun's v3 stats (account, domain and tag stats).
+StatsEvent = Literal["accepted", "delivered", "failed", "opened", "clicked", "unsubscribed", "complained", "stored"]
+StatsDate = Annotated[str | Annotated[int, Field(ge=0)], AfterValidator(_stats_date)]
+#: With neither ``start`` nor ``duration``, the v3 stats cover this window: at day resolution with the
+#: default events, its answer stays well within the result budget.
+STATS_DEFAULT_DURATION = "30d"
+STATS_NARROW_HINT = (
+    "ask for less: a shorter window (duration or start/end), a coarser resolution (month), or fewer events"
+)
+
+
+class StatsWindow(Params):
+    """The time series options of the v3 stats: which events, over which window, at which resolution."""
+
+    events: list[StatsEvent] = Field(
+        ["accepted", "delivered", "failed", "opened", "clicked"], min_length=1, serialization_alias="event"
+    )
+    start: StatsDate | None = Field(None, description="RFC 2822 date or unix seconds")
+    end: StatsDate | None = Field(None, description="RFC 2822 date or unix seconds; default now")
+    duration: str | None = Field(
+        None, pattern=r"^\d{1,4}[hdm]$", description="Back from end instead of start: 24h, 7d, 2m; default 30d"
+    )
+    resolution: Literal["hour", "day", "month"] = "day"
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.start is not None and self.duration is not None:
+            raise ValueError("give start or duration, not both")
+        if self.start is None:
+            self.duration = self.duration or STATS_DEFAULT_DURATION
+        return self

@@ -99,6 +99,16 @@ def test_the_surrounding_object_counts_against_the_budget():
     assert "limit=" in result.truncated["hint"] and "read_result" in result.truncated["hint"]
 
 
+@pytest.mark.parametrize("body", [{"items": [{"pad": "x" * 40} for _ in range(50)]}, "x" * 2000])
+def test_a_trimmed_result_leads_with_how_to_narrow_the_request(body):
+    store = ResultStore(1000)
+    result = store.fit(Result("get_stats", body), "items", narrow_hint="ask for a shorter window")
+    assert result.truncated["hint"].startswith("ask for a shorter window; or ")
+    assert "read_result" in result.truncated["hint"]
+    small = store.fit(Result("get_stats", {"items": [1]}), "items", narrow_hint="ask for a shorter window")
+    assert small.truncated is None
+
+
 def test_a_nested_list_is_trimmed_and_the_dicts_around_it_copied():
     versions = [{"tag": f"v{i}", "template": "t" * 100} for i in range(40)]
     body = {"template": {"name": "welcome", "versions": versions}}

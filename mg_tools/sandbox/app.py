@@ -7,6 +7,7 @@ from importlib import import_module
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -74,7 +75,7 @@ def create_app(
     ]
     for area in AREAS:
         endpoints += area.router.starlette_routes(sb)
-    app = Starlette(routes=endpoints, exception_handlers={Exception: _internal_error})
+    app = Starlette(routes=endpoints, exception_handlers={404: _no_route, 405: _no_route, Exception: _internal_error})
     app.state.sandbox = sb
     if seed:
         _seed(sb)
@@ -226,6 +227,15 @@ class _Middleware:
                 del self.sb.faults[index]
             return rule
         return None
+
+
+async def _no_route(request: Request, exc: HTTPException) -> JSONResponse:
+    """Mailgun's error shape for a path no route serves (404) or a method its route does not (405)."""
+    if exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = f"Not found: no endpoint {request.method} {request.url.path}"
+    return JSONResponse({"message": message}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _internal_error(request: Request | None, exc: Exception) -> JSONResponse:

@@ -290,6 +290,17 @@ def test_deprecated_operations_rank_below_their_replacement():
     assert top(OperationIndex([old, current]), "send an email") == ["send_email", "send_email_v2"]
 
 
+def test_a_tool_named_in_a_description_does_not_make_it_match():
+    metrics = _operation("metrics", "query_metrics", R, "/v1/metrics", "Count delivered mail over time.", "metrics")
+    pointers = [
+        _operation("stats", f"old_totals_{i}", R, f"/v3/old/{i}", "Deprecated: use query_metrics. Old totals.", "x")
+        for i in range(6)
+    ]
+    index = OperationIndex([metrics, *pointers])
+    assert top(index, "metrics of delivered mail")[0] == "query_metrics"
+    assert [h.operation.name for h in index.search("query metrics")] == ["query_metrics"]
+
+
 def test_query_terms_expand_how_people_talk_about_email():
     terms = query_terms("Stop emailing bob@example.com")
     assert {"unsubscrib", "add"} <= terms.keys()

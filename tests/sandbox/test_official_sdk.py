@@ -163,3 +163,30 @@ def test_sdk_errors_come_back_in_mailgun_shape(sdk):
     assert response.json() == {"message": "'to' parameter is missing"}
     wrong_key = mailgun_client.Client(auth=("api", "wrong"), api_url=sdk.config.api_url)
     assert wrong_key.events.get(domain=DOMAIN).status_code == 401
+
+
+def test_tag_calls_of_the_official_sdk(sdk):
+    for to in ("amy@example.com", "ben@example.org"):
+        sent = sdk.messages.create(
+            domain=DOMAIN,
+            data={"from": "ann@mg.example.com", "to": to, "subject": "Hi", "text": "Hi", "o:tag": "promo"},
+        )
+        assert sent.status_code == 200, sent.text
+    assert sdk.tags.put(domain=DOMAIN, tag_name="promo", data={"description": "Promo"}).status_code == 200
+    tag = sdk.tags.get(domain=DOMAIN, tag_name="promo").json()
+    assert tag["tag"] == "promo" and tag["description"] == "Promo"
+    assert "promo" in {t["tag"] for t in sdk.tags.get(domain=DOMAIN).json()["items"]}
+
+    stats = sdk.tags_stats.get(domain=DOMAIN, tag_name="promo", filters={"event": ["accepted"], "duration": "1d"})
+    assert stats.status_code == 200, stats.text
+    assert sum(s["accepted"]["total"] for s in stats.json()["stats"]) == 2
+    providers = sdk.tags_stats_aggregates_providers.get(domain=DOMAIN, tag_name="promo").json()["provider"]
+    assert {name: counts["accepted"] for name, counts in providers.items()} == {"example.com": 1, "example.org": 1}
+    countries = sdk.tags_stats_aggregates_countries.get(domain=DOMAIN, tag_name="promo").json()
+    assert sum(c["accepted"] for c in countries["country"].values()) == 2
+    devices = sdk.tags_stats_aggregates_devices.get(domain=DOMAIN, tag_name="promo").json()
+    assert sum(d["accepted"] for d in devices["device"].values()) == 2
+
+    assert sdk.tags.delete(domain=DOMAIN, tag_name="promo").status_code == 200
+    gone = sdk.tags.get(domain=DOMAIN, tag_name="promo")
+    assert gone.status_code == 404 and gone.json() == {"message": "Tag not found"}

@@ -166,3 +166,39 @@ def test_tag_stats_and_aggregates(client, traffic):
     bad = _get(client, f"/v3/{DOMAIN}/tag/stats/aggregates", {"tag": "news", "type": "planet"}, status=400)
     assert "type" in bad["message"]
     assert client.get(f"/v3/{DOMAIN}/tag/stats", params={"tag": "nope", "event": "accepted"}).status_code == 404
+
+
+def test_path_style_tag_routes_share_the_query_style_state(client, traffic):
+    assert client.put(f"/v3/{DOMAIN}/tags/news", data={"description": "News"}).json() == {"message": "Tag updated"}
+    assert _get(client, f"/v3/{DOMAIN}/tag", {"tag": "news"})["description"] == "News"
+    assert _get(client, f"/v3/{DOMAIN}/tags/news", {})["description"] == "News"
+    by_path = _get(client, f"/v3/{DOMAIN}/tags/news/stats", [("event", "accepted"), *RANGE.items()])
+    by_query = _get(client, f"/v3/{DOMAIN}/tag/stats", [("tag", "news"), ("event", "accepted"), *RANGE.items()])
+    assert by_path == by_query and sum(s["accepted"]["total"] for s in by_path["stats"]) == 2
+    providers = _get(client, f"/v3/{DOMAIN}/tags/news/stats/aggregates/providers", {})
+    assert providers == _get(client, f"/v3/{DOMAIN}/tag/stats/aggregates", {"tag": "news", "type": "provider"})
+    assert _get(client, f"/v3/{DOMAIN}/tags/news/stats/aggregates/cities", {}, 404)["message"].startswith("Unknown")
+    assert client.delete(f"/v3/{DOMAIN}/tags/news").json() == {"message": "Tag deleted"}
+    assert _get(client, f"/v3/{DOMAIN}/tag", {"tag": "news"}, 404) == {"message": "Tag not found"}
+
+
+def test_a_tagged_send_counts_in_the_tag_stats_and_the_totals(client, sb):
+    sent = client.post(
+        f"/v3/{DOMAIN}/messages",
+        data={"from": f"a@{DOMAIN}", "to": "zed@example.com", "subject": "s", "text": "t", "o:tag": "launch"},
+    )
+    assert sent.status_code == 200, sent.text
+    window = [("event", "accepted"), ("event", "delivered"), ("duration", "1d")]
+    tagged = _get(client, f"/v3/{DOMAIN}/tags/launch/stats", window)
+    totals = _get(client, f"/v3/{DOMAIN}/stats/total", window)
+    for out in (tagged, totals):
+        assert sum(s["accepted"]["total"] for s in out["stats"]) == 1
+        assert sum(s["delivered"]["total"] for s in out["stats"]) == 1
+
+
+def test_unknown_routes_and_methods_answer_in_mailgun_shape(client):
+    missing = client.get("/v9/nothing/here")
+    assert missing.status_code == 404 and missing.json() == {"message": "Not found: no endpoint GET /v9/nothing/here"}
+    wrong = client.patch(f"/v3/{DOMAIN}/tag")
+    assert wrong.status_code == 405 and wrong.json()["message"] == f"Method PATCH is not allowed on /v3/{DOMAIN}/tag"
+    assert "GET" in wrong.headers["allow"]

@@ -1,5 +1,9 @@
 """Sandbox: the deprecated v3 Stats and Tags APIs, computed from the stored events and tags.
 
+A tag is named in the query (``/v3/{domain}/tag?tag=news``) or, as the official SDKs call it, in the
+path (``/v3/{domain}/tags/news``, ``/tags/news/stats``, ``/tags/news/stats/aggregates/countries``);
+both forms share one state.
+
 Stats answer ``{"start", "end", "resolution", "stats": [{"time", <event>: {...}}]}`` with one entry
 per hour / day / month bucket in the range (empty buckets included), and only the requested events.
 """
@@ -26,6 +30,8 @@ router = Router()
 Event = dict[str, Any]
 STAT_EVENTS = ("accepted", "delivered", "failed", "opened", "clicked", "unsubscribed", "complained", "stored")
 AGGREGATE_TYPES = {"provider": "providers", "device": "devices", "country": "countries"}
+#: The path-style aggregate names: ``/tags/{tag}/stats/aggregates/countries`` is ``type=country``.
+AGGREGATE_KINDS = {plural: kind for kind, plural in AGGREGATE_TYPES.items()}
 
 
 def _stat(events: list[Event], name: str) -> dict[str, Any]:
@@ -224,10 +230,11 @@ async def get_country_aggregates(ctx: Ctx) -> dict:
 
 
 def _tag(ctx: Ctx) -> tuple[str, str, dict[str, Any]]:
-    """(domain, tag, document) of the request's ``tag``; 404 when the domain or tag is unknown."""
+    """(domain, tag, document) of the request's ``tag`` (from the path, else the query); 404 when the
+    domain or tag is unknown."""
     domain = ctx.path["domain"]
     ctx.sb.domain(domain)
-    tag = ctx.require("tag")
+    tag = ctx.path.get("tag") or ctx.require("tag")
     return domain, tag, ctx.sb.existing("tag", f"{domain}/{tag}", "Tag not found")
 
 
@@ -247,11 +254,13 @@ async def list_tags(ctx: Ctx) -> dict:
 
 
 @router.get("/v3/{domain}/tag")
+@router.get("/v3/{domain}/tags/{tag}")
 async def get_tag(ctx: Ctx) -> dict:
     return public(_tag(ctx)[2])
 
 
 @router.put("/v3/{domain}/tag")
+@router.put("/v3/{domain}/tags/{tag}")
 async def update_tag(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         domain, tag, doc = _tag(ctx)
@@ -261,6 +270,7 @@ async def update_tag(ctx: Ctx) -> dict:
 
 
 @router.delete("/v3/{domain}/tag")
+@router.delete("/v3/{domain}/tags/{tag}")
 async def delete_tag(ctx: Ctx) -> dict:
     domain, tag, _doc = _tag(ctx)
     ctx.state.delete("tag", f"{domain}/{tag}")
@@ -268,6 +278,7 @@ async def delete_tag(ctx: Ctx) -> dict:
 
 
 @router.get("/v3/{domain}/tag/stats")
+@router.get("/v3/{domain}/tags/{tag}/stats")
 async def get_tag_stats(ctx: Ctx) -> dict:
     domain, tag, doc = _tag(ctx)
     events = _tagged(ctx, domain, tag)
@@ -285,10 +296,22 @@ async def get_tag_stats(ctx: Ctx) -> dict:
 
 @router.get("/v3/{domain}/tag/stats/aggregates")
 async def get_tag_aggregates(ctx: Ctx) -> dict:
-    domain, tag, _doc = _tag(ctx)
     kind = ctx.require("type")
     if kind not in AGGREGATE_TYPES:
         raise ApiError(400, "'type' must be one of country, device, provider")
+    return _tag_aggregate(ctx, kind)
+
+
+@router.get("/v3/{domain}/tags/{tag}/stats/aggregates/{kind}")
+async def get_tag_aggregates_by_path(ctx: Ctx) -> dict:
+    kind = AGGREGATE_KINDS.get(ctx.path["kind"])
+    if kind is None:
+        raise ApiError(404, f"Unknown aggregate {ctx.path['kind']!r}: expected providers, devices or countries")
+    return _tag_aggregate(ctx, kind)
+
+
+def _tag_aggregate(ctx: Ctx, kind: str) -> dict[str, Any]:
+    domain, tag, _doc = _tag(ctx)
     return {"tag": tag, kind: _aggregate(_tagged(ctx, domain, tag), kind)}
 
 
