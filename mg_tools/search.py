@@ -231,6 +231,17 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ),
     ("template|layout|design|reusable|handlebars|placeholders|placeholder", "template"),
     ("dns|spf|dkim|mx|records|record|txt record|authenticate|verify domain", "verify: domain dns record"),
+    # Tracking settings, before "opened"/"clicked"/"tracking" take the words to events.
+    ("click tracking|track clicks|tracking clicks|link tracking", "click tracking"),
+    ("open tracking|track opens|tracking opens", "open tracking"),
+    ("unsubscribe tracking|unsubscribe link|unsubscribe links|unsubscribe footer", "unsubscribe tracking"),
+    ("tracking settings|tracking links|tracking link|tracking host", "tracking"),
+    ("stop tracking|start tracking", "update: tracking"),
+    (
+        "set up correctly|setup correctly|configured correctly|ready to send|can send|able to send|still missing|"
+        "missing|misconfigured|new domain",
+        "check: domain setup",
+    ),
     ("sending domain|domain setup|custom domain", "domain"),
     ("tag|tags|label|labels|category|campaign", "tag"),
     ("ip|ips|dedicated ip|ip pool|pool|warmup|warm up", "ip ips pool dedicated"),
