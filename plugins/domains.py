@@ -115,23 +115,23 @@ def _add_record_step(record: dict[str, Any]) -> str:
 
 
 def _dkim_section(keys: dict[str, Any], domain: dict[str, Any] | None) -> dict[str, Any]:
+    items = keys.get("items") or []
+    records = [(key.get("selector"), key.get("dns_record") or {}) for key in items]
     active = [
         {
-            "selector": key.get("selector"),
-            "type": (key.get("dns_record") or {}).get("record_type", "TXT"),
-            "name": (key.get("dns_record") or {}).get("name"),
-            "value": (key.get("dns_record") or {}).get("value"),
-            "valid": (key.get("dns_record") or {}).get("valid") == "valid",
+            "selector": selector,
+            "type": record.get("record_type", "TXT"),
+            "name": record.get("name"),
+            "value": record.get("value"),
+            "valid": record.get("valid") == "valid",
         }
-        for key in keys.get("items") or []
-        if (key.get("dns_record") or {}).get("is_active", key.get("active"))
+        for selector, record in records
+        if record.get("is_active")
     ]
-    section: dict[str, Any] = {"active_keys": active, "inactive_keys": len(keys.get("items") or []) - len(active)}
+    section: dict[str, Any] = {"active_keys": active, "inactive_keys": len(items) - len(active)}
     if domain is not None:
-        automatic = bool(domain.get("use_automatic_sender_security"))
-        section["rotation"] = (
-            "automatic (update_dkim_rotation)" if automatic else "manual (rotate with create_dkim_key)"
-        )
+        # Only Automatic Sender Security domains rotate on their own (update_dkim_rotation).
+        section["rotation"] = "automatic" if domain.get("use_automatic_sender_security") else "manual"
     return section
 
 

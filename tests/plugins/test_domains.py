@@ -79,6 +79,7 @@ def test_check_domain_setup(mg):
     assert out["dns_records"] and all(r["valid"] for r in out["dns_records"])
     assert {r["purpose"] for r in out["dns_records"]} == {"sending", "receiving"}
     assert [k["selector"] for k in out["dkim"]["active_keys"]] == ["mx"]
+    assert out["dkim"]["rotation"] == "manual"
     assert out["tracking"]["https_certificate"] == {"host": "email.mg.example.com", "status": "not generated"}
     assert out["sending_queues"] == {"regular": "running", "scheduled": "running"}
     assert out["next_steps"] == ["Nothing to do: the domain is active and every record is valid"]
