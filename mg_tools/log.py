@@ -27,9 +27,10 @@ __all__ = ["REDACTED", "EventLogger", "Redactor", "configure", "get_logger"]
 
 REDACTED = "***"
 _SECRET_KEYS = re.compile(
-    # A bare "token" is not here: paging tokens and webhook tokens are not secrets.
+    # A bare "token" is not here: paging tokens and webhook tokens are not secrets. "pem" is
+    # Mailgun's name for the private key of an imported DKIM key.
     r"(authorization|api[_-]?key|password|passwd|secret|signing[_-]?key|private[_-]?key|"
-    r"(?:access|auth|bearer|http|refresh|session)[_-]?token|smtp_password)",
+    r"(?:access|auth|bearer|http|refresh|session)[_-]?token|smtp_password|^pem$)",
     re.I,
 )
 _SECRET_VALUES = re.compile(r"(Basic\s+[A-Za-z0-9+/=]{8,}|Bearer\s+\S{8,}|key-[0-9a-f]{32})")

@@ -10,7 +10,8 @@ words one phrase expands to count mostly through the best of them, so a phrase w
 as a word. Verbs are matched against the first word of operation names: a verb the query says
 outranks one a phrase only implies ("list everyone who opted out" lists, "opted out" alone adds),
 and "all"/"every" make it plural ("delete every template" clears). Near-duplicates (``add_bounce``, ``add_bounces``,
-``get_bounce``...) are spread out so a handful of results covers more than one idea. Ties break by
+``get_bounce``...) are spread out so a handful of results covers more than one idea; each verb the
+query says is an idea of its own ("show a domain": ``list_domains`` and ``get_domain``). Ties break by
 name: the same query over the same operations always gives the same answer. No model, no network.
 """
 
@@ -231,6 +232,17 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ),
     ("template|layout|design|reusable|handlebars|placeholders|placeholder", "template"),
     ("dns|spf|dkim|mx|records|record|txt record|authenticate|verify domain", "verify: domain dns record"),
+    # Tracking settings: these phrases win over the words "opens", "clicks" and "tracking", which mean events.
+    ("click tracking|track clicks|tracking clicks|link tracking", "click tracking"),
+    ("open tracking|track opens|tracking opens", "open tracking"),
+    ("unsubscribe tracking|unsubscribe link|unsubscribe links|unsubscribe footer", "unsubscribe tracking"),
+    ("tracking settings|tracking links|tracking link|tracking host", "tracking"),
+    ("stop tracking|start tracking", "update: tracking"),
+    (
+        "set up correctly|setup correctly|configured correctly|ready to send|can send|able to send|still missing|"
+        "missing|misconfigured|new domain",
+        "check: domain setup",
+    ),
     ("sending domain|domain setup|custom domain", "domain"),
     ("tag|tags|label|labels|category|campaign", "tag"),
     ("ip|ips|dedicated ip|ip pool|pool|warmup|warm up", "ip ips pool dedicated"),
@@ -523,11 +535,18 @@ class OperationIndex:
                 ranked.append([score, op])
         hits: list[SearchHit] = []
         seen: Counter[str] = Counter()
+
+        def about(op: Operation) -> str:
+            # Doing each verb the query says to one thing is not a repeat: "show a domain" is
+            # get_domain as much as list_domains.
+            verb = tokenize(op.name)[0]
+            return _subject(op) + (f" {verb}" if verb in parsed.verbs else "")
+
         while ranked and len(hits) < limit:
-            ranked.sort(key=lambda item: (-item[0] * REPEAT ** seen[_subject(item[1])], item[1].name))
+            ranked.sort(key=lambda item: (-item[0] * REPEAT ** seen[about(item[1])], item[1].name))
             score, op = ranked.pop(0)
-            hits.append(SearchHit(op, round(score * REPEAT ** seen[_subject(op)], 4)))
-            seen[_subject(op)] += 1
+            hits.append(SearchHit(op, round(score * REPEAT ** seen[about(op)], 4)))
+            seen[about(op)] += 1
         return hits
 
 

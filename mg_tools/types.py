@@ -45,6 +45,7 @@ __all__ = [
     "CURSOR",
     "Cursor",
     "Domain",
+    "DomainName",
     "Files",
     "Header",
     "HeaderName",
@@ -154,6 +155,8 @@ Domain = Annotated[
     # Not "." or ".." (or any leading dot): a dot segment would be resolved away in a URL path.
     Field(min_length=1, max_length=253, pattern=r"^[\w-][\w.-]*$"),
 ]
+#: The domain a domain tool is about; Mailgun calls it ``name``, which is accepted too.
+DomainName = Annotated[Domain, Field(serialization_alias="name", validation_alias=AliasChoices("domain", "name"))]
 Address = Annotated[
     str, Field(min_length=3, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(_header_safe)
 ]

@@ -27,7 +27,8 @@ FAKE_KEY = "fake-test-key-0000"
 _BOUNDARY = re.compile(rb"boundary=([A-Za-z0-9'()+_,\-./:=?]+)")
 
 
-_SECRET_FIELD = re.compile(r"password|secret|signing_key|private_key|api_key", re.I)
+# `pem` is Mailgun's name for the private key of an imported DKIM key.
+_SECRET_FIELD = re.compile(r"password|secret|signing_key|private_key|api_key|^pem$", re.I)
 #: Recordings are scrubbed by key name and by shape (Basic/Bearer credentials, Mailgun and private keys).
 redact = Redactor().redact
 
@@ -45,7 +46,7 @@ def _scrub_request(request):
             request.body = json.dumps(redact(json.loads(request.body)), sort_keys=True).encode()
         elif "multipart" in ctype:
             request.body = re.sub(
-                rb'(name="[^"]*(?:password|secret|signing_key|private_key)[^"]*"\r\n\r\n)[^\r]*',
+                rb'(name="(?:[^"]*(?:password|secret|signing_key|private_key)[^"]*|pem)"\r\n\r\n)[^\r]*',
                 rb"\1" + REDACTED.encode(),
                 request.body,
                 flags=re.I,

@@ -14,7 +14,7 @@ OPERATIONS = Path(__file__).resolve().parent / "data" / "operations.tsv"
 #: Groups of operations.tsv not yet served by a tool. Empty when the whole API is covered.
 PENDING_GROUPS = frozenset(
     {
-        "Domain Keys", "Domain Tracking", "DKIM Security", "IPs", "IP Pools", "Dynamic IP Pools",
+        "IPs", "IP Pools", "Dynamic IP Pools",
         "IP Address Warmup",
     }
 )  # fmt: skip

@@ -1,6 +1,6 @@
 import pytest
 
-from mg_tools import InvalidArguments
+from mg_tools import InvalidArguments, Policy, Toolkit
 from mg_tools.errors import NotFound
 
 
@@ -67,3 +67,62 @@ def test_create_domain_sends_the_domain_as_mailgun_s_name(dry):
 @pytest.mark.parametrize("tool", ["create_domain", "get_domain", "update_domain", "verify_domain", "delete_domain"])
 def test_mailgun_s_name_is_accepted_for_the_domain(dry, tool):
     assert dry.dry_run(tool, name="news.example.org") == dry.dry_run(tool, domain="news.example.org")
+
+
+# -- check_domain_setup ------------------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+def test_check_domain_setup(mg):
+    out = mg.call("check_domain_setup", domain="mg.example.com")
+    assert out["state"] == "active"
+    assert out["dns_records"] and all(r["valid"] for r in out["dns_records"])
+    assert {r["purpose"] for r in out["dns_records"]} == {"sending", "receiving"}
+    assert [k["selector"] for k in out["dkim"]["active_keys"]] == ["mx"]
+    assert out["dkim"]["rotation"] == "manual"
+    assert out["tracking"]["https_certificate"] == {"host": "email.mg.example.com", "status": "not generated"}
+    assert out["sending_queues"] == {"regular": "running", "scheduled": "running"}
+    assert out["next_steps"] == ["Nothing to do: the domain is active and every record is valid"]
+
+
+def test_check_domain_setup_names_the_records_of_an_unverified_domain(sandbox_mg):
+    created = sandbox_mg.call("create_domain", domain="new.example.org")
+    out = sandbox_mg.call("check_domain_setup", domain="new.example.org")
+    assert out["state"] == "unverified"
+    assert not any(r["valid"] for r in out["dns_records"])
+    spf = next(r for r in created["sending_dns_records"] if r["value"].startswith("v=spf1"))
+    dkim = next(r for r in created["sending_dns_records"] if "._domainkey." in r["name"])
+    assert f"Add TXT record '{spf['value']}' at new.example.org" in out["next_steps"]
+    assert f"Add TXT record '{dkim['value']}' at {dkim['name']}" in out["next_steps"]
+    assert "Add CNAME record 'mailgun.org' at email.new.example.org" in out["next_steps"]
+    assert any(s.startswith("Add MX record 'mxa.mailgun.org' (priority 10)") for s in out["next_steps"])
+    assert out["next_steps"][-1] == "Verify the domain with verify_domain once DNS has propagated"
+
+
+def test_check_domain_setup_asks_for_the_https_certificate(sandbox_mg):
+    sandbox_mg.call("update_domain", domain="mg.example.com", web_scheme="https")
+    out = sandbox_mg.call("check_domain_setup", domain="mg.example.com")
+    assert out["tracking"]["web_scheme"] == "https"
+    assert out["next_steps"] == [
+        "Tracking links use https: issue a certificate for email.mg.example.com with generate_tracking_certificate"
+    ]
+    sandbox_mg.call("generate_tracking_certificate", domain="email.mg.example.com")
+    out = sandbox_mg.call("check_domain_setup", domain="mg.example.com")
+    assert out["tracking"]["https_certificate"]["status"] == "processing"
+
+
+def test_check_domain_setup_reports_a_denied_part_as_unavailable():
+    mg = Toolkit(sandbox=True, policy=Policy.build(grants="*:read", deny="get_sending_queues,list_domain_dkim_keys"))
+    out = mg.call("check_domain_setup", domain="mg.example.com")
+    mg.close()
+    assert "get_sending_queues" in out["sending_queues"]["unavailable"]
+    assert "list_domain_dkim_keys" in out["dkim"]["unavailable"]
+    assert out["state"] == "active" and out["tracking"]["open"] is False
+    assert out["next_steps"] == [
+        "Nothing to do: the domain is active and every record is valid (not checked: dkim, sending_queues)"
+    ]
+
+
+def test_check_domain_setup_of_an_unknown_domain_is_not_found(sandbox_mg):
+    with pytest.raises(NotFound, match="Domain not found"):
+        sandbox_mg.call("check_domain_setup", domain="nope.example.com")

@@ -27,6 +27,7 @@ _SELECTOR = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 _KEY_BYTES = {1024: 162, 2048: 294}  # DER length of an RSA SubjectPublicKeyInfo of that size
 _INTERVAL = re.compile(r"^(\d+)([dh])$")
 _MIN_ROTATION_HOURS = 5 * 24
+_PEM = re.compile(r"-----BEGIN (RSA )?PRIVATE KEY-----[A-Za-z0-9+/=\s]+-----END \1?PRIVATE KEY-----")
 
 
 # -- keys -----------------------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def _pem(ctx: Ctx) -> str | None:
     pem = uploaded[0][1].decode("utf-8", "replace") if uploaded else ctx.arg("pem")
     if pem in (None, ""):
         return None
-    if "-----BEGIN" not in pem or "PRIVATE KEY-----" not in pem:
+    if not _PEM.fullmatch(pem.strip()):
         raise ApiError(400, "invalid PEM: expected an RSA private key")
     return pem
 

@@ -22,8 +22,11 @@ _BOOL_FIELDS = (
     "force_root_dkim_host",
 )
 _STATES = {"active", "unverified", "disabled"}
-# Kinds whose keys start with "<domain>/" and go when the domain goes.
-_DOMAIN_KINDS = ("message", "event", "bounce", "unsubscribe", "complaint", "allowlist", "webhook", "template", "tag")
+# Kinds whose keys start with "<domain>/" and go when the domain goes. Mailing lists stay: they belong
+# to the account, and a list address under a deleted domain is still a list.
+_DOMAIN_KINDS = (
+    "message", "event", "bounce", "unsubscribe", "complaint", "allowlist", "webhook", "template", "tag", "dkim_key",
+)  # fmt: skip
 
 
 def new_domain(sb: Sandbox, name: str, **settings: Any) -> dict[str, Any]:
@@ -179,7 +182,12 @@ async def verify_domain(ctx: Ctx) -> dict:
 async def delete_domain(ctx: Ctx) -> dict:
     name = ctx.path["domain"]
     with ctx.state.transaction():
-        scope.domain(ctx, name)
+        doc = scope.domain(ctx, name)
+        if doc["state"] == "disabled":
+            raise ApiError(400, "a disabled domain cannot be deleted")
+        dependants = sorted(d["name"] for d in ctx.state.list("domain") if d.get("_dkim_authority") == doc["name"])
+        if dependants:
+            raise ApiError(400, f"{doc['name']} is the DKIM authority of {', '.join(dependants)}: it cannot be deleted")
         ctx.state.delete("domain", name)
         for kind in _DOMAIN_KINDS:
             ctx.state.clear(kind, f"{name}/")
