@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -48,6 +49,8 @@ __all__ = [
     "Header",
     "HeaderName",
     "HeaderText",
+    "IpAddress",
+    "IpOr",
     "JsonText",
     "Limit",
     "Local",
@@ -159,6 +162,31 @@ Mailbox = Annotated[str, Field(min_length=3), AfterValidator(_header_safe)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Skip = Annotated[int, Field(ge=0)]
 Cursor = Annotated[str | None, CURSOR, Field(description="next_cursor of the previous page")]
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("must be an IPv4 or IPv6 address, e.g. 198.51.100.7") from None
+
+
+#: An IPv4 or IPv6 address, in its normal form.
+IpAddress = Annotated[str, Field(min_length=2, max_length=45), AfterValidator(_ip)]
+
+
+def IpOr(word: str) -> type[str]:
+    """An IP address, or the special value ``word`` (``"shared"``, ``"all"``) an endpoint takes instead."""
+
+    def check(value: str) -> str:
+        if value == word:
+            return value
+        try:
+            return _ip(value)
+        except ValueError:
+            raise ValueError(f"must be an IP address or '{word}'") from None
+
+    return Annotated[str, Field(min_length=2, max_length=45), AfterValidator(check)]  # type: ignore[return-value]
 
 
 class Attachment(Params):

@@ -16,8 +16,7 @@ PENDING_GROUPS = frozenset(
     {
         "Domain Keys", "Domain Tracking", "DKIM Security", "Credentials", "Keys", "IP Allowlist",
         "Account Management", "Users", "Subaccounts", "Custom Message Limit",
-        "Tags", "Tags New", "Stats", "Bounce Classification", "IPs", "IP Pools", "Dynamic IP Pools",
-        "IP Address Warmup",
+        "Tags", "Tags New", "Stats", "Bounce Classification",
     }
 )  # fmt: skip
 
