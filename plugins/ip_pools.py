@@ -92,7 +92,7 @@ class ListIpPoolDomains(_Pool):
 
 
 class AddIpToPool(_Pool):
-    """Add a dedicated IP to a pool; its linked domains start sending from it."""
+    """Add a dedicated IP to a pool; its linked domains start sending from it. Moves live sending traffic."""
 
     ip: IpAddress
 
@@ -102,7 +102,7 @@ class RemoveIpFromPool(AddIpToPool):
 
 
 class AddIpsToPool(_Pool):
-    """Add several dedicated IPs to a pool at once (all or none)."""
+    """Add several dedicated IPs to a pool at once (all or none). Moves live sending traffic."""
 
     ips: IpList
 

@@ -31,7 +31,7 @@ async def test_every_exposed_operation_is_a_tool(toolkit, protocol):
     assert set(tools) == {op.name for op in toolkit.operations()} | {"read_result"}
     for op in toolkit.operations():
         tool = tools[op.name]
-        assert tool["description"] == op.description
+        assert tool["description"] == ("[DEPRECATED] " if op.deprecated else "") + op.description
         assert tool["inputSchema"]["type"] == "object"
         assert tool["inputSchema"] == input_schema(op.params)
         assert tool["_meta"] == {"area": op.area, "access": str(op.access)}

@@ -1,3 +1,4 @@
+import httpx
 import pytest
 
 from mg_tools import InvalidArguments, Policy, Toolkit
@@ -227,3 +228,25 @@ def test_check_ip_health_without_any_pool_lookup(guarded):
     assert set(out["unavailable"]) == {"pools", "dynamic_pools"}
     (entry,) = out["ips"]
     assert "pools" not in entry and "pools unavailable: see unavailable" in entry["notes"]
+
+
+def test_check_ip_health_reports_a_failing_lookup_as_unavailable():
+    def mailgun(request):
+        answers = {
+            f"/v3/ips/{IP1}": (200, {"ip": IP1, "dedicated": True}),
+            "/v3/ip_pools": (403, {"message": "DIPPs feature is not enabled"}),
+            "/v3/dynamic_pools": (404, {"Description": "dynamic IP pools are not configured"}),
+            f"/v3/ips/{IP1}/domains": (200, {"items": [], "total_count": 0}),
+        }
+        status, body = answers.get(request.url.path, (404, {"message": "no warmup in progress"}))
+        return httpx.Response(status, json=body)
+
+    toolkit = Toolkit(api_key="fake-key", transport=httpx.MockTransport(mailgun))
+    try:
+        out = toolkit.call("check_ip_health", ip=IP1)
+    finally:
+        toolkit.close()
+    assert list(out["unavailable"]) == ["pools"] and "DIPPs feature is not enabled" in out["unavailable"]["pools"]
+    (entry,) = out["ips"]
+    assert entry["warmup"] == {"status": "none"} and entry["pools"] == [] and entry["domains"] == []
+    assert entry["notes"] == ["IP in no pool and assigned to no domain: unused"]
