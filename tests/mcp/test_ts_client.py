@@ -81,7 +81,7 @@ ALL_CALLS = [
 
 DISCOVER_CALLS = [
     call("list", "call_operation", {"name": "list_domains", "arguments": {"limit": 1}}),
-    call("search", "search_operations", {"query": "show a domain", "limit": 5}),
+    call("search", "search_operations", {"query": "show a domain's settings", "limit": 5}),
     call("describe", "describe_operation", {"name": "get_domain"}),
     call("invalid", "call_operation", {"name": "list_domains", "arguments": {"limit": 0}}),
     call("unknown", "call_operation", {"name": "get_domian", "arguments": {"domain": "mg.example.com"}}),
