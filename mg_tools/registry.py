@@ -29,6 +29,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "limit": ("page_size", "per_page", "max", "max_results", "count"),
     "cursor": ("page_token", "next", "next_page", "next_cursor", "page_cursor", "continuation_token"),
     "skip": ("offset",),
+    "ip": ("ip_address", "addr"),
+    "pool_id": ("ip_pool_id", "dipp_id"),
 }
 _SYNONYMS = {synonym: name for name, synonyms in VOCABULARY.items() for synonym in synonyms}
 

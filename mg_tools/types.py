@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -50,6 +51,8 @@ __all__ = [
     "Header",
     "HeaderName",
     "HeaderText",
+    "IpAddress",
+    "IpOr",
     "JsonText",
     "Limit",
     "Local",
@@ -189,6 +192,31 @@ def subaccount_id(value: object) -> str:
     if not SUBACCOUNT_ID.match(text):
         raise ValueError("not a Mailgun subaccount id (24 hexadecimal characters, as list_subaccounts shows them)")
     return text.lower()
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("must be an IPv4 or IPv6 address, e.g. 198.51.100.7") from None
+
+
+#: An IPv4 or IPv6 address, in its normal form.
+IpAddress = Annotated[str, Field(min_length=2, max_length=45), AfterValidator(_ip)]
+
+
+def IpOr(word: str) -> type[str]:
+    """An IP address, or the special value ``word`` (``"shared"``, ``"all"``) an endpoint takes instead."""
+
+    def check(value: str) -> str:
+        if value == word:
+            return value
+        try:
+            return _ip(value)
+        except ValueError:
+            raise ValueError(f"must be an IP address or '{word}'") from None
+
+    return Annotated[str, Field(min_length=2, max_length=45), AfterValidator(check)]  # type: ignore[return-value]
 
 
 class Attachment(Params):

@@ -240,14 +240,14 @@ async def remove_ip_from_all_domains(ctx: Ctx) -> dict:
     return _job(ctx)
 
 
-@router.post("/v3/ips/{addr}/ip_band")
+@router.post("/v3/ips/{ip}/ip_band")
 async def set_ip_band(ctx: Ctx) -> dict:
     """Place a dedicated IP into a named IP band."""
     band = ctx.arg("ip_band")
     if band in (None, ""):
         raise ApiError(400, "'ip_band' parameter is missing")
     with ctx.state.transaction():
-        doc = _ip(ctx, ctx.path["addr"])
+        doc = _ip(ctx, ctx.path["ip"])
         _owned_dedicated(ctx, doc["ip"])
         doc["_band"] = band
         ctx.state.put("ip", doc["ip"], doc)
@@ -878,9 +878,9 @@ def _warmups(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _warmup(ctx: Ctx) -> dict[str, Any]:
-    plan = next((p for p in _warmups(ctx) if p["ip"] == ctx.path["addr"]), None)
+    plan = next((p for p in _warmups(ctx) if p["ip"] == ctx.path["ip"]), None)
     if plan is None:
-        raise ApiError(404, f"no warmup in progress for IP {ctx.path['addr']}")
+        raise ApiError(404, f"no warmup in progress for IP {ctx.path['ip']}")
     return plan
 
 
@@ -912,7 +912,7 @@ async def list_warmups(ctx: Ctx) -> dict:
     return {"items": items, "paging": paging}
 
 
-@router.get("/v3/ip_warmups/{addr}")
+@router.get("/v3/ip_warmups/{ip}")
 async def get_warmup(ctx: Ctx) -> dict:
     """The warmup plan of one IP: its stage, limits and completed stages."""
     plan = _warmup(ctx)
@@ -943,11 +943,11 @@ async def get_warmup(ctx: Ctx) -> dict:
     }
 
 
-@router.post("/v3/ip_warmups/{addr}")
+@router.post("/v3/ip_warmups/{ip}")
 async def create_warmup(ctx: Ctx) -> dict:
     """Start warming up a dedicated IP from the first stage."""
     with ctx.state.transaction():
-        address = _ip(ctx, ctx.path["addr"])["ip"]
+        address = _ip(ctx, ctx.path["ip"])["ip"]
         _owned_dedicated(ctx, address)
         if any(p["ip"] == address for p in _warmups(ctx)):
             raise ApiError(400, f"IP {address} is already warming up")
@@ -955,7 +955,7 @@ async def create_warmup(ctx: Ctx) -> dict:
     return {"message": "success"}
 
 
-@router.delete("/v3/ip_warmups/{addr}")
+@router.delete("/v3/ip_warmups/{ip}")
 async def cancel_warmup(ctx: Ctx) -> dict:
     """Stop an IP's warmup plan."""
     with ctx.state.transaction():
