@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mg_tools.audit import Auditor
 from mg_tools.confirm import Confirmations
 from mg_tools.executor import DEFAULT_BUDGET, Executor, Result
 from mg_tools.files import default_roots
@@ -54,7 +55,8 @@ class Toolkit:
     blocked plugin that is not installed, is a ``ConfigurationError``.
 
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
-    which its client, executor and servers share.
+    which its client, executor and servers share. Every call attempt is written to ``audit``
+    (default: the audit trail of ``MG_TOOLS_AUDIT``, none when unset).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Toolkit:
         confirmations: Confirmations | None = None,
         settings: Settings | None = None,
         redactor: Redactor | None = None,
+        audit: Auditor | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self.redactor = redactor if redactor is not None else Redactor()
@@ -121,6 +124,7 @@ class Toolkit:
             base_url=self.base_url,
             confirmations=confirmations or Confirmations(settings=self.settings),
             redactor=self.redactor,
+            audit=audit if audit is not None else Auditor.from_settings(self.settings, self.redactor),
         )
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 
