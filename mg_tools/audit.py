@@ -226,13 +226,14 @@ class Auditor:
             attempt.record["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
             self.sink.write(self._complete(attempt, registry))
 
-    def note(self, name: str, arguments: Any, **fields: Any) -> None:
-        """Write a record about a call that did not reach the executor again (a declined confirmation)."""
+    def note(self, name: str, arguments: Any, *, registry: Registry | None = None, **fields: Any) -> None:
+        """Write the record of a call a front end settled without the executor (a tool the caller may
+        not see, a declined confirmation); ``fields`` are the record's ``decision``, ``outcome``..."""
         if self.sink is None:
             return
         attempt = Attempt(name, arguments, dry_run=False, confirm_token=None)
         attempt.record.update(fields)
-        self.sink.write(self._complete(attempt, None))
+        self.sink.write(self._complete(attempt, registry))
 
     def _complete(self, attempt: Attempt, registry: Registry | None) -> dict[str, Any]:
         record = attempt.record

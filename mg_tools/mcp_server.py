@@ -316,7 +316,7 @@ class McpTools:
         return run
 
     async def _call_operation(self, args: CallOperation) -> types.CallToolResult:
-        op = self._exposed(args.name, calling=True)
+        op = self._exposed(args.name, calling=True, arguments=args.arguments)
         return self._result(await self.toolkit.execute(op.name, args.arguments, confirm_token=args.confirm_token))
 
     async def _describe(self, args: DescribeOperation) -> types.CallToolResult:
@@ -359,25 +359,36 @@ class McpTools:
             content=[types.TextContent(text=chunk["chunk"] + "\n" + note)], structured_content=chunk
         )
 
-    def _exposed(self, name: str, *, calling: bool) -> Operation:
+    def _exposed(self, name: str, *, calling: bool, arguments: Any = None) -> Operation:
         """The exposed operation ``name``; else why not: the policy's reason, or "unknown" with the
         exposed operations it resembles."""
         visible = self.visible()
         op = visible.get(name)
         if op is not None:
             return op
-        hidden = self._hidden(name, calling=calling)
+        hidden = self._hidden(name, calling=calling, arguments=arguments)
         if hidden is not None:
             raise hidden
         raise UnknownOperation(name, suggestions=tuple(_close(name, visible)))
 
-    def _hidden(self, name: str, *, calling: bool) -> PolicyDenied | None:
-        """For a registered operation the policy does not expose, the refusal carrying the policy's reason."""
+    def _hidden(self, name: str, *, calling: bool, arguments: Any = None) -> PolicyDenied | None:
+        """For a registered operation the policy does not expose, the refusal carrying the policy's
+        reason (written to the audit trail when it refuses a call)."""
         registry = self.toolkit.registry
         if name in self.visible() or name not in registry:
             return None
         reason = decide(self.toolkit.policy, registry.get(name)).reason
-        return PolicyDenied(f"{reason}; nothing was sent" if calling else reason)
+        if not calling:
+            return PolicyDenied(reason)
+        refused = PolicyDenied(f"{reason}; nothing was sent")
+        self.toolkit.executor.audit.note(
+            name,
+            arguments if isinstance(arguments, dict) else {},
+            registry=registry,
+            decision={"result": "denied", "reason": refused.message},
+            outcome={"status": "error", "error": refused.code},
+        )
+        return refused
 
     @staticmethod
     def _result(result: Result) -> types.CallToolResult:
@@ -398,7 +409,7 @@ class McpTools:
     ) -> types.CallToolResult | types.InputRequiredResult:
         entry = self.tools.get(params.name)
         if entry is None or (params.name in self.exposed and params.name not in self.visible()):
-            hidden = self._hidden(params.name, calling=True)
+            hidden = self._hidden(params.name, calling=True, arguments=params.arguments)
             if hidden is not None:
                 return self._error(hidden)
             raise MCPError(types.INVALID_PARAMS, self._unknown_tool(params.name))
@@ -444,6 +455,7 @@ class McpTools:
             self.toolkit.executor.audit.note(
                 name,
                 args,
+                registry=self.toolkit.registry,
                 decision={"result": "confirmation_required"},
                 confirmation={"how": "elicitation", "at": audit.now(), "answer": action or "none"},
                 outcome={"status": "declined"},
