@@ -781,6 +781,7 @@ def serve(
         raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
     log.configure(toolkit.settings.log_level)
     tools = McpTools(toolkit, mode)
+    identities = http_identities(toolkit) if transport == "http" else Identities()
     if toolkit.executor.sandbox:
         _notice("sandbox mode: requests go to the embedded local sandbox, no real mail is sent")
     if transport == "stdio":
@@ -799,7 +800,6 @@ def serve(
 
     import uvicorn
 
-    identities = http_identities(toolkit)
     app = _http_app(tools, host=host, identities=identities, extra_hosts=toolkit.settings.http_allowed_hosts)
     shown = f"[{host}]" if ":" in host else host
     _notice(
