@@ -15,7 +15,7 @@ from reliability.support import SEND
 
 from mg_tools import Toolkit
 from mg_tools.audit import Auditor, JsonLinesFile
-from mg_tools.audit_view import parse_since, read, select, table
+from mg_tools.audit_view import parse_since, select, table
 from mg_tools.caller import Caller, acting_as
 from mg_tools.cli import main
 from mg_tools.errors import ConfigurationError, MgToolsError, PolicyDenied
