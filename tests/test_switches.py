@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -372,17 +372,30 @@ def test_without_the_switch_the_check_fails(row_name, tmp_path, standalone):
 
 
 def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
+    env = {
+        "MG_TOOLS_HTTP_TOKEN": "tok-" + "x" * 20,
+        "MG_TOOLS_HTTP_ALLOWED_HOSTS": "mail.proxy.test",
+        "MG_TOOLS_STATE_DIR": str(tmp_path),
+    }
+    with _served_over_http(env) as url:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
+        assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
+        authed = {**headers, "Authorization": "Bearer tok-" + "x" * 20}
+        assert httpx.post(f"{url}/mcp", json=body, headers=authed).status_code == 200
+        proxied = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "mail.proxy.test"})
+        elsewhere = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "other.test"})
+        assert proxied.status_code == 200 and elsewhere.status_code == 421
+
+
+@contextlib.contextmanager
+def _served_over_http(env: dict[str, str]) -> Iterator[str]:
+    """``mg-tools serve --sandbox --transport http`` in a child process with ``env``: its base URL, once
+    it answers."""
     port = _free_port()
-    env = _child_env(
-        {
-            "MG_TOOLS_HTTP_TOKEN": "tok-" + "x" * 20,
-            "MG_TOOLS_HTTP_ALLOWED_HOSTS": "mail.proxy.test",
-            "MG_TOOLS_STATE_DIR": str(tmp_path),
-        }
-    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "mg_tools", "serve", "--sandbox", "--transport", "http", "--port", str(port)],
-        env=env,
+        env=_child_env(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -396,14 +409,7 @@ def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
             except httpx.TransportError:
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
-        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
-        headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
-        assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
-        authed = {**headers, "Authorization": "Bearer tok-" + "x" * 20}
-        assert httpx.post(f"{url}/mcp", json=body, headers=authed).status_code == 200
-        proxied = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "mail.proxy.test"})
-        elsewhere = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "other.test"})
-        assert proxied.status_code == 200 and elsewhere.status_code == 421
+        yield url
     finally:
         proc.terminate()
         proc.wait(10)
@@ -432,32 +438,13 @@ def test_the_identities_come_from_the_environment(tmp_path):
     env = {"MG_TOOLS_IDENTITIES": str(ids), "MG_TOOLS_STATE_DIR": str(tmp_path)}
     with mock.patch.dict(os.environ, env):  # the Python API
         assert [i.name for i in http_identities(Toolkit.from_env(sandbox=True))] == ["helpdesk"]
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mg_tools", "serve", "--sandbox", "--transport", "http", "--port", str(port)],
-        env=_child_env(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/healthz")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.05)
+    with _served_over_http(env) as url:
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
         headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
         assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
         listed = httpx.post(f"{url}/mcp", json=body, headers={**headers, "Authorization": f"Bearer {token}"})
         names = {t["name"] for t in listed.json()["result"]["tools"]}
         assert "delete_bounce" in names and "get_domain" not in names and "send_message" not in names
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_a_bad_identities_file_stops_serve_with_one_line(tmp_path, capsys):
