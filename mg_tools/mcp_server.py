@@ -383,7 +383,7 @@ class McpTools:
         refused = PolicyDenied(f"{reason}; nothing was sent")
         self.toolkit.executor.audit.note(
             name,
-            arguments if isinstance(arguments, dict) else {},
+            self._target(name, arguments)[1] if isinstance(arguments, dict) else {},
             registry=registry,
             decision={"result": "denied", "reason": refused.message},
             outcome={"status": "error", "error": refused.code},
@@ -443,7 +443,10 @@ class McpTools:
                     params=types.ElicitRequestFormParams(message=text, requested_schema=APPROVAL_SCHEMA)
                 )
                 return types.InputRequiredResult(input_requests={CONFIRM_KEY: ask}, request_state=exc.token)
-            answer = await ctx.session.elicit_form(text, APPROVAL_SCHEMA, related_request_id=ctx.request_id)
+            try:
+                answer = await ctx.session.elicit_form(text, APPROVAL_SCHEMA, related_request_id=ctx.request_id)
+            except Exception:  # the client could not ask after all: the token round trip still works
+                raise exc from None
             return await self._answered(entry, arguments, answer.action, exc.token)
 
     async def _answered(
