@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mg_tools.policy import Policy
 
-__all__ = ["DEFAULT_IDENTITY", "Caller", "acting_as", "current"]
+__all__ = ["DEFAULT_IDENTITY", "Caller", "acting_as", "current", "identity"]
 
 #: The identity of a local caller (command line, stdio) when none is configured.
 DEFAULT_IDENTITY = "local"
@@ -38,6 +38,12 @@ _current: ContextVar[Caller | None] = ContextVar("mg_tools_caller", default=None
 def current() -> Caller | None:
     """The caller of the call in progress, or None outside ``acting_as``."""
     return _current.get()
+
+
+def identity() -> str:
+    """The identity of the call in progress: the current caller's, else :data:`DEFAULT_IDENTITY`."""
+    caller = _current.get()
+    return caller.identity if caller is not None else DEFAULT_IDENTITY
 
 
 @contextmanager

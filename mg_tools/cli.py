@@ -1,4 +1,5 @@
-"""The `mg-tools` command: list tools, call one, serve them over MCP, run the sandbox, show the settings.
+"""The `mg-tools` command: list tools, call one, serve them over MCP, run the sandbox, read the audit
+trail, show the settings.
 
 The settings are read from the environment once, here, and handed to everything the command builds;
 logs are set up here too (JSON lines on stderr, at ``MG_TOOLS_LOG_LEVEL``).
@@ -116,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8025, help="port (0 picks a free one)")
     sandbox.add_argument("--state", metavar="FILE", help="SQLite file to keep state in (default: memory)")
     sandbox.add_argument("--api-key", help="the key clients must use (default: sandbox-key)")
+
+    audit = sub.add_parser("audit", help="show the audit trail (MG_TOOLS_AUDIT) as a table")
+    audit.add_argument("--file", help="the audit file (default: MG_TOOLS_AUDIT)")
+    audit.add_argument("--since", help="only records since a span ago (90s, 15m, 1h, 2d) or an ISO time")
+    audit.add_argument("--identity", help="only this identity (globs: help*)")
+    audit.add_argument("--tool", help="only this tool (globs: delete_*)")
+    audit.add_argument("--json", action="store_true", help="the records as a JSON list")
 
     settings = sub.add_parser("settings", help="show the settings the environment gives (secrets hidden)")
     settings.add_argument("--markdown", action="store_true", help="the README's table of the variables")
@@ -241,6 +249,24 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from mg_tools import audit_view
+
+    path = args.file or args.settings.audit
+    if not path or path == "-":
+        raise errors.ConfigurationError("no audit file to read: pass --file FILE or set MG_TOOLS_AUDIT to a file")
+    since = audit_view.parse_since(args.since) if args.since else None
+    trail = audit_view.read(path)
+    records = audit_view.select(trail.records, since=since, identity=args.identity, tool=args.tool)
+    if args.json:
+        _print(records)
+    else:
+        sys.stdout.write(audit_view.table(records))
+    if trail.unreadable:
+        sys.stderr.write(f"mg-tools: {trail.unreadable} lines of {path} are not audit records and were skipped\n")
+    return 0
+
+
 def _cmd_settings(args: argparse.Namespace) -> int:
     if args.markdown:
         from mg_tools.settings import markdown_table
@@ -257,6 +283,7 @@ COMMANDS = {
     "call": _cmd_call,
     "serve": _cmd_serve,
     "sandbox": _cmd_sandbox,
+    "audit": _cmd_audit,
     "settings": _cmd_settings,
 }
 

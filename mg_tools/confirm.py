@@ -2,9 +2,9 @@
 
 When the policy says a call needs confirmation, the executor refuses it with a token. The token is
 an HMAC over a digest of every byte the call would send (method, URL, query, body fields, headers,
-and the full content of each attachment), so the same call with other content is refused. Each
-token is single-use (a ledger records it when a call goes through) and expires after ``ttl``
-seconds (10 minutes by default).
+and the full content of each attachment) and of the caller's identity, so the same call with other
+content, or by another identity, is refused. Each token is single-use (a ledger records it when a
+call goes through) and expires after ``ttl`` seconds (10 minutes by default).
 
 The HMAC key and the ledger live in the state directory (:mod:`mg_tools.state`), so a token
 printed by one ``mg-tools call`` works in the next invocation, and in another process sharing that
@@ -35,15 +35,24 @@ _LEDGER_FILE = "confirm-ledger.sqlite"
 
 
 def request_digest(
-    name: str, target: str, described: dict[str, Any], files: list[tuple[str, tuple[str, bytes, str]]]
+    name: str,
+    target: str,
+    described: dict[str, Any],
+    files: list[tuple[str, tuple[str, bytes, str]]],
+    *,
+    identity: str = "",
 ) -> bytes:
-    """SHA-256 over the operation, where it goes, the request as described, and every attachment's
-    whole content."""
+    """SHA-256 over the operation, where it goes, the request as described, every attachment's whole
+    content, and the identity it is made for (so a token approved for one caller confirms nothing for
+    another)."""
     attached = [
         [field, filename, ctype, hashlib.sha256(data).hexdigest(), len(data)]
         for field, (filename, data, ctype) in files
     ]
-    canonical = json.dumps([name, target, described, attached], sort_keys=True, ensure_ascii=False, default=str)
+    parts: list[Any] = [name, target, described, attached]
+    if identity:
+        parts.append(identity)
+    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
 
 

@@ -15,12 +15,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
-from mg_tools.caller import current
+from mg_tools import caller
+from mg_tools.audit import NO_AUDIT, Attempt, Auditor
 from mg_tools.confirm import Confirmations, request_digest
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, PolicyDenied
 from mg_tools.log import Redactor, get_logger
 from mg_tools.operation import Operation, Paging
-from mg_tools.policy import Policy
+from mg_tools.policy import Decision, Policy, decide
 from mg_tools.registry import Registry
 from mg_tools.request import ON_BEHALF_OF, PreparedRequest, act_for, build_request, checked_subaccount
 from mg_tools.results import DEFAULT_BUDGET, UNTRUSTED_NOTE, Result, ResultStore, items_at
@@ -41,12 +42,14 @@ NO_ACCOUNT = (
 
 @dataclass(frozen=True)
 class Prepared:
-    """A call validated and allowed: the operation, its validated arguments, and the request to send;
-    ``request`` is None for a composite operation, which calls other operations instead."""
+    """A call validated and allowed: the operation, its validated arguments, the request to send, and
+    the policy's decision; ``request`` is None for a composite operation, which calls other operations
+    instead."""
 
     operation: Operation
     arguments: Any
     request: PreparedRequest | None = None
+    decision: Decision | None = None
 
 
 class Executor:
@@ -65,6 +68,7 @@ class Executor:
         confirmations: Confirmations | None = None,
         redactor: Redactor | None = None,
         subaccount: str | None = None,
+        audit: Auditor | None = None,
     ) -> None:
         self.registry = registry
         self.subaccount = checked_subaccount(subaccount, source="subaccount")
@@ -78,6 +82,7 @@ class Executor:
         # The client's redactor knows the API key: errors, logs and results share it.
         self.redactor = redactor or (client.redactor if client is not None else Redactor())
         self._log = get_logger(__name__, self.redactor)
+        self.audit = audit or NO_AUDIT
 
     # -- the path ---------------------------------------------------------------------------------
 
@@ -99,14 +104,16 @@ class Executor:
         # Secret arguments (passwords, keys) are redacted wherever they come back: logs, errors
         # (Mailgun's error bodies may echo them), dry runs.
         self.redactor.register_secrets(args.model_dump(mode="json", by_alias=True, exclude_none=True))
-        decision = self.policy.decide(op)
+        decision = decide(self.policy, op)
         if not decision.allowed:
             raise PolicyDenied(f"{decision.reason}; nothing was sent")
         if op.handler is not None:
-            return Prepared(op, args)
+            return Prepared(op, args, decision=decision)
         request = act_for(build_request(op, args, file_roots=self.file_roots), self.acting_for())
         if decision.confirm:
-            digest = request_digest(op.name, self.base_url, request.describe(""), request.files)
+            digest = request_digest(
+                op.name, self.base_url, request.describe(""), request.files, identity=caller.identity()
+            )
             problem = (
                 "no confirm_token was given"
                 if not confirm_token
@@ -120,7 +127,7 @@ class Executor:
                     f"{int(self.confirmations.ttl // 60)} minutes); nothing was sent",
                     token=self.confirmations.issue(digest),
                 )
-        return Prepared(op, args, request)
+        return Prepared(op, args, request, decision)
 
     async def execute(
         self,
@@ -130,9 +137,17 @@ class Executor:
         dry_run: bool = False,
         confirm_token: str | None = None,
     ) -> Result:
+        """Run one call (or, with ``dry_run``, describe it); either way it is written to the audit trail."""
         if dry_run:
             return self.dry_run(name, arguments, confirm_token=confirm_token)
+        with self.audit.attempt(name, arguments, registry=self.registry, confirm_token=confirm_token) as attempt:
+            return attempt.done(await self._execute(name, arguments, confirm_token, attempt))
+
+    async def _execute(
+        self, name: str, arguments: dict[str, Any] | None, confirm_token: str | None, attempt: Attempt
+    ) -> Result:
         prepared = self.prepare(name, arguments, confirm_token=confirm_token, consume=True)
+        attempt.allowed(prepared)
         op, request = prepared.operation, prepared.request
         if request is None:
             return await self._composite(op, prepared.arguments)
@@ -148,7 +163,16 @@ class Executor:
     ) -> Result:
         """What ``execute`` would send (secrets redacted), checked the same way; sends nothing.
         Synchronous, so a dry run needs no event loop."""
+        with self.audit.attempt(
+            name, arguments, registry=self.registry, dry_run=True, confirm_token=confirm_token
+        ) as attempt:
+            return attempt.done(self._dry_run(name, arguments, confirm_token, attempt))
+
+    def _dry_run(
+        self, name: str, arguments: dict[str, Any] | None, confirm_token: str | None, attempt: Attempt
+    ) -> Result:
         prepared = self.prepare(name, arguments, confirm_token=confirm_token)
+        attempt.allowed(prepared)
         op, request = prepared.operation, prepared.request
         if request is None:
             data = {
@@ -162,9 +186,9 @@ class Executor:
 
     def acting_for(self) -> str | None:
         """The subaccount requests act for: the current caller's when it names one, else this executor's."""
-        caller = current()
-        if caller is not None and caller.subaccount:
-            return checked_subaccount(caller.subaccount, source="the caller's subaccount")
+        who = caller.current()
+        if who is not None and who.subaccount:
+            return checked_subaccount(who.subaccount, source="the caller's subaccount")
         return self.subaccount
 
     async def _composite(self, op: Operation, args: Any) -> Result:

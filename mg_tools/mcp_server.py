@@ -15,17 +15,24 @@ describes successes only. A registered operation the policy hides gets the polic
 result; a name that is no tool at all is a protocol error (``INVALID_PARAMS``) suggesting exposed tools
 only; anything unexpected is logged on stderr and masked.
 
+When a call needs confirmation and the client declared the elicitation capability, the user is asked
+through the client with a plain question (:func:`mg_tools.approval.question`); on an explicit accept the
+identical call is run again with the token the executor issued, so its content binding holds. On
+2026-07-28 the question travels as an ``InputRequiredResult`` whose ``requestState`` is that token; on
+2025-11-25 as an ``elicitation/create`` request, where the connection can carry one. Otherwise the
+token goes back to the agent, to be repeated once the user approved.
+
 HTTP serves MCP at ``/mcp`` (stateless, JSON responses: POST only, other methods get 405) and
-``/healthz``. It binds to loopback by default, refuses other addresses unless ``MG_TOOLS_HTTP_TOKEN`` is
-set, and whenever it is set asks every request except ``/healthz`` for ``Authorization: Bearer <token>``.
-Host and Origin are checked by the SDK's DNS-rebinding protection, and request bodies are capped at
-4 MiB (413).
+``/healthz``. It binds to loopback by default, refuses other addresses unless a token
+(``MG_TOOLS_HTTP_TOKEN``) or identities (``MG_TOOLS_IDENTITIES``) are set, and then asks every request
+except ``/healthz`` for ``Authorization: Bearer <token>``; each request runs as the token's identity
+(:mod:`mg_tools.identities`), which sees and calls only what its own policy allows too. Host and
+Origin are checked by the SDK's DNS-rebinding protection, and request bodies are capped at 4 MiB (413).
 """
 
 from __future__ import annotations
 
 import difflib
-import hmac
 import ipaddress
 import json
 import socket
@@ -40,10 +47,14 @@ from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
-from mg_tools import __version__, log
+from mg_tools import __version__, audit, log
+from mg_tools.approval import question
+from mg_tools.caller import acting_as, current
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, PolicyDenied, UnknownOperation
 from mg_tools.executor import Executor, Result
+from mg_tools.identities import Identities
 from mg_tools.operation import Access, Operation
+from mg_tools.policy import Policy, decide
 from mg_tools.schema import input_schema
 from mg_tools.search import OperationIndex
 from mg_tools.types import Params
@@ -53,7 +64,7 @@ if TYPE_CHECKING:
 
     from mg_tools.toolkit import Toolkit
 
-__all__ = ["MAX_BODY", "MODES", "TOKEN_ENV", "McpTools", "build_server", "http_app", "serve"]
+__all__ = ["MAX_BODY", "MODES", "TOKEN_ENV", "McpTools", "build_server", "http_app", "http_identities", "serve"]
 
 MODES = ("all", "discover")
 TOKEN_ENV = "MG_TOOLS_HTTP_TOKEN"
@@ -64,6 +75,11 @@ CONFIRM_HINT = (
     "on their behalf."
 )
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+DECLINED = "the user declined; nothing was sent"
+#: The key of the confirmation question in an ``InputRequiredResult``.
+CONFIRM_KEY = "confirm"
+#: A yes-or-no question: accept or decline, no fields to fill.
+APPROVAL_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
 CONFIRM_PROPERTY: dict[str, Any] = {
     "type": "string",
@@ -107,7 +123,8 @@ class CallOperation(Params):
 
 # -- building the tools -----------------------------------------------------------------------------
 
-Handler = Callable[[dict[str, Any]], Awaitable["types.CallToolResult"]]
+#: Runs a tool with its arguments and, when a person approved the call, the confirmation token.
+Handler = Callable[[dict[str, Any], "str | None"], Awaitable["types.CallToolResult"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +180,7 @@ class McpTools:
         self.exposed: dict[str, Operation] = {op.name: op for op in toolkit.operations()}
         self._log = log.get_logger(__name__, toolkit.redactor)
         self._index: OperationIndex | None = None
+        self._narrowed: dict[Policy, tuple[dict[str, Operation], OperationIndex | None]] = {}
         tools = self._operation_tools() if mode == "all" else self._discover_tools()
         tools.append(self._meta_tool(ReadResult, self._read_result, output=["chunk", "next_offset"]))
         self.tools: dict[str, _Tool] = {t.tool.name: t for t in tools}
@@ -170,9 +188,30 @@ class McpTools:
 
     @property
     def index(self) -> OperationIndex:
-        if self._index is None:
-            self._index = OperationIndex(self.exposed.values())
-        return self._index
+        """The search index of what the current caller may use."""
+        caller = current()
+        if caller is None or caller.policy is None:
+            if self._index is None:
+                self._index = OperationIndex(self.exposed.values())
+            return self._index
+        visible, index = self._narrowed_for(caller.policy)
+        if index is None:
+            index = OperationIndex(visible.values())
+            self._narrowed[caller.policy] = (visible, index)
+        return index
+
+    def visible(self) -> dict[str, Operation]:
+        """The exposed operations the current caller may use (its own policy narrows the toolkit's)."""
+        caller = current()
+        if caller is None or caller.policy is None:
+            return self.exposed
+        return self._narrowed_for(caller.policy)[0]
+
+    def _narrowed_for(self, policy: Policy) -> tuple[dict[str, Operation], OperationIndex | None]:
+        if policy not in self._narrowed:
+            visible = {name: op for name, op in self.exposed.items() if decide(self.toolkit.policy, op).allowed}
+            self._narrowed[policy] = (visible, None)
+        return self._narrowed[policy]
 
     def needs_confirmation(self, op: Operation) -> bool:
         return self.toolkit.policy.decide(op).confirm
@@ -250,7 +289,9 @@ class McpTools:
     ) -> _Tool:
         name = _snake(params.__name__)
 
-        async def run(arguments: dict[str, Any]) -> types.CallToolResult:
+        async def run(arguments: dict[str, Any], confirm_token: str | None = None) -> types.CallToolResult:
+            if confirm_token:
+                arguments = {**arguments, "confirm_token": confirm_token}
             return await handler(Executor.validate_model(name, params, arguments))
 
         tool = types.Tool(
@@ -267,16 +308,16 @@ class McpTools:
     def _runner(self, op: Operation) -> Handler:
         confirm = self.needs_confirmation(op)
 
-        async def run(arguments: dict[str, Any]) -> types.CallToolResult:
-            token = arguments.pop("confirm_token", None) if confirm else None
+        async def run(arguments: dict[str, Any], confirm_token: str | None = None) -> types.CallToolResult:
+            given = arguments.pop("confirm_token", None) if confirm or confirm_token else None
+            token = confirm_token or given
             return self._result(await self.toolkit.execute(op.name, arguments, confirm_token=token))
 
         return run
 
     async def _call_operation(self, args: CallOperation) -> types.CallToolResult:
-        op = self._exposed(args.name, calling=True)
-        confirm = args.confirm_token if self.needs_confirmation(op) else None
-        return self._result(await self.toolkit.execute(op.name, args.arguments, confirm_token=confirm))
+        op = self._exposed(args.name, calling=True, arguments=args.arguments)
+        return self._result(await self.toolkit.execute(op.name, args.arguments, confirm_token=args.confirm_token))
 
     async def _describe(self, args: DescribeOperation) -> types.CallToolResult:
         op = self._exposed(args.name, calling=False)
@@ -318,24 +359,36 @@ class McpTools:
             content=[types.TextContent(text=chunk["chunk"] + "\n" + note)], structured_content=chunk
         )
 
-    def _exposed(self, name: str, *, calling: bool) -> Operation:
+    def _exposed(self, name: str, *, calling: bool, arguments: Any = None) -> Operation:
         """The exposed operation ``name``; else why not: the policy's reason, or "unknown" with the
         exposed operations it resembles."""
-        op = self.exposed.get(name)
+        visible = self.visible()
+        op = visible.get(name)
         if op is not None:
             return op
-        hidden = self._hidden(name, calling=calling)
+        hidden = self._hidden(name, calling=calling, arguments=arguments)
         if hidden is not None:
             raise hidden
-        raise UnknownOperation(name, suggestions=tuple(_close(name, self.exposed)))
+        raise UnknownOperation(name, suggestions=tuple(_close(name, visible)))
 
-    def _hidden(self, name: str, *, calling: bool) -> PolicyDenied | None:
-        """For a registered operation the policy does not expose, the refusal carrying the policy's reason."""
+    def _hidden(self, name: str, *, calling: bool, arguments: Any = None) -> PolicyDenied | None:
+        """For a registered operation the policy does not expose, the refusal carrying the policy's
+        reason (written to the audit trail when it refuses a call)."""
         registry = self.toolkit.registry
-        if name in self.exposed or name not in registry:
+        if name in self.visible() or name not in registry:
             return None
-        reason = self.toolkit.policy.decide(registry.get(name)).reason
-        return PolicyDenied(f"{reason}; nothing was sent" if calling else reason)
+        reason = decide(self.toolkit.policy, registry.get(name)).reason
+        if not calling:
+            return PolicyDenied(reason)
+        refused = PolicyDenied(f"{reason}; nothing was sent")
+        self.toolkit.executor.audit.note(
+            name,
+            self._target(name, arguments)[1] if isinstance(arguments, dict) else {},
+            registry=registry,
+            decision={"result": "denied", "reason": refused.message},
+            outcome={"status": "error", "error": refused.code},
+        )
+        return refused
 
     @staticmethod
     def _result(result: Result) -> types.CallToolResult:
@@ -344,29 +397,96 @@ class McpTools:
     # -- the protocol handlers --------------------------------------------------------------------------
 
     async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return self.listing
+        visible = self.visible()
+        if visible is self.exposed or self.mode == "discover":
+            return self.listing
+        return types.ListToolsResult(
+            tools=[t for t in self.listing.tools if t.name in visible or t.name not in self.exposed]
+        )
 
-    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(
+        self, ctx: Any, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         entry = self.tools.get(params.name)
-        if entry is None:
-            hidden = self._hidden(params.name, calling=True)
+        if entry is None or (params.name in self.exposed and params.name not in self.visible()):
+            hidden = self._hidden(params.name, calling=True, arguments=params.arguments)
             if hidden is not None:
                 return self._error(hidden)
             raise MCPError(types.INVALID_PARAMS, self._unknown_tool(params.name))
         try:
-            return await entry.run(dict(params.arguments or {}))
+            return await self._run(entry, dict(params.arguments or {}), ctx, params)
         except MgToolsError as exc:
             return self._error(exc)
         except Exception as exc:
             self._log.error("tool_failed", tool=params.name, error=repr(exc), traceback=traceback.format_exc())
             return _error_result({"error": "internal_error", "message": INTERNAL_ERROR})
 
+    # -- confirmation by the user, through the client -----------------------------------------------------
+
+    async def _run(
+        self, entry: _Tool, arguments: dict[str, Any], ctx: Any, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        """Run a tool; when its call needs confirmation and the client can ask the user, ask."""
+        answers = getattr(params, "input_responses", None)
+        if answers:  # the retry of a call whose question was sent in an InputRequiredResult
+            answer = answers.get(CONFIRM_KEY)
+            return await self._answered(entry, arguments, getattr(answer, "action", None), params.request_state)
+        try:
+            return await entry.run(dict(arguments))
+        except ConfirmationRequired as exc:
+            how = _elicitation(ctx)
+            if how is None:
+                raise
+            text = self._question(entry.tool.name, arguments)
+            if how == "input_required":
+                ask = types.ElicitRequest(
+                    params=types.ElicitRequestFormParams(message=text, requested_schema=APPROVAL_SCHEMA)
+                )
+                return types.InputRequiredResult(input_requests={CONFIRM_KEY: ask}, request_state=exc.token)
+            try:
+                answer = await ctx.session.elicit_form(text, APPROVAL_SCHEMA, related_request_id=ctx.request_id)
+            except Exception:  # the client could not ask after all: the token round trip still works
+                raise exc from None
+            return await self._answered(entry, arguments, answer.action, exc.token)
+
+    async def _answered(
+        self, entry: _Tool, arguments: dict[str, Any], action: str | None, token: str | None
+    ) -> types.CallToolResult:
+        """Run the call the user accepted, with its token, once; anything else sends nothing."""
+        if action != "accept" or not token:
+            name, args = self._target(entry.tool.name, arguments)
+            self.toolkit.executor.audit.note(
+                name,
+                args,
+                registry=self.toolkit.registry,
+                decision={"result": "confirmation_required"},
+                confirmation={"how": "elicitation", "at": audit.now(), "answer": action or "none"},
+                outcome={"status": "declined"},
+            )
+            return _error_result({"error": "confirmation_declined", "message": DECLINED})
+        with audit.confirming("elicitation"):
+            return await entry.run(dict(arguments), token)
+
+    @staticmethod
+    def _target(name: str, arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The operation a tool call runs, and its arguments."""
+        if name == "call_operation":
+            inner = arguments.get("arguments")
+            return str(arguments.get("name")), inner if isinstance(inner, dict) else {}
+        return name, {k: v for k, v in arguments.items() if k != "confirm_token"}
+
+    def _question(self, name: str, arguments: dict[str, Any]) -> str:
+        op_name, args = self._target(name, arguments)
+        op = self.toolkit.registry.get(op_name)
+        return question(op, Executor.validate(op, args))
+
     def _unknown_tool(self, name: str) -> str:
         """The message of the protocol error for a name that is no tool here."""
         text = f"Unknown tool: {name}."
         if name in self.exposed:  # an operation, in discover mode
             return text + f" Run operations with call_operation(name={name!r}, arguments={{...}})."
-        close = _close(name, self.tools)
+        visible = self.visible()
+        close = _close(name, [t for t in self.tools if t in visible or t not in self.exposed])
         return text + (f" Did you mean: {', '.join(close)}?" if close else "")
 
     def _error(self, exc: MgToolsError) -> types.CallToolResult:
@@ -383,6 +503,21 @@ class McpTools:
     def input_schema_of(self, name: str) -> dict[str, Any] | None:
         entry = self.tools.get(name)
         return entry.tool.input_schema if entry else None
+
+
+def _elicitation(ctx: Any) -> str | None:
+    """How the client can ask its user: ``input_required`` (2026-07-28), ``request`` (an
+    ``elicitation/create`` request on a connection that carries one), or None (not declared)."""
+    session = getattr(ctx, "session", None)
+    caps = getattr(session, "client_capabilities", None)
+    wanted = getattr(caps, "elicitation", None)
+    if wanted is None or (wanted.form is None and wanted.url is not None):
+        return None
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return "input_required"
+    return "request" if session.can_send_request else None
 
 
 def _close(name: str, names: Iterable[str]) -> list[str]:
@@ -496,27 +631,33 @@ def allowed_hosts(host: str, extra: Iterable[str] = ()) -> list[str]:
 
 
 class BearerAuth:
-    """Asks every HTTP request, except the open paths, for ``Authorization: Bearer <token>`` (401)."""
+    """Asks every HTTP request, except the open paths, for ``Authorization: Bearer <token>`` (401), and
+    runs it as the identity of that token (its digest compared in constant time with each one's)."""
 
-    def __init__(self, app: ASGIApp, token: str, open_paths: Iterable[str] = ("/healthz",)) -> None:
+    def __init__(self, app: ASGIApp, identities: Identities, open_paths: Iterable[str] = ("/healthz",)) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.identities = identities
         self.open_paths = frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.open_paths:
-            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-            if not hmac.compare_digest(given, self.expected):
-                from starlette.responses import JSONResponse
+        if scope["type"] != "http" or scope["path"] in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        scheme, _, token = given.partition(b" ")
+        identity = self.identities.match(token) if scheme == b"Bearer" else None
+        if identity is None:
+            from starlette.responses import JSONResponse
 
-                response = JSONResponse(
-                    {"error": "unauthorized", "message": f"send Authorization: Bearer <{TOKEN_ENV}>"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="mg-tools"'},
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+            response = JSONResponse(
+                {"error": "unauthorized", "message": f"send Authorization: Bearer <{TOKEN_ENV} or your identity's>"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="mg-tools"'},
+            )
+            await response(scope, receive, send)
+            return
+        with acting_as(identity.caller):
+            await self.app(scope, receive, send)
 
 
 class PostOnly:
@@ -556,26 +697,40 @@ def http_app(
     host: str = "127.0.0.1",
     token: str | None = None,
     extra_hosts: Iterable[str] | None = None,
+    identities: Identities | None = None,
 ) -> ASGIApp:
     """The ASGI app of the HTTP transport: MCP at ``/mcp``, ``/healthz``, the checks above.
 
-    ``token`` and ``extra_hosts`` default to the toolkit's settings (``MG_TOOLS_HTTP_TOKEN``,
-    ``MG_TOOLS_HTTP_ALLOWED_HOSTS``)."""
-    token = toolkit.settings.secret("http_token") if token is None else token
+    ``token``, ``identities`` and ``extra_hosts`` default to the toolkit's settings
+    (``MG_TOOLS_HTTP_TOKEN``, ``MG_TOOLS_IDENTITIES``, ``MG_TOOLS_HTTP_ALLOWED_HOSTS``)."""
+    identities = http_identities(toolkit, token) if identities is None else identities
     extra_hosts = toolkit.settings.http_allowed_hosts if extra_hosts is None else extra_hosts
-    return _http_app(McpTools(toolkit, mode), host=host, token=token, extra_hosts=extra_hosts)
+    return _http_app(McpTools(toolkit, mode), host=host, identities=identities, extra_hosts=extra_hosts)
 
 
-def _http_app(tools: McpTools, *, host: str, token: str | None, extra_hosts: Iterable[str]) -> ASGIApp:
+def http_identities(toolkit: Toolkit, token: str | None = None) -> Identities:
+    """The identities of the HTTP transport: those of ``MG_TOOLS_IDENTITIES``, and the token's
+    (``token``, default ``MG_TOOLS_HTTP_TOKEN``) as the identity ``http``; none: no token asked."""
+    token = toolkit.settings.secret("http_token") if token is None else token
+    identities = Identities()
+    if toolkit.settings.identities is not None:
+        identities = Identities.load(toolkit.settings.identities, toolkit.registry)
+    if token:
+        toolkit.redactor.add_secret(token)
+        identities = identities.merged(Identities.of_token(token))
+    return identities
+
+
+def _http_app(tools: McpTools, *, host: str, identities: Identities, extra_hosts: Iterable[str]) -> ASGIApp:
     from mcp.server.transport_security import TransportSecuritySettings
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    if not is_loopback(host) and not token:
+    if not is_loopback(host) and not len(identities):
         raise ConfigurationError(
             f"refusing to serve HTTP on {host} without a token: set {TOKEN_ENV} (clients then send it as a "
-            "bearer token), or bind to 127.0.0.1"
+            "bearer token) or MG_TOOLS_IDENTITIES (a token per identity), or bind to 127.0.0.1"
         )
     server = _server(tools)
     extra = [h.strip() for h in extra_hosts if h.strip()]
@@ -600,10 +755,7 @@ def _http_app(tools: McpTools, *, host: str, token: str | None, extra_hosts: Ite
         custom_starlette_routes=[Route("/healthz", healthz, methods=["GET"])],
     )
     app = PostOnly(app)
-    if token:
-        tools.toolkit.redactor.add_secret(token)
-        return BearerAuth(app, token)
-    return app
+    return BearerAuth(app, identities) if len(identities) else app
 
 
 #: uvicorn's own logs, all on stderr (its default sends access logs to stdout).
@@ -632,6 +784,7 @@ def serve(
         raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
     log.configure(toolkit.settings.log_level)
     tools = McpTools(toolkit, mode)
+    identities = http_identities(toolkit) if transport == "http" else Identities()
     if toolkit.executor.sandbox:
         _notice("sandbox mode: requests go to the embedded local sandbox, no real mail is sent")
     if transport == "stdio":
@@ -650,12 +803,11 @@ def serve(
 
     import uvicorn
 
-    token = toolkit.settings.secret("http_token")
-    app = _http_app(tools, host=host, token=token, extra_hosts=toolkit.settings.http_allowed_hosts)
+    app = _http_app(tools, host=host, identities=identities, extra_hosts=toolkit.settings.http_allowed_hosts)
     shown = f"[{host}]" if ":" in host else host
     _notice(
         f"serving {tools.summary()} at http://{shown}:{port}/mcp (health: /healthz); "
-        + ("bearer token required" if token else "no token: loopback only")
+        + (f"bearer token required ({len(identities)} identities)" if len(identities) else "no token: loopback only")
     )
     config = uvicorn.Config(
         app, host=host, port=port, log_config=UVICORN_LOG_CONFIG, access_log=False, server_header=False, lifespan="on"

@@ -19,11 +19,12 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from mg_tools.caller import current
 from mg_tools.errors import ConfigurationError
 from mg_tools.operation import Access, Operation
 from mg_tools.settings import READ_ONLY_ENV, Settings, env_flag, forced_read_only
 
-__all__ = ["READ_ONLY_ENV", "Decision", "Policy", "env_flag"]
+__all__ = ["READ_ONLY_ENV", "Decision", "Policy", "decide", "env_flag"]
 
 _ACCESSES = tuple(str(a) for a in Access)
 _WILDCARDS = frozenset("*?[")
@@ -31,11 +32,13 @@ _WILDCARDS = frozenset("*?[")
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The policy's answer for one operation: allowed or not (with the reason), and confirmation."""
+    """The policy's answer for one operation: allowed or not (with the reason), and confirmation;
+    ``grant`` names the pattern that allowed it (for the audit trail)."""
 
     allowed: bool
     reason: str = ""
     confirm: bool = False
+    grant: str = field(default="", compare=False)
 
 
 def _split(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -199,10 +202,25 @@ class Policy:
             in_sets = any(fnmatch.fnmatchcase(op.area, a) for a in self.toolsets)
             if not in_sets and not any(fnmatch.fnmatchcase(op.name, t) for t in self.tools):
                 return Decision(False, f"{op.name} is outside the enabled toolsets and tools")
-        if not any(_matches(p, op, strict_sensitive=True) for p in self.grants):
+        grant = next((p for p in self.grants if _matches(p, op, strict_sensitive=True)), None)
+        if grant is None:
             why = f"no grant covers {op.name} ({op.tag})"
             if _guarded(op):
                 why += f" ({op.area} is a sensitive area: grant it by name, e.g. '{op.tag}')"
             return Decision(False, why)
         confirm = any(_matches(p, op, strict_sensitive=False) for p in self.confirm)
-        return Decision(True, confirm=confirm)
+        return Decision(True, confirm=confirm, grant=grant)
+
+
+def decide(policy: Policy, op: Operation) -> Decision:
+    """The decision for ``op`` under ``policy`` narrowed by the current caller's own policy
+    (:func:`mg_tools.caller.current`): both must allow it, and read-only of either wins. Listing and
+    calling both ask here, so what an identity is not shown it cannot call."""
+    decision = policy.decide(op)
+    caller = current()
+    if not decision.allowed or caller is None or caller.policy is None:
+        return decision
+    own = caller.policy.decide(op)
+    if not own.allowed:
+        return Decision(False, f"{own.reason} (identity {caller.identity!r})")
+    return Decision(True, confirm=decision.confirm or own.confirm, grant=f"{decision.grant} + {own.grant}")

@@ -4,8 +4,8 @@
 ``XDG_STATE_HOME``); nothing else in mg-tools reads the environment. The command line builds it
 once; a :class:`~mg_tools.toolkit.Toolkit` takes it (or builds it) and hands each part to what
 uses it: the policy switches, the plugins to block, the attachment roots, the state directory, the
-HTTP token and hosts, the log level. The README's configuration table is made from the field
-descriptions (``mg-tools settings --markdown``).
+HTTP token, identities and hosts, the audit trail, the log level. The README's configuration table
+is made from the field descriptions (``mg-tools settings --markdown``).
 
 A switch takes ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (or nothing); anything
 else is refused rather than guessed, since a typo must not switch a safety off.
@@ -133,6 +133,22 @@ class Settings(BaseModel):
         (),
         alias="MG_TOOLS_HTTP_ALLOWED_HOSTS",
         description=("extra Host names the HTTP transport accepts (behind a reverse proxy)"),
+    )
+    identities: Path | None = Field(
+        None,
+        alias="MG_TOOLS_IDENTITIES",
+        description=(
+            "TOML file of HTTP identities: per bearer token (stored as its SHA-256) its own grants, deny, read-only "
+            "and subaccount"
+        ),
+    )
+    audit: str | None = Field(
+        None, alias="MG_TOOLS_AUDIT", description=("append one JSON line per call attempt to this file (`-`: stderr)")
+    )
+    audit_bodies: Switch = Field(
+        False,
+        alias="MG_TOOLS_AUDIT_BODIES",
+        description=("`1` to keep message bodies, attachment contents and template content in the audit trail"),
     )
     log_level: str = Field(
         "warning",

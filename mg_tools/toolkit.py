@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mg_tools.audit import Auditor
 from mg_tools.confirm import Confirmations
 from mg_tools.executor import DEFAULT_BUDGET, Executor, Result
 from mg_tools.files import default_roots
@@ -58,7 +59,8 @@ class Toolkit:
     wins over it. An id that is not 24 hexadecimal characters is a ``ConfigurationError``.
 
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
-    which its client, executor and servers share.
+    which its client, executor and servers share. Every call attempt is written to ``audit``
+    (default: the audit trail of ``MG_TOOLS_AUDIT``, none when unset).
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class Toolkit:
         settings: Settings | None = None,
         redactor: Redactor | None = None,
         subaccount: str | None = None,
+        audit: Auditor | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self.redactor = redactor if redactor is not None else Redactor()
@@ -127,6 +130,7 @@ class Toolkit:
             confirmations=confirmations or Confirmations(settings=self.settings),
             redactor=self.redactor,
             subaccount=subaccount if subaccount is not None else self.settings.subaccount,
+            audit=audit if audit is not None else Auditor.from_settings(self.settings, self.redactor),
         )
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 

@@ -10,6 +10,7 @@ import pytest
 from reliability.support import SEND, Recorder, recording_toolkit
 
 from mg_tools import ConfirmationRequired, Policy, Toolkit
+from mg_tools.caller import Caller, acting_as
 from mg_tools.cli import main
 from mg_tools.confirm import Confirmations, MemoryLedger, SqliteLedger
 from mg_tools.state import state_dir
@@ -142,3 +143,25 @@ def test_the_toolkits_settings_choose_where_the_key_lives(tmp_path, recorder):
     mg = recording_toolkit(recorder, policy=Policy.build(confirm="*:send"), settings=settings)
     ask(mg, SEND)
     assert (tmp_path / "elsewhere" / "confirm.key").exists()
+
+
+def test_a_token_confirms_nothing_for_another_identity(mg, recorder):
+    with acting_as(Caller("helpdesk")):
+        token = ask(mg, SEND).token
+    with acting_as(Caller("ops")):
+        refused = ask(mg, SEND, token)
+    assert "issued for a different call" in refused.message and recorder.requests == []
+    refused = ask(mg, SEND, token)  # no caller: the local identity
+    assert "issued for a different call" in refused.message and recorder.requests == []
+    with acting_as(Caller("helpdesk")):
+        mg.run(mg.execute("send_message", SEND, confirm_token=token))
+    assert len(recorder.requests) == 1
+
+
+def test_a_token_confirms_neither_another_tool_nor_other_content(recorder):
+    mg = recording_toolkit(recorder, policy=Policy.build(confirm="*:send,*:delete"))
+    token = ask(mg, SEND).token
+    with pytest.raises(ConfirmationRequired, match="issued for a different call"):
+        mg.run(mg.execute("delete_domain", {"domain": "mg.example.com"}, confirm_token=token))
+    assert "issued for a different call" in ask(mg, {**SEND, "subject": "Other"}, token).message
+    assert recorder.requests == []

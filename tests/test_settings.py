@@ -30,6 +30,9 @@ def test_every_variable_is_read_into_its_field():
         "MG_TOOLS_HTTP_TOKEN": " tok-123 ",
         "MG_TOOLS_HTTP_ALLOWED_HOSTS": "a.test,b.test",
         "MG_TOOLS_LOG_LEVEL": "debug",
+        "MG_TOOLS_IDENTITIES": "/etc/mg/identities.toml",
+        "MG_TOOLS_AUDIT": "/var/log/mg/audit.jsonl",
+        "MG_TOOLS_AUDIT_BODIES": "1",
         "UNRELATED": "ignored",
     }
     settings = Settings.from_env(env)
@@ -44,6 +47,8 @@ def test_every_variable_is_read_into_its_field():
     assert settings.state_path == Path("/var/mg")
     assert settings.secret("http_token") == "tok-123" and settings.http_allowed_hosts == ("a.test", "b.test")
     assert settings.log_level == "debug"
+    assert settings.identities == Path("/etc/mg/identities.toml")
+    assert settings.audit == "/var/log/mg/audit.jsonl" and settings.audit_bodies
 
 
 def test_unset_and_blank_variables_keep_the_defaults():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -17,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from reliability.support import SEND
 
 from mg_tools import MgToolsError, Toolkit
 from mg_tools.cli import main
+from mg_tools.mcp_server import http_identities
 from mg_tools.sandbox.server import BackgroundSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +57,8 @@ class Row:
     expect: Callable[[Outcome, Path], None]
     sandbox: bool = True
     entries: tuple[str, ...] = ("python", "python-direct", "cli", "stdio", "http")
+    #: Other variables the switch needs to show its effect (kept in the control test).
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 def hidden(*names: str, refused: str) -> Callable[[Outcome, Path], None]:
@@ -109,6 +113,24 @@ def refuses_the_subaccount(out: Outcome, _: Path) -> None:
 
 
 UNKNOWN_SUBACCOUNT = "0123456789abcdef01234567"
+
+
+def audited(*, bodies: bool) -> Callable[[Outcome, Path], None]:
+    def check(out: Outcome, state: Path) -> None:
+        trail = state.parent / AUDIT_FILE
+        assert trail.exists(), "no audit trail was written"
+        records = [json.loads(line) for line in trail.read_text().splitlines()]
+        send = next(r for r in records if r["tool"] == "send_message")
+        get = next(r for r in records if r["tool"] == "get_domain")
+        assert get["outcome"]["status"] == "ok" and get["resource"] == "domain:mg.example.com"
+        assert send["outcome"]["status"] == "ok" and send["decision"]["result"] == "allowed"
+        assert send["arguments"]["text"] == ("Hello" if bodies else "<5 characters, not kept>")
+
+    return check
+
+
+AUDIT_FILE = "audit.jsonl"
+AUDITED_CALLS = {"get": ("get_domain", DOMAIN), "send": ("send_message", SEND)}
 FILES = "files-elsewhere"
 ROWS = {
     "read_only": Row(
@@ -156,6 +178,10 @@ ROWS = {
         "MG_TOOLS_SUBACCOUNT", UNKNOWN_SUBACCOUNT, {"list": ("list_domains", {})}, acts_for_the_subaccount
     ),
     "bad_subaccount": Row("MG_TOOLS_SUBACCOUNT", "acme", {}, refuses_the_subaccount),
+    "audit": Row("MG_TOOLS_AUDIT", AUDIT_FILE, AUDITED_CALLS, audited(bodies=False)),
+    "audit_bodies": Row(
+        "MG_TOOLS_AUDIT_BODIES", "1", AUDITED_CALLS, audited(bodies=True), extra={"MG_TOOLS_AUDIT": AUDIT_FILE}
+    ),
     "log_level": Row(
         "MG_TOOLS_LOG_LEVEL", "info", {"get": ("get_domain", DOMAIN)}, logs_at_info, entries=("stdio", "http")
     ),
@@ -179,6 +205,7 @@ def _env_for(row: Row, tmp_path: Path, standalone: BackgroundSandbox) -> dict[st
     if row.variable == "MAILGUN_API_BASE_URL":
         value = standalone.url
         env["MAILGUN_API_KEY"] = standalone.api_key
+    env.update(row.extra)
     env[row.variable] = value
     return env
 
@@ -356,23 +383,36 @@ def test_without_the_switch_the_check_fails(row_name, tmp_path, standalone):
     control = Row(row.variable, row.value, row.calls, row.expect, sandbox=True)
     cwd = tmp_path / "python"
     cwd.mkdir()
-    env = {k: v for k, v in _env_for(row, cwd, standalone).items() if k == "MG_TOOLS_STATE_DIR"}
+    env = {k: v for k, v in _env_for(row, cwd, standalone).items() if k == "MG_TOOLS_STATE_DIR" or k in row.extra}
     with pytest.raises(AssertionError):
         row.expect(_python(control, env, cwd, direct=False), cwd / "state")
 
 
 def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
+    env = {
+        "MG_TOOLS_HTTP_TOKEN": "tok-" + "x" * 20,
+        "MG_TOOLS_HTTP_ALLOWED_HOSTS": "mail.proxy.test",
+        "MG_TOOLS_STATE_DIR": str(tmp_path),
+    }
+    with _served_over_http(env) as url:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
+        assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
+        authed = {**headers, "Authorization": "Bearer tok-" + "x" * 20}
+        assert httpx.post(f"{url}/mcp", json=body, headers=authed).status_code == 200
+        proxied = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "mail.proxy.test"})
+        elsewhere = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "other.test"})
+        assert proxied.status_code == 200 and elsewhere.status_code == 421
+
+
+@contextlib.contextmanager
+def _served_over_http(env: dict[str, str]) -> Iterator[str]:
+    """``mg-tools serve --sandbox --transport http`` in a child process with ``env``: its base URL, once
+    it answers."""
     port = _free_port()
-    env = _child_env(
-        {
-            "MG_TOOLS_HTTP_TOKEN": "tok-" + "x" * 20,
-            "MG_TOOLS_HTTP_ALLOWED_HOSTS": "mail.proxy.test",
-            "MG_TOOLS_STATE_DIR": str(tmp_path),
-        }
-    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "mg_tools", "serve", "--sandbox", "--transport", "http", "--port", str(port)],
-        env=env,
+        env=_child_env(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -386,14 +426,7 @@ def test_the_http_token_and_allowed_hosts_come_from_the_environment(tmp_path):
             except httpx.TransportError:
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
-        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
-        headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
-        assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
-        authed = {**headers, "Authorization": "Bearer tok-" + "x" * 20}
-        assert httpx.post(f"{url}/mcp", json=body, headers=authed).status_code == 200
-        proxied = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "mail.proxy.test"})
-        elsewhere = httpx.post(f"{url}/mcp", json=body, headers={**authed, "Host": "other.test"})
-        assert proxied.status_code == 200 and elsewhere.status_code == 421
+        yield url
     finally:
         proc.terminate()
         proc.wait(10)
@@ -408,3 +441,33 @@ def test_attachment_content_needs_no_file_access(tmp_path):
         with pytest.raises(MgToolsError, match="outside the allowed file directories"):
             mg.call("send_message", **SEND, attachments=[{"path": str(tmp_path.parent / "elsewhere.txt")}])
     assert sent["message"].startswith("Queued")
+
+
+def _identities_file(path: Path, token: str) -> Path:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    path.write_text(f'[identities.helpdesk]\ntoken_sha256 = "{digest}"\ngrants = "suppressions:*"\n')
+    return path
+
+
+def test_the_identities_come_from_the_environment(tmp_path):
+    token = "tok-helpdesk-" + "h" * 16
+    ids = _identities_file(tmp_path / "identities.toml", token)
+    env = {"MG_TOOLS_IDENTITIES": str(ids), "MG_TOOLS_STATE_DIR": str(tmp_path)}
+    with mock.patch.dict(os.environ, env):  # the Python API
+        assert [i.name for i in http_identities(Toolkit.from_env(sandbox=True))] == ["helpdesk"]
+    with _served_over_http(env) as url:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
+        assert httpx.post(f"{url}/mcp", json=body, headers=headers).status_code == 401
+        listed = httpx.post(f"{url}/mcp", json=body, headers={**headers, "Authorization": f"Bearer {token}"})
+        names = {t["name"] for t in listed.json()["result"]["tools"]}
+        assert "delete_bounce" in names and "get_domain" not in names and "send_message" not in names
+
+
+def test_a_bad_identities_file_stops_serve_with_one_line(tmp_path, capsys):
+    (tmp_path / "ids.toml").write_text('[identities.helpdesk]\ntoken_sha256 = "abc"\n')
+    env = {"MG_TOOLS_IDENTITIES": str(tmp_path / "ids.toml"), "MG_TOOLS_STATE_DIR": str(tmp_path)}
+    with mock.patch.dict(os.environ, env):
+        assert main(["serve", "--sandbox", "--transport", "http", "--host", "0.0.0.0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / 'ids.toml'}:2: token_sha256" in err and "64 hex digits" in err
