@@ -57,6 +57,7 @@ _ORDER = (
     "tool",
     "access",
     "resource",
+    "subaccount",
     "digest",
     "arguments",
     "decision",
@@ -208,12 +209,16 @@ class Auditor:
         registry: Registry,
         dry_run: bool = False,
         confirm_token: str | None = None,
+        subaccount: str | None = None,
     ) -> Iterator[Attempt]:
-        """The :class:`Attempt` of one call, written when the block ends, however it ends."""
+        """The :class:`Attempt` of one call, written when the block ends, however it ends; ``subaccount``
+        is the one its request acts for (``X-Mailgun-On-Behalf-Of``), when it acts for one."""
         if self.sink is None:
             yield _UNRECORDED
             return
         attempt = Attempt(name, arguments, dry_run=dry_run, confirm_token=confirm_token)
+        if subaccount:
+            attempt.record["subaccount"] = subaccount
         parent = _parent.set({"call_id": attempt.call_id, "tool": name})
         started = time.perf_counter()
         try:
@@ -240,7 +245,7 @@ class Auditor:
         arguments = attempt.arguments if isinstance(attempt.arguments, dict) else {}
         if registry is not None and attempt.name in registry:
             record["access"] = str(registry.get(attempt.name).access)
-        record["resource"] = _resource(arguments)
+        record["resource"] = _resource(arguments, record.get("subaccount"))
         record["digest"] = _digest(attempt.name, arguments)
         kept = arguments if self.bodies else _without_bodies(arguments)
         record["arguments"] = self.redactor.redact(json.loads(json.dumps(kept, default=_jsonable)))
@@ -257,12 +262,11 @@ class Auditor:
 NO_AUDIT = Auditor()
 
 
-def _resource(arguments: dict[str, Any]) -> str:
+def _resource(arguments: dict[str, Any], subaccount: str | None) -> str:
     domain = arguments.get("domain")
     if isinstance(domain, str) and domain:
         return f"domain:{domain}"
-    current = caller.current()
-    return f"account:{(current.subaccount if current else None) or 'main'}"
+    return f"account:{subaccount or 'main'}"
 
 
 def _digest(name: str, arguments: dict[str, Any]) -> str:

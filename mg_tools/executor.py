@@ -140,7 +140,9 @@ class Executor:
         """Run one call (or, with ``dry_run``, describe it); either way it is written to the audit trail."""
         if dry_run:
             return self.dry_run(name, arguments, confirm_token=confirm_token)
-        with self.audit.attempt(name, arguments, registry=self.registry, confirm_token=confirm_token) as attempt:
+        with self.audit.attempt(
+            name, arguments, registry=self.registry, confirm_token=confirm_token, subaccount=self.acting_for()
+        ) as attempt:
             return attempt.done(await self._execute(name, arguments, confirm_token, attempt))
 
     async def _execute(
@@ -164,7 +166,12 @@ class Executor:
         """What ``execute`` would send (secrets redacted), checked the same way; sends nothing.
         Synchronous, so a dry run needs no event loop."""
         with self.audit.attempt(
-            name, arguments, registry=self.registry, dry_run=True, confirm_token=confirm_token
+            name,
+            arguments,
+            registry=self.registry,
+            dry_run=True,
+            confirm_token=confirm_token,
+            subaccount=self.acting_for(),
         ) as attempt:
             return attempt.done(self._dry_run(name, arguments, confirm_token, attempt))
 

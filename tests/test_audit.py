@@ -92,11 +92,12 @@ def test_a_composites_sub_calls_name_their_parent(trail):
 def test_identity_subaccount_and_rule_ids_are_recorded(trail):
     auditor = Auditor(JsonLinesFile(trail), redactor=Redactor())
     registry = Toolkit(sandbox=True).registry
-    with acting_as(Caller("helpdesk", subaccount="acct-7")), pytest.raises(PolicyDenied):
-        with auditor.attempt("list_domains", {}, registry=registry):
+    with acting_as(Caller("helpdesk")), pytest.raises(PolicyDenied):
+        with auditor.attempt("list_domains", {}, registry=registry, subaccount="acct-7"):
             raise PolicyDenied("forbidden by a rule", policies=("no-weekend-sends",))
     (record,) = records(trail)
     assert record["identity"] == "helpdesk" and record["resource"] == "account:acct-7"
+    assert record["subaccount"] == "acct-7"
     assert record["decision"] == {"result": "denied", "reason": "forbidden by a rule", "policies": ["no-weekend-sends"]}
 
 

@@ -112,3 +112,25 @@ def test_a_subaccount_s_domains_are_its_own_through_the_tools():
             parent.call("disable_subaccount", subaccount_id=sub)
             with pytest.raises(Forbidden, match="is disabled and cannot send"):
                 child.call("send_message", **message)
+
+
+def test_the_audit_trail_names_the_subaccount_a_call_acts_for(tmp_path):
+    from mg_tools.audit import Auditor, JsonLinesFile
+
+    trail = tmp_path / "audit.jsonl"
+    seen: list[httpx.Request] = []
+    with recording_toolkit(seen, subaccount=SUB, audit=Auditor(JsonLinesFile(trail))) as mg:
+        mg.call("list_domains")
+        mg.dry_run("get_domain", domain="mg.example.com")
+        with acting_as(Caller("bot", subaccount=OTHER)):
+            mg.call("list_domains")
+    records = [json.loads(line) for line in trail.read_text().splitlines()]
+    assert [(r["resource"], r["subaccount"]) for r in records] == [
+        (f"account:{SUB}", SUB),
+        ("domain:mg.example.com", SUB),
+        (f"account:{OTHER}", OTHER),
+    ]
+    with recording_toolkit(seen, audit=Auditor(JsonLinesFile(trail))) as mg:
+        mg.call("list_domains")
+    last = json.loads(trail.read_text().splitlines()[-1])
+    assert last["resource"] == "account:main" and "subaccount" not in last
