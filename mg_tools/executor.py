@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # httpx is imported by the client, only when one is needed
     import httpx
 
     from mg_tools.client import MailgunClient
+    from mg_tools.rules import Gate
 
 __all__ = ["DEFAULT_BUDGET", "UNTRUSTED_NOTE", "Executor", "Prepared", "Result", "sanitize"]
 
@@ -63,9 +65,11 @@ class Executor:
         base_url: str = "",
         confirmations: Confirmations | None = None,
         redactor: Redactor | None = None,
+        rules: Gate | None = None,
     ) -> None:
         self.registry = registry
         self.policy = policy
+        self.rules = rules
         self.client = client
         self.file_roots = file_roots
         self.sandbox = sandbox
@@ -85,8 +89,10 @@ class Executor:
         *,
         confirm_token: str | None = None,
         consume: bool = False,
+        dry_run: bool = False,
     ) -> Prepared:
-        """Validate, ask the policy and build the request, without sending anything.
+        """Validate, ask the policy (then the policy rules, told whether this is a ``dry_run``) and
+        build the request, without sending anything.
 
         When the policy wants confirmation, ``confirm_token`` must confirm this exact request; with
         ``consume`` (a real call) the token is then used up. A composite operation has no request.
@@ -99,11 +105,16 @@ class Executor:
         decision = self.policy.decide(op)
         if not decision.allowed:
             raise PolicyDenied(f"{decision.reason}; nothing was sent")
-        if op.handler is not None:
+        ruling = self.rules.decide(op, args, dry_run=dry_run) if self.rules is not None else None
+        if ruling is not None and not ruling.allowed:
+            raise PolicyDenied(f"{ruling.reason}; nothing was sent", policies=ruling.policies)
+        why, policies = (ruling.confirm, ruling.policies) if ruling is not None else ("", ())
+        if op.handler is not None and not why:
             return Prepared(op, args)
-        request = build_request(op, args, file_roots=self.file_roots)
-        if decision.confirm:
-            digest = request_digest(op.name, self.base_url, request.describe(""), request.files)
+        request = None if op.handler is not None else build_request(op, args, file_roots=self.file_roots)
+        if decision.confirm or why:
+            described = request.describe("") if request else args.model_dump(mode="json", exclude_none=True)
+            digest = request_digest(op.name, self.base_url, described, request.files if request else [])
             problem = (
                 "no confirm_token was given"
                 if not confirm_token
@@ -112,10 +123,11 @@ class Executor:
             if problem:
                 refused = "" if not confirm_token else f"the confirm_token was refused ({problem}); "
                 raise ConfirmationRequired(
-                    f"{refused}{op.name} ({op.tag}) needs confirmation: show the user what it will do, then "
-                    f"repeat the identical call with the new confirm_token (single use, valid "
+                    f"{refused}{op.name} ({op.tag}) needs confirmation{f' ({why})' if why else ''}: show the user "
+                    f"what it will do, then repeat the identical call with the new confirm_token (single use, valid "
                     f"{int(self.confirmations.ttl // 60)} minutes); nothing was sent",
                     token=self.confirmations.issue(digest),
+                    policies=policies,
                 )
         return Prepared(op, args, request)
 
@@ -131,12 +143,14 @@ class Executor:
             return self.dry_run(name, arguments, confirm_token=confirm_token)
         prepared = self.prepare(name, arguments, confirm_token=confirm_token, consume=True)
         op, request = prepared.operation, prepared.request
-        if request is None:
-            return await self._composite(op, prepared.arguments)
-        if self.client is None:
-            raise ConfigurationError(NO_ACCOUNT)
-        self._log.info("call", operation=op.name, tag=op.tag)
-        response = await self.client.send(request, idempotent=op.idempotent)
+        # Counted right after the decision, with no await between: concurrent calls see each other.
+        with self.rules.counted(op, prepared.arguments) if self.rules is not None else nullcontext():
+            if request is None:
+                return await self._composite(op, prepared.arguments)
+            if self.client is None:
+                raise ConfigurationError(NO_ACCOUNT)
+            self._log.info("call", operation=op.name, tag=op.tag)
+            response = await self.client.send(request, idempotent=op.idempotent)
         return self.shape(op, request, response)
 
     def dry_run(
@@ -144,7 +158,7 @@ class Executor:
     ) -> Result:
         """What ``execute`` would send (secrets redacted), checked the same way; sends nothing.
         Synchronous, so a dry run needs no event loop."""
-        prepared = self.prepare(name, arguments, confirm_token=confirm_token)
+        prepared = self.prepare(name, arguments, confirm_token=confirm_token, dry_run=True)
         op, request = prepared.operation, prepared.request
         if request is None:
             data = {

@@ -175,7 +175,7 @@ class McpTools:
         return self._index
 
     def needs_confirmation(self, op: Operation) -> bool:
-        return self.toolkit.policy.decide(op).confirm
+        return self.toolkit.needs_confirmation(op)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -334,7 +334,7 @@ class McpTools:
         registry = self.toolkit.registry
         if name in self.exposed or name not in registry:
             return None
-        reason = self.toolkit.policy.decide(registry.get(name)).reason
+        reason = self.toolkit.refusal(registry.get(name))
         return PolicyDenied(f"{reason}; nothing was sent" if calling else reason)
 
     @staticmethod

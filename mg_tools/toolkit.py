@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import httpx
 
     from mg_tools.client import RetryPolicy
+    from mg_tools.rules import Gate
+    from mg_tools.usage import UsageStore
 
 __all__ = ["BLOCK_PLUGINS_ENV", "SANDBOX_BASE_URL", "Toolkit"]
 
@@ -52,6 +54,12 @@ class Toolkit:
     ``file_roots`` / ``blocked_plugins`` those come from ``MG_TOOLS_FILES_DIR`` /
     ``MG_TOOLS_BLOCK_PLUGINS``. A grant, deny, tool or toolset pattern that matches nothing, or a
     blocked plugin that is not installed, is a ``ConfigurationError``.
+
+    With ``policy_file`` (else ``MG_TOOLS_POLICY``) every call must also be permitted by that Cedar
+    policy set, for ``identity`` (else ``MG_TOOLS_IDENTITY``, default ``local``); ``identities`` names
+    further identities the policies may speak of (callers served over HTTP); ``usage`` is the store
+    of quota counters (default: a file in the state directory). A policy file that does not parse or
+    validate is a ``ConfigurationError`` naming the file and line.
 
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
     which its client, executor and servers share.
@@ -77,8 +85,13 @@ class Toolkit:
         confirmations: Confirmations | None = None,
         settings: Settings | None = None,
         redactor: Redactor | None = None,
+        policy_file: str | Path | None = None,
+        identity: str | None = None,
+        identities: Iterable[str] = (),
+        usage: UsageStore | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
+        self.identity = identity or self.settings.identity
         self.redactor = redactor if redactor is not None else Redactor()
         if registry is None:
             blocked = self.settings.block_plugins if blocked_plugins is None else blocked_plugins
@@ -86,6 +99,7 @@ class Toolkit:
         self.registry = registry
         self.policy = self._forced(policy if policy is not None else Policy.from_env(settings=self.settings))
         self.policy.check(registry)
+        rules = self._rules(policy_file, identities, usage)
         self._sandbox_app: Any = None
         self._sandbox_state = sandbox_state
         if sandbox:
@@ -121,12 +135,37 @@ class Toolkit:
             base_url=self.base_url,
             confirmations=confirmations or Confirmations(settings=self.settings),
             redactor=self.redactor,
+            rules=rules,
         )
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 
     def _forced(self, policy: Policy) -> Policy:
         """``policy``, made read-only when the settings say so, whoever built it."""
         return dataclasses.replace(policy, read_only=True) if self.settings.read_only else policy
+
+    def _rules(
+        self, policy_file: str | Path | None, identities: Iterable[str], usage: UsageStore | None
+    ) -> Gate | None:
+        """The Cedar policy set of ``policy_file`` (else the settings') as the executor applies it."""
+        path = policy_file if policy_file is not None else self.settings.policy_file
+        if not path:
+            return None
+        from mg_tools.rules import Gate, Rules
+        from mg_tools.usage import SqliteUsage
+
+        def stored() -> UsageStore:
+            from mg_tools.state import state_dir
+
+            return SqliteUsage(state_dir(self.settings) / "usage.sqlite")
+
+        rules = Rules.load(path, self.registry, (self.identity, *identities))
+        subaccount = getattr(self, "subaccount", None) or getattr(self.settings, "subaccount", None)
+        return Gate(rules, usage or stored, identity=self.identity, subaccount=subaccount)
+
+    @property
+    def rules(self) -> Gate | None:
+        """The policy rules calls must satisfy (None without a policy file)."""
+        return self.executor.rules
 
     @property
     def sandbox_app(self) -> Any:
@@ -164,8 +203,23 @@ class Toolkit:
     # -- what is there ------------------------------------------------------------------------------
 
     def operations(self) -> list[Operation]:
-        """The operations the policy exposes, by area then name."""
-        return [op for op in self.registry if self.policy.exposes(op)]
+        """The operations the policy exposes (and the policy rules could permit the caller), by area then name."""
+        return [op for op in self.registry if self.policy.exposes(op) and not self.refusal(op)]
+
+    def refusal(self, op: Operation) -> str:
+        """Why ``op`` is not listed for the caller in progress; empty when it is."""
+        decision = self.policy.decide(op)
+        if not decision.allowed:
+            return decision.reason
+        gate = self.executor.rules
+        if gate is not None and not gate.rules.may_permit(op, gate.who()):
+            return gate.rules.refusal(op, gate.who())
+        return ""
+
+    def needs_confirmation(self, op: Operation) -> bool:
+        """Whether calls of ``op`` may need a confirmation token (a confirm pattern or a ``@confirm`` policy)."""
+        gate = self.executor.rules
+        return self.policy.decide(op).confirm or (gate is not None and gate.rules.may_confirm(op, gate.who()))
 
     def operation(self, name: str) -> Operation:
         return self.registry.get(name)
