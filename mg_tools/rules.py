@@ -19,6 +19,7 @@ still be refused for some arguments.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
@@ -33,6 +34,10 @@ from mg_tools.rules_schema import args_type, cedar_schema, project, resource_typ
 from mg_tools.usage import Usage, UsageStore
 
 __all__ = ["Decision", "Gate", "Rules", "recipient_count", "request_context"]
+
+_UNKNOWN_IDENTITY = re.compile(r'entity `Identity::"(.*?)"` is of an enumerated entity type')
+_UNKNOWN_ACTION = re.compile(r'unrecognized action `Action::"(.*?)"`')
+_UNKNOWN_ATTRIBUTE = re.compile(r"attribute `([^`]+)` .*not found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +120,12 @@ class Rules:
         _refuse_collisions(self.operations.values())
         self.schema = cedar_schema(self.operations.values(), self.identities)
         self._arg_types = {name: args_type(op) for name, op in self.operations.items()}
-        lines = [line for line, _ in _chunks(text)]
+        chunks = list(_chunks(text))
+        lines = [line for line, _ in chunks]
         tree = self._parse(text, lines)
-        self._validate(text, lines)
-        self._policies = {
+        self._schema = cedarpy.Schema.from_json_str(json.dumps(self.schema))
+        self._validate(text, chunks)
+        self.policies = {
             pid: _Policy(
                 id=pid,
                 label=str(t.annotations.get("id") or pid),
@@ -131,8 +138,6 @@ class Rules:
             for pid, t in tree.static_policies.items()
         }
         self.uses_usage = any(getattr(n, "attr", None) == "usage" for n in _nodes(tree))
-        schema_text = json.dumps(self.schema)
-        self._schema = cedarpy.Schema.from_json_str(schema_text)
         self._set = cedarpy.PolicySet.from_str(text)
         self._entities = cedarpy.Entities.from_json_str("[]", self._schema)
         self._listed: dict[tuple[str, str], bool] = {}
@@ -164,15 +169,15 @@ class Rules:
                 except ValueError as inner:
                     raise self._refuse(line, f"policy does not parse: {inner}") from None
             raise self._refuse(1, f"policy file does not parse: {exc}") from None
-        if not tree.static_policies:
-            raise self._refuse(1, "the policy file holds no policy (it would deny every call)")
         if tree.templates:
             first = min(int(pid.removeprefix("policy")) for pid in tree.templates)
             raise self._refuse(lines[first], "policy templates (?principal, ?resource) are not supported")
+        if not tree.static_policies:
+            raise self._refuse(1, "the policy file holds no policy (it would deny every call)")
         return tree
 
-    def _validate(self, text: str, lines: list[int]) -> None:
-        result = self._cedar.validate_policies(text, self.schema)
+    def _validate(self, text: str, chunks: list[tuple[int, str]]) -> None:
+        result = self._cedar.validate_policies(text, self._schema)
         if result.validation_passed:
             return
         errors = result.errors
@@ -181,8 +186,20 @@ class Rules:
         problem = first.error
         if problem.startswith("for policy `"):
             problem = problem.split("`", 2)[-1].lstrip(",: ")
+        line, chunk = chunks[index] if index < len(chunks) else (1, "")
+        needle = None
+        if m := _UNKNOWN_IDENTITY.search(problem):
+            problem = f"unknown identity {m[1]!r} (known: {', '.join(self.identities)}; see MG_TOOLS_IDENTITY)"
+            needle = f'"{m[1]}"'
+        elif m := _UNKNOWN_ACTION.search(problem):
+            problem = f"unknown tool, area or access {m[1]!r}"
+            needle = f'"{m[1]}"'
+        elif m := _UNKNOWN_ATTRIBUTE.search(problem):
+            needle = "." + m[1].rpartition(".")[2]
+        if needle and needle in chunk:  # the line of the offending name, not just of the policy
+            line += chunk[: chunk.index(needle)].count("\n")
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise self._refuse(lines[index] if index < len(lines) else 1, problem + more)
+        raise self._refuse(line, problem + more)
 
     # -- listing ------------------------------------------------------------------------------------
 
@@ -191,7 +208,7 @@ class Rules:
         key = (identity, op.name)
         if key not in self._listed:
             types = resource_types(op)
-            covers = [p for p in self._policies.values() if _covers(p.scope, op, identity, types)]
+            covers = [p for p in self.policies.values() if _covers(p.scope, op, identity, types)]
             permitted = any(p.effect == "permit" for p in covers)
             barred = any(
                 p.effect == "forbid" and not p.conditional and _whole_resource(p.scope.resource, types) for p in covers
@@ -204,7 +221,7 @@ class Rules:
         types = resource_types(op)
         return any(
             p.effect == "permit" and p.confirm is not None and _covers(p.scope, op, identity, types)
-            for p in self._policies.values()
+            for p in self.policies.values()
         )
 
     def refusal(self, op: Operation, identity: str) -> str:
@@ -231,7 +248,7 @@ class Rules:
         errors = result.diagnostics.errors
         if errors:
             return Decision(False, f"{op.name} was refused: the policy set could not decide ({errors[0]})")
-        deciding = [self._policies[pid] for pid in result.diagnostics.reasons if pid in self._policies]
+        deciding = [self.policies[pid] for pid in result.diagnostics.reasons if pid in self.policies]
         ids = tuple(p.label for p in deciding)
         if result.allowed:
             why = "; ".join(
