@@ -89,3 +89,10 @@ def test_the_newsletter_agent_sends_only_what_a_person_approved(deployment):
     assert "list_templates" in {op.name for op in mg.operations()}
     with pytest.raises(PolicyDenied):
         mg.call("list_domains")
+
+
+@pytest.mark.parametrize("name", ["analyst", "helpdesk", "newsletter"])
+def test_docs_show_the_policy_file_as_it_is(name):
+    shown = (POLICIES.parent / "policy.md").read_text()
+    for line in (POLICIES / f"{name}.cedar").read_text().splitlines():
+        assert line.startswith("//") or line in shown, f"{name}.cedar: {line!r} is not in docs/policy.md"
