@@ -96,6 +96,12 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
         yield start, text[begin:]
 
 
+def _line_of(lines: list[int], policy_id: str) -> int:
+    """The line Cedar's ``policy<N>`` starts on (line 1 if the file was split otherwise)."""
+    index = policy_id.removeprefix("policy")
+    return lines[int(index)] if index.isdigit() and int(index) < len(lines) else 1
+
+
 def _nodes(node: Any) -> Iterator[Any]:
     yield node
     if is_dataclass(node):
@@ -131,7 +137,7 @@ class Rules:
             pid: _Policy(
                 id=pid,
                 label=str(t.annotations.get("id") or pid),
-                line=lines[int(pid.removeprefix("policy"))],
+                line=_line_of(lines, pid),
                 effect=t.effect,
                 scope=t,
                 conditional=bool(t.clauses),
@@ -172,8 +178,8 @@ class Rules:
                     raise self._refuse(line, f"policy does not parse: {inner}") from None
             raise self._refuse(1, f"policy file does not parse: {exc}") from None
         if tree.templates:
-            first = min(int(pid.removeprefix("policy")) for pid in tree.templates)
-            raise self._refuse(lines[first], "policy templates (?principal, ?resource) are not supported")
+            first = min(tree.templates, key=lambda pid: _line_of(lines, pid))
+            raise self._refuse(_line_of(lines, first), "policy templates (?principal, ?resource) are not supported")
         if not tree.static_policies:
             raise self._refuse(1, "the policy file holds no policy (it would deny every call)")
         return tree
@@ -184,11 +190,11 @@ class Rules:
             return
         errors = result.errors
         first = errors[0]
-        index = int(first.policy_id.removeprefix("policy") or 0)
+        index = first.policy_id.removeprefix("policy")
         problem = first.error
         if problem.startswith("for policy `"):
             problem = problem.split("`", 2)[-1].lstrip(",: ")
-        line, chunk = chunks[index] if index < len(chunks) else (1, "")
+        line, chunk = chunks[int(index)] if index.isdigit() and int(index) < len(chunks) else (1, "")
         needle = None
         if m := _UNKNOWN_IDENTITY.search(problem):
             problem = f"unknown identity {m[1]!r} (known: {', '.join(self.identities)}; see MG_TOOLS_IDENTITY)"

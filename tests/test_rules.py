@@ -13,9 +13,10 @@ from mg_tools import ConfigurationError, ConfirmationRequired, PolicyDenied, Too
 from mg_tools.caller import Caller, acting_as
 from mg_tools.cli import main
 from mg_tools.errors import NotFound
-from mg_tools.rules import Rules, _chunks
+from mg_tools.executor import Executor
+from mg_tools.rules import Rules, _chunks, request_context
 from mg_tools.rules_schema import args_type, cedar_schema
-from mg_tools.usage import MemoryUsage
+from mg_tools.usage import MemoryUsage, Usage
 
 POLICIES = Path(__file__).resolve().parent.parent / "docs" / "policies"
 READS = '@id("reads")\npermit (principal == Identity::"local", action in Action::"read", resource);\n'
@@ -155,6 +156,27 @@ def test_rules_see_the_arguments_and_recipients(toolkit):
     with pytest.raises(PolicyDenied, match="no policy in policy.cedar permits send_message"):
         mg.call("send_message", **{**SEND, "cc": ["Eve <EVE@elsewhere.test>"]})
     assert stored_messages(mg) == 1
+
+
+def test_recipients_are_bare_lower_cased_addresses_of_every_form():
+    op = REGISTRY.get("send_message")
+    given = {**SEND, "to": ['"Smith, Bob" <Bob@Example.com>', "cy@example.com, Di <di@other.test>"]}
+    context = request_context(op, Executor.validate(op, given), args_type(op), usage=Usage(), dry_run=False)
+    assert context["recipients"] == ["bob@example.com", "cy@example.com", "di@other.test"]
+    assert context["recipient_domains"] == ["example.com", "other.test"] and context["recipient_count"] == 3
+    assert context["sender_domain"] == "mg.example.com" and context["usage"]["recipients_24h"] == 0
+
+
+def test_a_composite_can_need_confirmation_too(toolkit):
+    mg = toolkit(
+        'permit (principal, action in Action::"read", resource);\n'
+        '@confirm("looked up by a person")\npermit (principal, action == Action::"check_suppression", resource);'
+    )
+    check = {"domain": "mg.example.com", "address": "bob@example.com"}
+    with pytest.raises(ConfirmationRequired, match="looked up by a person") as caught:
+        mg.call("check_suppression", **check)
+    done = mg.run(mg.execute("check_suppression", check, confirm_token=caught.value.token))
+    assert "suppressed" in json.dumps(done.data)
 
 
 def test_grants_and_read_only_still_apply_first(toolkit):
