@@ -137,6 +137,8 @@ class Toolkit:
             redactor=self.redactor,
             rules=rules,
         )
+        if rules is not None:  # requests act for the executor's subaccount, when it has one
+            rules.subaccount = getattr(self.executor, "subaccount", None) or rules.subaccount
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 
     def _forced(self, policy: Policy) -> Policy:
