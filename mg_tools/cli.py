@@ -43,6 +43,13 @@ def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--exclude-tools", help="never these tool names or patterns")
     group.add_argument("--confirm", help="patterns needing a confirmation token, e.g. '*:send,*:delete'")
     group.add_argument("--allow-secrets", action="store_true", help="return secrets unredacted")
+    group.add_argument(
+        "--policy",
+        dest="policy_file",
+        metavar="FILE",
+        help="Cedar policy file every call must satisfy (MG_TOOLS_POLICY)",
+    )
+    group.add_argument("--identity", help="who the calls are made as, for the policy (MG_TOOLS_IDENTITY)")
 
 
 def _add_target_flags(parser: argparse.ArgumentParser) -> None:
@@ -124,10 +131,28 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--identity", help="only this identity (globs: help*)")
     audit.add_argument("--tool", help="only this tool (globs: delete_*)")
     audit.add_argument("--json", action="store_true", help="the records as a JSON list")
+    _add_policy_commands(sub)
 
     settings = sub.add_parser("settings", help="show the settings the environment gives (secrets hidden)")
     settings.add_argument("--markdown", action="store_true", help="the README's table of the variables")
     return parser
+
+
+def _add_policy_commands(sub: Any) -> None:
+    policy = sub.add_parser("policy", help="the Cedar policy rules: schema, check a file, test a call")
+    commands = policy.add_subparsers(dest="policy_command", required=True)
+    known = "an identity the policies may name (repeatable; default MG_TOOLS_IDENTITY)"
+    schema = commands.add_parser("schema", help="print the Cedar schema (JSON) policies are checked against")
+    schema.add_argument("--identity", action="append", default=[], help=known)
+    check = commands.add_parser("check", help="validate a policy file against the schema")
+    check.add_argument("file")
+    check.add_argument("--identity", action="append", default=[], help=known)
+    test = commands.add_parser("test", help="decide one call under a policy file; nothing is sent")
+    test.add_argument("file")
+    test.add_argument("name")
+    test.add_argument("--as", dest="identity", help="the identity calling (default MG_TOOLS_IDENTITY)")
+    test.add_argument("--args", default=None, help="arguments as JSON, @file.json, or - for stdin")
+    test.add_argument("--dry-run", action="store_true", help="decide it as a dry run (context.dry_run)")
 
 
 def _parser_with_defaults(**kwargs: Any) -> argparse.ArgumentParser:
@@ -163,6 +188,7 @@ def _toolkit(args: argparse.Namespace, *, persistent_sandbox: bool):
     overrides: dict[str, Any] = {"policy": policy} if policy is not None else {}
     if getattr(args, "subaccount", None):
         overrides["subaccount"] = args.subaccount
+    overrides.update({k: v for k in ("policy_file", "identity") if (v := getattr(args, k, None))})
     if getattr(args, "sandbox", False):
         state = args.sandbox_state or (default_sandbox_state(args.settings) if persistent_sandbox else None)
         overrides.update(sandbox=True, sandbox_state=None if state == ":memory:" else state)
@@ -267,6 +293,40 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_policy(args: argparse.Namespace) -> int:
+    from mg_tools.registry import Registry, make_plugin_manager
+
+    registry = Registry.from_plugins(make_plugin_manager(blocked=args.settings.block_plugins))
+    if args.policy_command == "test":
+        return _policy_test(args)
+    identities = args.identity or [args.settings.identity]
+    if args.policy_command == "schema":
+        from mg_tools.rules_schema import cedar_schema
+
+        _print(cedar_schema(registry, identities))
+        return 0
+    from mg_tools.rules import Rules
+
+    rules = Rules.load(args.file, registry, identities)
+    count = len(rules.policies)
+    sys.stdout.write(f"{args.file}: {count} {'policy' if count == 1 else 'policies'}, valid\n")
+    return 0
+
+
+def _policy_test(args: argparse.Namespace) -> int:
+    from mg_tools.policy import Policy
+    from mg_tools.toolkit import Toolkit
+
+    toolkit = Toolkit.from_settings(
+        args.settings, policy=Policy(), policy_file=args.file, identity=args.identity, redactor=args.redactor
+    )
+    op = toolkit.operation(args.name)
+    decision = toolkit.rules.decide(op, toolkit.executor.validate(op, _read_arguments(args.args)), dry_run=args.dry_run)
+    verdict = "deny" if not decision.allowed else "confirm" if decision.confirm else "allow"
+    _print({"decision": verdict, "policies": list(decision.policies), "reason": decision.reason or decision.confirm})
+    return 0
+
+
 def _cmd_settings(args: argparse.Namespace) -> int:
     if args.markdown:
         from mg_tools.settings import markdown_table
@@ -284,6 +344,7 @@ COMMANDS = {
     "serve": _cmd_serve,
     "sandbox": _cmd_sandbox,
     "audit": _cmd_audit,
+    "policy": _cmd_policy,
     "settings": _cmd_settings,
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # httpx is imported by the client, only when one is needed
     import httpx
 
     from mg_tools.client import MailgunClient
+    from mg_tools.rules import Gate
 
 __all__ = ["DEFAULT_BUDGET", "UNTRUSTED_NOTE", "Executor", "Prepared", "Result", "sanitize"]
 
@@ -69,10 +71,12 @@ class Executor:
         redactor: Redactor | None = None,
         subaccount: str | None = None,
         audit: Auditor | None = None,
+        rules: Gate | None = None,
     ) -> None:
         self.registry = registry
         self.subaccount = checked_subaccount(subaccount, source="subaccount")
         self.policy = policy
+        self.rules = rules
         self.client = client
         self.file_roots = file_roots
         self.sandbox = sandbox
@@ -93,8 +97,10 @@ class Executor:
         *,
         confirm_token: str | None = None,
         consume: bool = False,
+        dry_run: bool = False,
     ) -> Prepared:
-        """Validate, ask the policy and build the request, without sending anything.
+        """Validate, ask the policy (then the policy rules, told whether this is a ``dry_run``) and
+        build the request, without sending anything.
 
         When the policy wants confirmation, ``confirm_token`` must confirm this exact request; with
         ``consume`` (a real call) the token is then used up. A composite operation has no request.
@@ -107,12 +113,21 @@ class Executor:
         decision = decide(self.policy, op)
         if not decision.allowed:
             raise PolicyDenied(f"{decision.reason}; nothing was sent")
-        if op.handler is not None:
+        ruling = self.rules.decide(op, args, dry_run=dry_run) if self.rules is not None else None
+        if ruling is not None and not ruling.allowed:
+            raise PolicyDenied(f"{ruling.reason}; nothing was sent", policies=ruling.policies)
+        why, policies = (ruling.confirm, ruling.policies) if ruling is not None else ("", ())
+        if op.handler is not None and not why:
             return Prepared(op, args, decision=decision)
-        request = act_for(build_request(op, args, file_roots=self.file_roots), self.acting_for())
-        if decision.confirm:
+        request = (
+            None
+            if op.handler is not None
+            else act_for(build_request(op, args, file_roots=self.file_roots), self.acting_for())
+        )
+        if decision.confirm or why:
+            described = request.describe("") if request else args.model_dump(mode="json", exclude_none=True)
             digest = request_digest(
-                op.name, self.base_url, request.describe(""), request.files, identity=caller.identity()
+                op.name, self.base_url, described, request.files if request else [], identity=caller.identity()
             )
             problem = (
                 "no confirm_token was given"
@@ -122,10 +137,11 @@ class Executor:
             if problem:
                 refused = "" if not confirm_token else f"the confirm_token was refused ({problem}); "
                 raise ConfirmationRequired(
-                    f"{refused}{op.name} ({op.tag}) needs confirmation: show the user what it will do, then "
-                    f"repeat the identical call with the new confirm_token (single use, valid "
+                    f"{refused}{op.name} ({op.tag}) needs confirmation{f' ({why})' if why else ''}: show the user "
+                    f"what it will do, then repeat the identical call with the new confirm_token (single use, valid "
                     f"{int(self.confirmations.ttl // 60)} minutes); nothing was sent",
                     token=self.confirmations.issue(digest),
+                    policies=policies,
                 )
         return Prepared(op, args, request, decision)
 
@@ -151,13 +167,15 @@ class Executor:
         prepared = self.prepare(name, arguments, confirm_token=confirm_token, consume=True)
         attempt.allowed(prepared)
         op, request = prepared.operation, prepared.request
-        if request is None:
-            return await self._composite(op, prepared.arguments)
-        if self.client is None:
-            raise ConfigurationError(NO_ACCOUNT)
-        acting = {"subaccount": request.headers[ON_BEHALF_OF]} if ON_BEHALF_OF in request.headers else {}
-        self._log.info("call", operation=op.name, tag=op.tag, **acting)
-        response = await self.client.send(request, idempotent=op.idempotent)
+        # Counted right after the decision, with no await between: concurrent calls see each other.
+        with self.rules.counted(op, prepared.arguments) if self.rules is not None else nullcontext():
+            if request is None:
+                return await self._composite(op, prepared.arguments)
+            if self.client is None:
+                raise ConfigurationError(NO_ACCOUNT)
+            acting = {"subaccount": request.headers[ON_BEHALF_OF]} if ON_BEHALF_OF in request.headers else {}
+            self._log.info("call", operation=op.name, tag=op.tag, **acting)
+            response = await self.client.send(request, idempotent=op.idempotent)
         return self.shape(op, request, response)
 
     def dry_run(
@@ -178,7 +196,7 @@ class Executor:
     def _dry_run(
         self, name: str, arguments: dict[str, Any] | None, confirm_token: str | None, attempt: Attempt
     ) -> Result:
-        prepared = self.prepare(name, arguments, confirm_token=confirm_token)
+        prepared = self.prepare(name, arguments, confirm_token=confirm_token, dry_run=True)
         attempt.allowed(prepared)
         op, request = prepared.operation, prepared.request
         if request is None:

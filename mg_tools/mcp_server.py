@@ -54,7 +54,6 @@ from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsErr
 from mg_tools.executor import Executor, Result
 from mg_tools.identities import Identities
 from mg_tools.operation import Access, Operation
-from mg_tools.policy import Policy, decide
 from mg_tools.schema import input_schema
 from mg_tools.search import OperationIndex
 from mg_tools.types import Params
@@ -169,6 +168,12 @@ def operation_schema(op: Operation, *, confirm: bool) -> dict[str, Any]:
     return schema
 
 
+def _caller_key() -> Any:
+    """What a caller's view of the tools depends on: its identity and its own policy."""
+    who = current()
+    return None if who is None else (who.identity, who.policy)
+
+
 class McpTools:
     """The tools of one server: built once from the toolkit's policy, then listed and called."""
 
@@ -177,10 +182,11 @@ class McpTools:
             raise ConfigurationError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         self.toolkit = toolkit
         self.mode = mode
-        self.exposed: dict[str, Operation] = {op.name: op for op in toolkit.operations()}
+        # Every tool the toolkit's grants expose; what each caller sees of them is narrowed by its own
+        # policy and by the policy rules, for its identity (``visible``).
+        self.exposed: dict[str, Operation] = {op.name: op for op in toolkit.registry if toolkit.policy.exposes(op)}
         self._log = log.get_logger(__name__, toolkit.redactor)
-        self._index: OperationIndex | None = None
-        self._narrowed: dict[Policy, tuple[dict[str, Operation], OperationIndex | None]] = {}
+        self._views: dict[Any, tuple[dict[str, Operation], OperationIndex | None]] = {}
         tools = self._operation_tools() if mode == "all" else self._discover_tools()
         tools.append(self._meta_tool(ReadResult, self._read_result, output=["chunk", "next_offset"]))
         self.tools: dict[str, _Tool] = {t.tool.name: t for t in tools}
@@ -189,32 +195,25 @@ class McpTools:
     @property
     def index(self) -> OperationIndex:
         """The search index of what the current caller may use."""
-        caller = current()
-        if caller is None or caller.policy is None:
-            if self._index is None:
-                self._index = OperationIndex(self.exposed.values())
-            return self._index
-        visible, index = self._narrowed_for(caller.policy)
+        visible, index = self._view()
         if index is None:
             index = OperationIndex(visible.values())
-            self._narrowed[caller.policy] = (visible, index)
+            self._views[_caller_key()] = (visible, index)
         return index
 
     def visible(self) -> dict[str, Operation]:
-        """The exposed operations the current caller may use (its own policy narrows the toolkit's)."""
-        caller = current()
-        if caller is None or caller.policy is None:
-            return self.exposed
-        return self._narrowed_for(caller.policy)[0]
+        """The exposed operations the current caller may use: its own policy narrows the toolkit's, and
+        the policy rules hide what they could never permit its identity."""
+        return self._view()[0]
 
-    def _narrowed_for(self, policy: Policy) -> tuple[dict[str, Operation], OperationIndex | None]:
-        if policy not in self._narrowed:
-            visible = {name: op for name, op in self.exposed.items() if decide(self.toolkit.policy, op).allowed}
-            self._narrowed[policy] = (visible, None)
-        return self._narrowed[policy]
+    def _view(self) -> tuple[dict[str, Operation], OperationIndex | None]:
+        key = _caller_key()
+        if key not in self._views:
+            self._views[key] = ({n: op for n, op in self.exposed.items() if not self.toolkit.refusal(op)}, None)
+        return self._views[key]
 
     def needs_confirmation(self, op: Operation) -> bool:
-        return self.toolkit.policy.decide(op).confirm
+        return self.toolkit.needs_confirmation(op)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -377,7 +376,7 @@ class McpTools:
         registry = self.toolkit.registry
         if name in self.visible() or name not in registry:
             return None
-        reason = decide(self.toolkit.policy, registry.get(name)).reason
+        reason = self.toolkit.refusal(registry.get(name))
         if not calling:
             return PolicyDenied(reason)
         refused = PolicyDenied(f"{reason}; nothing was sent")
@@ -398,7 +397,7 @@ class McpTools:
 
     async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         visible = self.visible()
-        if visible is self.exposed or self.mode == "discover":
+        if len(visible) == len(self.exposed) or self.mode == "discover":
             return self.listing
         return types.ListToolsResult(
             tools=[t for t in self.listing.tools if t.name in visible or t.name not in self.exposed]

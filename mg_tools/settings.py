@@ -98,6 +98,14 @@ class Settings(BaseModel):
     confirm: CommaList = Field(
         (), alias="MG_TOOLS_CONFIRM", description=("patterns that need a confirmation token, e.g. `*:send,*:delete`")
     )
+    policy_file: Path | None = Field(
+        None,
+        alias="MG_TOOLS_POLICY",
+        description=("a Cedar policy file every call must satisfy (see docs/policy.md); checked at start-up"),
+    )
+    identity: str = Field(
+        "local", alias="MG_TOOLS_IDENTITY", description=("who local calls are made as (default `local`)")
+    )
     allow_secrets: Switch = Field(
         False,
         alias="MG_TOOLS_ALLOW_SECRETS",

@@ -23,7 +23,7 @@ from mg_tools.executor import DEFAULT_BUDGET, Executor, Result
 from mg_tools.files import default_roots
 from mg_tools.log import Redactor
 from mg_tools.operation import Operation
-from mg_tools.policy import Policy
+from mg_tools.policy import Policy, decide
 from mg_tools.regions import base_url_for
 from mg_tools.registry import Registry, make_plugin_manager
 from mg_tools.settings import Settings
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import httpx
 
     from mg_tools.client import RetryPolicy
+    from mg_tools.rules import Gate
+    from mg_tools.usage import UsageStore
 
 __all__ = ["BLOCK_PLUGINS_ENV", "SANDBOX_BASE_URL", "Toolkit"]
 
@@ -57,6 +59,12 @@ class Toolkit:
     ``subaccount`` (default ``MG_TOOLS_SUBACCOUNT``) makes every request act for that subaccount (the
     ``X-Mailgun-On-Behalf-Of`` header); a caller that names its own subaccount (``mg_tools.caller``)
     wins over it. An id that is not 24 hexadecimal characters is a ``ConfigurationError``.
+
+    With ``policy_file`` (else ``MG_TOOLS_POLICY``) every call must also be permitted by that Cedar
+    policy set, for ``identity`` (else ``MG_TOOLS_IDENTITY``, default ``local``); ``identities`` names
+    further identities the policies may speak of (callers served over HTTP); ``usage`` is the store
+    of quota counters (default: a file in the state directory). A policy file that does not parse or
+    validate is a ``ConfigurationError`` naming the file and line.
 
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
     which its client, executor and servers share. Every call attempt is written to ``audit``
@@ -85,8 +93,13 @@ class Toolkit:
         redactor: Redactor | None = None,
         subaccount: str | None = None,
         audit: Auditor | None = None,
+        policy_file: str | Path | None = None,
+        identity: str | None = None,
+        identities: Iterable[str] = (),
+        usage: UsageStore | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
+        self.identity = identity or self.settings.identity
         self.redactor = redactor if redactor is not None else Redactor()
         if registry is None:
             blocked = self.settings.block_plugins if blocked_plugins is None else blocked_plugins
@@ -94,6 +107,7 @@ class Toolkit:
         self.registry = registry
         self.policy = self._forced(policy if policy is not None else Policy.from_env(settings=self.settings))
         self.policy.check(registry)
+        rules = self._rules(policy_file, identities, usage)
         self._sandbox_app: Any = None
         self._sandbox_state = sandbox_state
         if sandbox:
@@ -131,12 +145,49 @@ class Toolkit:
             redactor=self.redactor,
             subaccount=subaccount if subaccount is not None else self.settings.subaccount,
             audit=audit if audit is not None else Auditor.from_settings(self.settings, self.redactor),
+            rules=rules,
         )
+        if rules is not None:  # requests act for the executor's subaccount, when it has one
+            rules.subaccount = getattr(self.executor, "subaccount", None) or rules.subaccount
         self._loop: Any = None  # this toolkit's own asyncio event loop, made on first use
 
     def _forced(self, policy: Policy) -> Policy:
         """``policy``, made read-only when the settings say so, whoever built it."""
         return dataclasses.replace(policy, read_only=True) if self.settings.read_only else policy
+
+    def _rules(
+        self, policy_file: str | Path | None, identities: Iterable[str], usage: UsageStore | None
+    ) -> Gate | None:
+        """The Cedar policy set of ``policy_file`` (else the settings') as the executor applies it."""
+        path = policy_file if policy_file is not None else self.settings.policy_file
+        if not path:
+            return None
+        from mg_tools.rules import Gate, Rules
+        from mg_tools.usage import SqliteUsage
+
+        def stored() -> UsageStore:
+            from mg_tools.state import state_dir
+
+            return SqliteUsage(state_dir(self.settings) / "usage.sqlite")
+
+        rules = Rules.load(path, self.registry, (self.identity, *identities, *self._served_identities()))
+        subaccount = getattr(self, "subaccount", None) or getattr(self.settings, "subaccount", None)
+        return Gate(rules, usage or stored, identity=self.identity, subaccount=subaccount)
+
+    def _served_identities(self) -> list[str]:
+        """The identities the HTTP transport serves (``MG_TOOLS_IDENTITIES``, ``MG_TOOLS_HTTP_TOKEN``):
+        policies may name them."""
+        from mg_tools.identities import TOKEN_IDENTITY, Identities
+
+        names = [TOKEN_IDENTITY] if self.settings.secret("http_token") else []
+        if self.settings.identities is not None:
+            names += [identity.name for identity in Identities.load(self.settings.identities, self.registry)]
+        return names
+
+    @property
+    def rules(self) -> Gate | None:
+        """The policy rules calls must satisfy (None without a policy file)."""
+        return self.executor.rules
 
     @property
     def sandbox_app(self) -> Any:
@@ -174,8 +225,23 @@ class Toolkit:
     # -- what is there ------------------------------------------------------------------------------
 
     def operations(self) -> list[Operation]:
-        """The operations the policy exposes, by area then name."""
-        return [op for op in self.registry if self.policy.exposes(op)]
+        """The operations the policy exposes (and the policy rules could permit the caller), by area then name."""
+        return [op for op in self.registry if self.policy.exposes(op) and not self.refusal(op)]
+
+    def refusal(self, op: Operation) -> str:
+        """Why ``op`` is not listed for the caller in progress; empty when it is."""
+        decision = decide(self.policy, op)
+        if not decision.allowed:
+            return decision.reason
+        gate = self.executor.rules
+        if gate is not None and not gate.rules.may_permit(op, gate.who()):
+            return gate.rules.refusal(op, gate.who())
+        return ""
+
+    def needs_confirmation(self, op: Operation) -> bool:
+        """Whether calls of ``op`` may need a confirmation token (a confirm pattern or a ``@confirm`` policy)."""
+        gate = self.executor.rules
+        return decide(self.policy, op).confirm or (gate is not None and gate.rules.may_confirm(op, gate.who()))
 
     def operation(self, name: str) -> Operation:
         return self.registry.get(name)

@@ -97,7 +97,14 @@ def test_the_docs_have_code_blocks_of_every_kind_we_check():
 
 @pytest.mark.parametrize("doc, line, lang, code", BLOCKS, ids=IDS)
 def test_code_block_runs(doc, line, lang, code, scratch, sandbox):
-    runner = {"python": run_python, "sh": run_sh, "json": check_json, "toml": tomllib.loads, "js": check_js}.get(lang)
+    runner = {
+        "python": run_python,
+        "sh": run_sh,
+        "json": check_json,
+        "toml": tomllib.loads,
+        "js": check_js,
+        "cedar": check_cedar,
+    }.get(lang)
     assert runner is not None, f"{doc}:{line}: no way to check a {lang!r} block; add one here"
     ports = {SANDBOX_PORT: sandbox.url.rsplit(":", 1)[1]}
     runner(_ported(code, ports), *(() if lang in {"toml"} else (ports,)))
@@ -107,6 +114,13 @@ def _ported(code: str, ports: dict[int, str]) -> str:
     for documented, actual in ports.items():
         code = code.replace(f"127.0.0.1:{documented}", f"127.0.0.1:{actual}")
     return code
+
+
+def check_cedar(code: str, ports: dict[int, str]) -> None:
+    """A Cedar policy validates against the registry's schema, for the identities it names."""
+    from mg_tools.rules import Rules
+
+    Rules(Path("policy.cedar"), code, REGISTRY, ["local", *re.findall(r'Identity::"([^"]+)"', code)])
 
 
 # -- python ---------------------------------------------------------------------------------------------

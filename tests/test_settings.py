@@ -23,6 +23,8 @@ def test_every_variable_is_read_into_its_field():
         "MG_TOOLS_READ_ONLY": "yes",
         "MG_TOOLS_CONFIRM": "*:send",
         "MG_TOOLS_ALLOW_SECRETS": "on",
+        "MG_TOOLS_POLICY": "/etc/mg/policy.cedar",
+        "MG_TOOLS_IDENTITY": "helpdesk",
         "MG_TOOLS_FILES_DIR": "/srv/a:~/b",
         "MG_TOOLS_BLOCK_PLUGINS": "events,,logs ",
         "MG_TOOLS_STATE_DIR": "/var/mg",
@@ -49,6 +51,7 @@ def test_every_variable_is_read_into_its_field():
     assert settings.log_level == "debug"
     assert settings.identities == Path("/etc/mg/identities.toml")
     assert settings.audit == "/var/log/mg/audit.jsonl" and settings.audit_bodies
+    assert settings.policy_file == Path("/etc/mg/policy.cedar") and settings.identity == "helpdesk"
 
 
 def test_unset_and_blank_variables_keep_the_defaults():

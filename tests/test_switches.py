@@ -59,6 +59,8 @@ class Row:
     entries: tuple[str, ...] = ("python", "python-direct", "cli", "stdio", "http")
     #: Other variables the switch needs to show its effect (kept in the control test).
     extra: dict[str, str] = field(default_factory=dict)
+    #: Given as a command-line flag (`tools`, `call`, `serve`) and as a Toolkit argument instead of a variable.
+    flag: tuple[str, str] = ("", "")
 
 
 def hidden(*names: str, refused: str) -> Callable[[Outcome, Path], None]:
@@ -90,6 +92,21 @@ def reads_files(out: Outcome, _: Path) -> None:
 
 def refuses_to_start(out: Outcome, _: Path) -> None:
     assert "deny pattern 'dlete_*' matches nothing" in out.start_error, out
+
+
+def ruled_by_the_policy_file(out: Outcome, _: Path) -> None:
+    assert not out.start_error, out.start_error
+    assert "get_domain" in out.names and "send_message" in out.names, "reads and sends are listed"
+    assert "delete_domain" not in out.names, "no policy can permit it: hidden"
+    ok, text = out.calls["get"]
+    assert ok and "mg.example.com" in text, text
+    for label in ("delete", "send"):
+        ok, text = out.calls[label]
+        assert not ok and "no policy in policy.cedar" in text and "nothing was sent" in text, text
+
+
+def refuses_a_bad_policy(out: Outcome, _: Path) -> None:
+    assert "policy.cedar:2: unknown tool, area or access 'sned_message'" in out.start_error, out
 
 
 def uses_base_url(out: Outcome, _: Path) -> None:
@@ -132,6 +149,11 @@ def audited(*, bodies: bool) -> Callable[[Outcome, Path], None]:
 AUDIT_FILE = "audit.jsonl"
 AUDITED_CALLS = {"get": ("get_domain", DOMAIN), "send": ("send_message", SEND)}
 FILES = "files-elsewhere"
+POLICY = (
+    'permit (principal == Identity::"local", action in Action::"read", resource);\n'
+    'permit (principal, action == Action::"send_message", resource) when { context.recipient_count > 5 };\n'
+)
+POLICY_CALLS = {"get": ("get_domain", DOMAIN), "delete": ("delete_domain", DOMAIN), "send": ("send_message", SEND)}
 ROWS = {
     "read_only": Row(
         "MG_TOOLS_READ_ONLY",
@@ -171,6 +193,11 @@ ROWS = {
         reads_files,
     ),
     "bad_pattern": Row("MG_TOOLS_DENY", "delete_*,dlete_*", {}, refuses_to_start),
+    "policy": Row("MG_TOOLS_POLICY", POLICY, POLICY_CALLS, ruled_by_the_policy_file),
+    "policy_flag": Row("", POLICY, POLICY_CALLS, ruled_by_the_policy_file, flag=("--policy", "policy_file")),
+    "bad_policy": Row(
+        "MG_TOOLS_POLICY", 'permit (principal, action,\n resource == Action::"sned_message");', {}, refuses_a_bad_policy
+    ),
     "base_url": Row(
         "MAILGUN_API_BASE_URL", "SANDBOX_URL", {"get": ("get_domain", DOMAIN)}, uses_base_url, sandbox=False
     ),
@@ -206,8 +233,20 @@ def _env_for(row: Row, tmp_path: Path, standalone: BackgroundSandbox) -> dict[st
         value = standalone.url
         env["MAILGUN_API_KEY"] = standalone.api_key
     env.update(row.extra)
-    env[row.variable] = value
+    if row.variable == "MG_TOOLS_POLICY" or row.flag[0]:
+        value = _policy_file(row, tmp_path)
+    if row.variable:
+        env[row.variable] = value
     return env
+
+
+def _policy_file(row: Row, cwd: Path) -> str:
+    (cwd / "policy.cedar").write_text(row.value)
+    return str(cwd / "policy.cedar")
+
+
+def _flags(row: Row, cwd: Path) -> list[str]:
+    return [row.flag[0], _policy_file(row, cwd)] if row.flag[0] else []
 
 
 def _files(cwd: Path) -> Path:
@@ -225,6 +264,7 @@ def _calls_with_paths(row: Row, cwd: Path) -> dict[str, tuple[str, dict[str, Any
 
 def _python(row: Row, env: dict[str, str], cwd: Path, direct: bool) -> Outcome:
     out = Outcome()
+    extra = {row.flag[1]: _policy_file(row, cwd)} if row.flag[1] else {}
     with mock.patch.dict(os.environ, env), contextlib.chdir(cwd):
         try:
             if direct:
@@ -233,9 +273,9 @@ def _python(row: Row, env: dict[str, str], cwd: Path, direct: bool) -> Outcome:
                     if row.sandbox
                     else {"api_key": env["MAILGUN_API_KEY"], "base_url": env["MAILGUN_API_BASE_URL"]}
                 )
-                toolkit = Toolkit(**base)
+                toolkit = Toolkit(**base, **extra)
             else:
-                toolkit = Toolkit.from_env(**({"sandbox": True} if row.sandbox else {}))
+                toolkit = Toolkit.from_env(**({"sandbox": True} if row.sandbox else {}), **extra)
         except MgToolsError as exc:
             return Outcome(start_error=exc.message)
         with toolkit:
@@ -261,13 +301,13 @@ def _cli(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
             code = main(list(argv))
         return code, stdout.getvalue(), stderr.getvalue()
 
-    code, listed, err = run("tools", "--json")
+    code, listed, err = run("tools", "--json", *_flags(row, cwd))
     if code:
         return Outcome(start_error=err)
     out = Outcome(names={t["name"] for t in json.loads(listed)})
     target = ("--sandbox", "--sandbox-state", ":memory:") if row.sandbox else ()
     for label, (name, args) in _calls_with_paths(row, cwd).items():
-        code, stdout, stderr = run("call", name, *target, "--args", json.dumps(args))
+        code, stdout, stderr = run("call", name, *target, *_flags(row, cwd), "--args", json.dumps(args))
         out.calls[label] = (code == 0, stdout if code == 0 else stderr)
     return out
 
@@ -293,15 +333,15 @@ async def _mcp_session(client_factory: Any, row: Row, cwd: Path) -> Outcome:
     return out
 
 
-def _serve_args(row: Row) -> list[str]:
-    return [sys.executable, "-m", "mg_tools", "serve", *(["--sandbox"] if row.sandbox else [])]
+def _serve_args(row: Row, cwd: Path) -> list[str]:
+    return [sys.executable, "-m", "mg_tools", "serve", *(["--sandbox"] if row.sandbox else []), *_flags(row, cwd)]
 
 
 async def _stdio(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
     from mcp import StdioServerParameters
     from mcp.client.stdio import stdio_client
 
-    argv = _serve_args(row)
+    argv = _serve_args(row, cwd)
     params = StdioServerParameters(command=argv[0], args=argv[1:], env=_child_env(env), cwd=str(cwd))
     with open(cwd / "stdio.err", "w+") as errlog:
         try:
@@ -328,7 +368,7 @@ async def _http(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
     errpath = cwd / "http.err"
     with open(errpath, "w") as errfile:
         proc = subprocess.Popen(
-            [*_serve_args(row), "--transport", "http", "--port", str(port)],
+            [*_serve_args(row, cwd), "--transport", "http", "--port", str(port)],
             cwd=cwd,
             env=_child_env(env),
             stdout=subprocess.DEVNULL,
