@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mg_tools import Policy, Toolkit
+from mg_tools.mcp_server import instructions
 from mg_tools.schema import input_schema
 
 SELF_EXPLAINING = frozenset(
@@ -87,7 +88,6 @@ SELF_EXPLAINING = frozenset(
         "include_metrics",
         "rotation_enabled",
         "subscribed",
-        "closed",
         "sending",
         "validations",
         "validations_bulk",
@@ -152,3 +152,7 @@ def test_every_exemption_is_still_used(schemas):
 
 def test_every_tool_is_checked(toolkit, schemas):
     assert sorted(schemas) == sorted(op.name for op in toolkit.registry)
+
+
+def test_the_server_instructions_explain_cursor_once_for_every_tool(toolkit):
+    assert "pass it back as cursor" in instructions(toolkit, "all")
