@@ -3,7 +3,8 @@
 From the pydantic schema: no titles, ``anyOf [X, null]`` folded to ``X`` (leaving a field out is
 how an agent says "none"), ``default: null`` and ``additionalProperties: true`` dropped, nested
 models inlined, required fields listed first. Types, enums, numeric bounds, array sizes, formats and
-descriptions stay. String length bounds and regex patterns are left out: they cost tokens on almost
+descriptions stay, but for lower bounds that go without saying (``minimum`` 0 or 1 of an integer,
+``minItems`` 1). String length bounds and regex patterns are left out: they cost tokens on almost
 every tool, say little to a model, and validation still enforces them, naming the field and the
 problem when a call breaks one. ``patternProperties`` (which some providers reject) becomes
 ``additionalProperties`` with the same value schema.
@@ -22,6 +23,8 @@ __all__ = ["compact", "input_schema"]
 _DROP = {"title", "examples"}
 _STRING_BOUNDS = {"minLength", "maxLength", "pattern"}
 _PLAIN = (type(None), bool, int, float, str)
+#: Lower bounds every count, page size and list an agent passes keeps anyway.
+_OBVIOUS = {"minimum": (0, 1), "minItems": (1,)}
 
 
 class _Generator(GenerateJsonSchema):
@@ -86,6 +89,9 @@ def compact(node: Any, defs: dict[str, Any]) -> Any:
             out[key] = {name: compact(prop, defs) for name, prop in value.items()}
         else:
             out[key] = compact(value, defs)
+    for key, values in _OBVIOUS.items():
+        if out.get(key) in values and out.get("type") in ("integer", "array") and type(out[key]) is int:
+            del out[key]
     if out.get("additionalProperties") is True:
         del out["additionalProperties"]  # the default
     if out.get("additionalProperties") is False and out.get("type") == "object" and "properties" in out:

@@ -137,7 +137,7 @@ def _rfc2822(value: str) -> str:
 
 
 #: A date as Mailgun writes them: ``Thu, 13 Oct 2011 18:02:00 +0000``.
-Rfc2822 = Annotated[str, AfterValidator(_header_safe), AfterValidator(_rfc2822)]
+Rfc2822 = Annotated[str, AfterValidator(_header_safe), AfterValidator(_rfc2822), Field(description="RFC 2822 date")]
 
 
 def _yes_no(value: bool) -> str:
@@ -168,7 +168,8 @@ Address = Annotated[
 Mailbox = Annotated[str, Field(min_length=3), AfterValidator(_header_safe)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Skip = Annotated[int, Field(ge=0)]
-Cursor = Annotated[str | None, CURSOR, Field(description="next_cursor of the previous page")]
+#: The server instructions say once where a cursor comes from (the ``next_cursor`` of a page).
+Cursor = Annotated[str | None, CURSOR]
 #: A monthly sending limit (account or subaccount); Mailgun calls it ``limit``, which is accepted too.
 MonthlyLimit = Annotated[
     int,

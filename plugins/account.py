@@ -14,11 +14,11 @@ RecipientAddress = Annotated[
 
 
 class UpdateAccount(Params):
-    """Change the account's name, session timeouts (seconds) or logout redirect URL."""
+    """Change the account's name, session timeouts or logout redirect URL."""
 
     name: Annotated[str | None, Query] = Field(None, min_length=1, max_length=256)
-    inactive_session_timeout: Annotated[int | None, Query] = Field(None, ge=1)
-    absolute_session_timeout: Annotated[int | None, Query] = Field(None, ge=1)
+    inactive_session_timeout: Annotated[int | None, Query] = Field(None, ge=1, description="Seconds")
+    absolute_session_timeout: Annotated[int | None, Query] = Field(None, ge=1, description="Seconds")
     logout_redirect_url: Annotated[str | None, Query] = Field(None, pattern=r"^https?://\S+$", max_length=2048)
 
 

@@ -59,7 +59,9 @@ class ListBounceLogs(Params):
     """Removed by Mailgun: use list_logs with events failed. A domain's classified bounces."""
 
     domain: Domain
-    rule_id: RuleId | None = Field(None, serialization_alias="rule-id")
+    rule_id: RuleId | None = Field(
+        None, serialization_alias="rule-id", description="As get_bounce_stats_by_rule lists it"
+    )
     entity_id: EntityId | None = Field(None, serialization_alias="entity-id")
     sort: Literal["@timestamp:asc", "@timestamp:desc"] | None = None
     limit: Limit | None = None

@@ -31,7 +31,7 @@ class _DomainSettings(Params):
     skip_verification: bool | None = Field(None, description="Skip TLS certificate checks")
     spam_action: SpamAction | None = Field(None, description="What to do with inbound spam")
     smtp_password: str | None = SmtpPassword
-    use_automatic_sender_security: bool | None = None
+    use_automatic_sender_security: bool | None = Field(None, description="DKIM by CNAME records; Mailgun rotates keys")
     web_scheme: WebScheme | None = Field(None, description="Scheme of tracking links")
     web_prefix: str | None = Field(None, max_length=63, description="Subdomain of tracking links")
     wildcard: bool | None = Field(None, description="Accept mail for subdomains")
@@ -45,10 +45,12 @@ class CreateDomain(_DomainSettings):
     domain: DomainName
     dkim_key_size: Literal["1024", "2048"] | None = None
     dkim_selector: str | None = Field(None, max_length=63)
-    dkim_host_name: str | None = Field(None, max_length=253)
-    encrypt_incoming_message: bool | None = None
-    force_dkim_authority: bool | None = None
-    force_root_dkim_host: bool | None = None
+    dkim_host_name: str | None = Field(
+        None, max_length=253, description="Host of the DKIM record: this domain, a subdomain or its root"
+    )
+    encrypt_incoming_message: bool | None = Field(None, description="Store inbound mail encrypted; cannot be undone")
+    force_dkim_authority: bool | None = Field(None, description="Own DKIM authority even if its root domain is here")
+    force_root_dkim_host: bool | None = Field(None, description="DKIM record on the root domain")
     pool_id: str | None = Field(None, description="IP pool to send from")
     ips: str | None = Field(None, description="Comma-separated dedicated IPs")
 

@@ -58,7 +58,7 @@ class ListEvents(Params):
         validation_alias=AliasChoices("list_address", "list", "mailing_list"),
         description="Mailing list address it was sent to",
     )
-    tags: Filter | None = None
+    tags: Filter | None = Field(None, description="Same expressions as event")
     severity: Literal["temporary", "permanent"] | None = Field(None, description="Of failed events")
     attachment: Filter | None = Field(None, description="Attached file name")
     size: Filter | None = Field(None, description="Message size in bytes, e.g. '>100000'")

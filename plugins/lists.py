@@ -25,11 +25,12 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 AccessLevel = Literal["readonly", "members", "everyone"]
 ReplyPreference = Literal["list", "sender"]
 NewAddress = Annotated[str, Field(min_length=3, max_length=512, description="Address; 'Name <addr>' allowed")]
-ListAddress = Annotated[Address, Field(description="e.g. devs@mg.example.com")]
+ListAddress = Address
 #: A member's address in a path; Mailgun's name for it, member_address, is accepted too.
 MemberAddress = Annotated[Address, Field(validation_alias=AliasChoices("address", "member_address"))]
 MemberLimit = Annotated[Limit, Field(le=100)]
 Vars = Annotated[dict[str, Any] | None, JsonText, Field(description="Custom data, used as %recipient.key%")]
+Upsert = Annotated[YesNo | None, Field(description="Update members already there")]
 
 
 class _ListSettings(Params):
@@ -111,14 +112,14 @@ class PageListMembers(Params):
 
 
 class AddListMember(Params):
-    """Add one member to a mailing list; upsert=true updates the member if already there."""
+    """Add one member to a mailing list."""
 
     list_address: ListAddress
     address: NewAddress
     name: str | None = Field(None, max_length=255)
     vars: Vars = None
     subscribed: YesNo | None = None
-    upsert: YesNo | None = None
+    upsert: Upsert = None
 
 
 class Member(Params):
@@ -129,13 +130,13 @@ class Member(Params):
 
 
 class AddListMembers(Params):
-    """Add up to 1000 members to a mailing list in one call; upsert=true updates existing ones."""
+    """Add up to 1000 members to a mailing list in one call."""
 
     list_address: ListAddress
     members: Annotated[list[NewAddress | Member], JsonText] = Field(
         min_length=1, max_length=MAX_BULK, description="Addresses or member objects"
     )
-    upsert: YesNo | None = None
+    upsert: Upsert = None
 
 
 class ImportListMembers(Params):
@@ -147,7 +148,7 @@ class ImportListMembers(Params):
         None, serialization_alias="members", description="The CSV as a file"
     )
     subscribed: YesNo | None = Field(None, description="Subscription state of every imported member")
-    upsert: YesNo | None = None
+    upsert: Upsert = None
 
     @model_validator(mode="after")
     def _source(self):

@@ -70,17 +70,25 @@ class _Send(Params):
     tracking: YesNoHtml | None = Field(None, serialization_alias="o:tracking")
     tracking_clicks: YesNoHtml | None = Field(None, serialization_alias="o:tracking-clicks")
     tracking_opens: YesNo | None = Field(None, serialization_alias="o:tracking-opens")
-    tracking_pixel_location_top: YesNoHtml | None = Field(None, serialization_alias="o:tracking-pixel-location-top")
+    tracking_pixel_location_top: YesNoHtml | None = Field(
+        None, serialization_alias="o:tracking-pixel-location-top", description="Open pixel at the top of the body"
+    )
     dkim: YesNo | None = Field(None, serialization_alias="o:dkim")
     secondary_dkim: HeaderText | None = Field(
         None, serialization_alias="o:secondary-dkim", description="Second signature: domain/selector"
     )
-    secondary_dkim_public: HeaderText | None = Field(None, serialization_alias="o:secondary-dkim-public")
-    require_tls: YesNo | None = Field(None, serialization_alias="o:require-tls")
-    skip_verification: YesNo | None = Field(None, serialization_alias="o:skip-verification")
+    secondary_dkim_public: HeaderText | None = Field(
+        None,
+        serialization_alias="o:secondary-dkim-public",
+        description="Public alias of secondary_dkim: domain/selector",
+    )
+    require_tls: YesNo | None = Field(None, serialization_alias="o:require-tls", description="Only deliver over TLS")
+    skip_verification: YesNo | None = Field(
+        None, serialization_alias="o:skip-verification", description="Skip TLS certificate checks"
+    )
     sending_ip: HeaderText | None = Field(None, serialization_alias="o:sending-ip")
-    sending_ip_pool: HeaderText | None = Field(None, serialization_alias="o:sending-ip-pool")
-    archive_to: HeaderText | None = Field(None, serialization_alias="o:archive-to")
+    sending_ip_pool: HeaderText | None = Field(None, serialization_alias="o:sending-ip-pool", description="IP pool id")
+    archive_to: HeaderText | None = Field(None, serialization_alias="o:archive-to", description="URL receiving a copy")
     suppress_headers: HeaderText | None = Field(
         None, serialization_alias="o:suppress-headers", description="Comma-separated headers to drop"
     )
@@ -200,7 +208,7 @@ class GetStoredMessage(Params):
 
     storage_url: Annotated[str | None, Origin] = Field(None, max_length=2048, description="storage.url of an event")
     domain: Domain | None = None
-    storage_key: str | None = Field(None, min_length=1, max_length=512)
+    storage_key: str | None = Field(None, min_length=1, max_length=512, description="storage.key of an event")
     accept: Annotated[Literal["message/rfc2822"] | None, Header("Accept")] = Field(
         None, description="message/rfc2822 returns the raw MIME in body-mime"
     )

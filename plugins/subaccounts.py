@@ -22,7 +22,7 @@ class ListSubaccounts(Params):
 
     filter: str | None = Field(None, max_length=256, description="Part of the name")
     enabled: bool | None = Field(None, description="true: only open ones; false: only disabled ones")
-    closed: bool | None = None
+    closed: bool | None = Field(None, description="true: only closed ones; false: no closed ones")
     sort: Literal["asc", "desc"] | None = Field(None, description="By name")
     limit: Limit = 10
     skip: Skip | None = None

@@ -26,6 +26,7 @@ Text = Annotated[
     str, Field(min_length=1, max_length=100 * 1024, description="Template body, Handlebars: <p>Hi {{name}}</p>")
 ]
 TEXT_ALIASES = AliasChoices("template", "content")
+Active = Annotated[YesNo | None, Field(description="Make it the version used for sending")]
 PageSize = Annotated[Limit, Field(le=100)]
 TemplateHeaders = Annotated[
     dict[Literal["From", "Subject", "Reply-To"], HeaderText] | None,
@@ -74,9 +75,9 @@ class ClearTemplates(Params):
 
 
 class GetTemplate(_Template):
-    """Show a template's metadata; active=true also returns the active version's content."""
+    """Show a template's metadata."""
 
-    active: YesNo | None = None
+    active: YesNo | None = Field(None, description="Also return the active version's content")
 
 
 class UpdateTemplate(_Template):
@@ -97,11 +98,11 @@ class ListTemplateVersions(_Template):
 
 
 class CreateTemplateVersion(_Version):
-    """Add a version to a template; active=true makes it the one used for sending."""
+    """Add a version to a template."""
 
     template: Text = Field(validation_alias=TEXT_ALIASES)
     comment: str | None = Field(None, max_length=1024)
-    active: YesNo | None = None
+    active: Active = None
     headers: TemplateHeaders = None
 
 
@@ -110,11 +111,11 @@ class GetTemplateVersion(_Version):
 
 
 class UpdateTemplateVersion(_Version):
-    """Change a version's content, comment or headers; active=true makes it the one used for sending."""
+    """Change a version's content, comment or headers, or make it the active one."""
 
     template: Text | None = Field(None, validation_alias=TEXT_ALIASES)
     comment: str | None = Field(None, max_length=1024)
-    active: YesNo | None = None
+    active: Active = None
     headers: TemplateHeaders = None
 
 

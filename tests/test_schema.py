@@ -2,7 +2,8 @@ import json
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+import pytest
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from mg_tools.schema import compact, input_schema
 from mg_tools.types import Params
@@ -84,7 +85,7 @@ def test_optional_fields_are_their_type_without_null_or_a_null_default():
 
 def test_types_bounds_array_sizes_defaults_and_enums_stay():
     props = SCHEMA["properties"]
-    assert props["count"] == {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}
+    assert props["count"] == {"type": "integer", "maximum": 1000, "default": 10}
     assert props["tags"] == {"type": "array", "items": {"type": "string"}, "maxItems": 3}
     assert props["when"] == {"type": "string", "enum": ["now", "later"], "default": "now"}
     assert props["color"] == {"type": "string", "enum": ["red", "blue"]}
@@ -130,3 +131,17 @@ def test_a_reference_keeps_the_description_given_where_it_is_used():
     assert compact(node, defs) == {"type": "object", "description": "The thing to use", "properties": {}}
     either = {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
     assert compact(either, defs) == {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+
+
+def test_lower_bounds_that_go_without_saying_are_left_out_and_the_others_stay():
+    assert compact({"type": "integer", "minimum": 1, "maximum": 5}, {}) == {"type": "integer", "maximum": 5}
+    assert compact({"type": "integer", "minimum": 0}, {}) == {"type": "integer"}
+    assert compact({"type": "integer", "minimum": 10}, {}) == {"type": "integer", "minimum": 10}
+    assert compact({"type": "number", "minimum": 0.5}, {}) == {"type": "number", "minimum": 0.5}
+    assert compact({"type": "array", "items": {}, "minItems": 1}, {}) == {"type": "array", "items": {}}
+    assert compact({"type": "array", "items": {}, "minItems": 2}, {})["minItems"] == 2
+
+
+def test_validation_still_enforces_the_bounds_left_out():
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
+        Everything.model_validate({"name": "ab", "home": {"street": "x"}, "count": 0})

@@ -12,8 +12,8 @@ Each case knows which field the error must name. Kinds:
 - ``non_object``: arguments that are not an object at all.
 
 Other fields get random JSON values as noise, so errors must be reported field by field. The compact
-tool schema leaves out string bounds and patterns (they cost tokens); those come from the params
-model's full JSON schema, which is what validation enforces.
+tool schema leaves out string bounds, patterns and obvious lower bounds (they cost tokens); those come
+from the params model's full JSON schema, which is what validation enforces.
 """
 
 from __future__ import annotations
@@ -237,12 +237,28 @@ def _bad_value(f: Field) -> st.SearchStrategy | None:
         )
     if only_strings and string.get("minLength", 0) >= 1:
         options.append(st.just("x" * (string["minLength"] - 1)))
-    if schema.get("type") in ("integer", "number") and ("minimum" in schema or "exclusiveMinimum" in schema):
-        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+    low = _lower_bound(f)
+    if low is not None:
         options.append(st.integers(int(low) - 10**9, int(low) - 1))
-    if schema.get("type") == "array" and schema.get("minItems", 0) >= 1:
+    if schema.get("type") == "array" and _same_type_branch(f).get("minItems", 0) >= 1:
         options.append(st.just([]))
     return st.one_of(options) if options else None
+
+
+def _same_type_branch(f: Field) -> dict[str, Any]:
+    """The branch of the full schema with the compact schema's type: it keeps the lower bounds that
+    the compact schema leaves out as obvious (``minimum`` 0 or 1, ``minItems`` 1)."""
+    return next((b for b in f.branches() if b.get("type") == f.schema.get("type")), {})
+
+
+def _lower_bound(f: Field) -> int | float | None:
+    if f.schema.get("type") not in ("integer", "number"):
+        return None
+    for source in (f.schema, _same_type_branch(f)):
+        for key in ("minimum", "exclusiveMinimum"):
+            if key in source:
+                return source[key]
+    return None
 
 
 @cache
