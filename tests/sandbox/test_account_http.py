@@ -310,6 +310,8 @@ def test_list_users(client):
     devs = client.get("/v5/users", params={"role": "developer"}).json()
     assert devs["total"] == 1 and devs["users"][0]["email"] == "dev@example.com"
     assert len(client.get("/v5/users", params={"limit": 1, "skip": 1}).json()["users"]) == 1
+    assert len(client.get("/v5/users", params={"limit": 0}).json()["users"]) == 2  # 0: not given, as on Mailgun
+    assert client.get("/v5/users", params={"limit": -1}).status_code == 400
     assert client.get("/v5/users", params={"role": "king"}).status_code == 400
 
 

@@ -607,7 +607,9 @@ async def list_users(ctx: Ctx) -> dict:
         raise ApiError(400, f"Invalid role '{role}': expected one of {', '.join(_USER_ROLES)}")
     account(ctx.sb)
     users = [public(u) for u in ctx.state.list("user") if not role or u["role"] == role]
-    return {"users": skip_limit(users, ctx), "total": len(users)}
+    limit = ctx.int_arg("limit", 100, low=0, high=1000) or 100  # Mailgun takes 0 for "not given"
+    skip = ctx.int_arg("skip", 0, low=0)
+    return {"users": users[skip : skip + limit], "total": len(users)}
 
 
 @router.get("/v5/users/me")
