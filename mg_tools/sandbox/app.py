@@ -49,6 +49,26 @@ AREAS = tuple(
         "webhooks",
     )
 )
+#: Mailgun products the sandbox does not emulate, by path prefix: they answer 403, as Mailgun answers
+#: an account that lacks the product.
+UNEMULATED = (
+    ("/v4/address", "Validations"),
+    ("/v3/address", "Validations"),
+    ("/v1/thresholds", "Alerts"),
+    ("/v1/alerts", "Alerts"),
+    ("/v4/inbox", "Inbox Placement"),
+    ("/v1/inboxready", "InboxReady"),
+    ("/v1/preview", "Email Preview"),
+    ("/v2/preview", "Email Preview"),
+    ("/v1/dmarc", "DMARC reports"),
+    ("/v1/inspect", "Inspect"),
+    ("/v1/maverick-score", "Optimize"),
+    ("/v1/monitoring", "Optimize"),
+    ("/v1/reputationanalytics", "Optimize"),
+    ("/v2/reputationanalytics", "Optimize"),
+    ("/v1/spamtraps", "Optimize"),
+    ("/v2/spamtraps", "Optimize"),
+)
 #: Awaited with the :class:`Sandbox` before every authenticated request: scheduled mail whose time has
 #: come is delivered first.
 BEFORE_REQUEST = (before_request,)
@@ -229,8 +249,18 @@ class _Middleware:
         return None
 
 
+def unemulated(path: str) -> str | None:
+    """The product of :data:`UNEMULATED` that ``path`` belongs to, or None."""
+    return next((name for prefix, name in UNEMULATED if path == prefix or path.startswith(prefix + "/")), None)
+
+
 async def _no_route(request: Request, exc: HTTPException) -> JSONResponse:
-    """Mailgun's error shape for a path no route serves (404) or a method its route does not (405)."""
+    """Mailgun's error shape for a path no route serves (404) or a method its route does not (405), and
+    403 for a product the sandbox does not emulate."""
+    product = unemulated(request.url.path)
+    if product:
+        message = f"Forbidden - this account has no access to {product}: the sandbox does not emulate it"
+        return JSONResponse({"message": message}, status_code=403)
     if exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
     else:

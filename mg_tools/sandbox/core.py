@@ -482,6 +482,7 @@ def page_by_token(
     key: Callable[[dict[str, Any]], str],
     default_limit: int = 10,
     max_limit: int = 100,
+    min_limit: int = 1,
     limit_name: str = "limit",
     names: tuple[str, str, str, str] = ("first", "last", "next", "previous"),
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -490,7 +491,7 @@ def page_by_token(
     ``items`` must be sorted by ``key``; ``names`` spells the link keys (first, last, next,
     previous), e.g. capitalised for the dynamic IP pools API.
     """
-    limit = ctx.int_arg(limit_name, default_limit, low=1, high=max_limit)
+    limit = ctx.int_arg(limit_name, default_limit, low=min_limit, high=max_limit)
     direction, value = _decode_page(ctx.arg("page"))
     selected = _select(items, key, direction, value, limit)
     path = ctx.request.url.path

@@ -157,6 +157,7 @@ def test_copy_template_version(mg):
         "comment": "clone",
         "active": False,
     }
+    assert out["template"] == out["version"]  # Mailgun's deprecated name for the same version
     tags = [v["tag"] for v in mg.call("list_template_versions", **NEWS)["template"]["versions"]]
     assert tags == ["v1", "v1 copy"]
 

@@ -23,8 +23,8 @@ def test_create_key_returns_the_secret_once(client):
     assert key["secret"].startswith("sandbox-") and key["kind"] == "user" and key["role"] == "admin"
     assert key["requestor"] == "owner@example.com" and key["is_disabled"] is False
     listed = client.get("/v1/keys").json()
-    assert listed["total_count"] == 1 and listed["items"][0]["id"] == key["id"]
-    assert "secret" not in listed["items"][0] and key["secret"] not in client.get("/v1/keys").text
+    assert listed["total_count"] == 2 and listed["items"][1]["id"] == key["id"]
+    assert "secret" not in listed["items"][1] and key["secret"] not in client.get("/v1/keys").text
 
 
 def test_create_key_validates(client):
@@ -39,7 +39,7 @@ def test_create_key_validates(client):
     assert post(role="sending", kind="domain", domain_name="nope.example.com").status_code == 404
     assert post(role="basic", kind="web").status_code == 400
     assert post(role="admin", expiration="0").status_code == 400
-    assert client.get("/v1/keys").json()["total_count"] == 0
+    assert client.get("/v1/keys").json()["total_count"] == 1  # the primary key only
 
 
 def test_create_key_account_limit(client, monkeypatch):
@@ -68,9 +68,20 @@ def test_list_keys_filters_and_expiry(client, clock):
 def test_delete_key(client):
     key_id = client.post("/v1/keys", data={"role": "admin"}).json()["key"]["id"]
     assert client.delete(f"/v1/keys/{key_id}").json() == {"message": "key deleted"}
-    assert client.get("/v1/keys").json()["items"] == []
+    assert [k["description"] for k in client.get("/v1/keys").json()["items"]] == ["primary account key"]
     gone = client.delete(f"/v1/keys/{key_id}")
     assert gone.status_code == 404 and gone.json() == {"message": "no key matching id"}
+
+
+def test_the_primary_key_is_listed_and_kept(client):
+    (primary,) = client.get("/v1/keys").json()["items"]
+    assert (primary["kind"], primary["role"], primary["requestor"]) == ("user", "admin", "owner@example.com")
+    assert primary["is_disabled"] is False and "secret" not in primary
+    assert client.get("/v1/keys", params={"kind": "user"}).json()["items"] == [primary]
+    assert client.get("/v1/keys", params={"kind": "domain"}).json()["items"] == []
+    refused = client.delete(f"/v1/keys/{primary['id']}")
+    assert refused.status_code == 400 and refused.json() == {"message": "the account's primary key cannot be deleted"}
+    assert client.get("/v1/keys").json()["items"] == [primary]
 
 
 def test_regenerate_public_key(client, sb):
@@ -310,6 +321,8 @@ def test_list_users(client):
     devs = client.get("/v5/users", params={"role": "developer"}).json()
     assert devs["total"] == 1 and devs["users"][0]["email"] == "dev@example.com"
     assert len(client.get("/v5/users", params={"limit": 1, "skip": 1}).json()["users"]) == 1
+    assert len(client.get("/v5/users", params={"limit": 0}).json()["users"]) == 2  # 0: not given, as on Mailgun
+    assert client.get("/v5/users", params={"limit": -1}).status_code == 400
     assert client.get("/v5/users", params={"role": "king"}).status_code == 400
 
 

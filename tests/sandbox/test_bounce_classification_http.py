@@ -109,3 +109,36 @@ def test_list_rules(client):
 def test_list_bounce_logs_is_gone(client):
     out = client.get(f"{BASE}/domains/{D}/events")
     assert out.status_code == 410 and "/v1/analytics/logs" in out.json()["message"]
+
+
+def test_v2_metrics_group_and_filter(client, bounces):
+    body = {
+        "dimensions": ["domain.name", "criticality"],
+        "metrics": ["critical_bounce_count", "non_critical_bounce_count", "non_critical_delay_count"],
+        "filter": {"AND": [{"attribute": "entity-name", "comparator": "!=", "values": [{"value": "Yahoo"}]}]},
+        "duration": "24h",
+    }
+    out = client.post("/v2/bounce-classification/metrics", json=body).json()
+    assert out["dimensions"] == ["domain.name", "criticality"] and out["pagination"]["total"] == 2
+    assert out["items"] == [
+        {
+            "domain.name": D,
+            "criticality": "CRITICAL",
+            "metrics": {"critical_bounce_count": 2, "non_critical_bounce_count": 0, "non_critical_delay_count": 0},
+        },
+        {
+            "domain.name": D,
+            "criticality": "NON-CRITICAL",
+            "metrics": {"critical_bounce_count": 0, "non_critical_bounce_count": 2, "non_critical_delay_count": 0},
+        },
+    ]
+    everything = client.post("/v2/bounce-classification/metrics", json={"dimensions": ["category"]}).json()
+    delay = next(i for i in everything["items"] if i["category"] == "MAILBOX_FULL")["metrics"]
+    assert delay["non_critical_delay_count"] == 1 and delay["non_critical_delay_rate"] == 100
+
+
+def test_v2_metrics_refuses_unknown_names(client):
+    post = lambda body: client.post("/v2/bounce-classification/metrics", json=body)  # noqa: E731
+    assert post({"dimensions": ["planet"]}).status_code == 400
+    assert post({"metrics": ["opens"]}).json()["message"].startswith("invalid metric 'opens'")
+    assert post({"resolution": "week"}).status_code == 400

@@ -65,15 +65,20 @@ def test_create_key_validates(client):
     assert post(signing_domain="nope.example.com", selector="s1").status_code == 404
 
 
-def test_an_imported_pem_must_be_an_rsa_private_key(client):
+BAD_PEM = "invalid PEM: expected an RSA private key in PKCS #1 format (-----BEGIN RSA PRIVATE KEY-----)"
+
+
+def test_an_imported_pem_must_be_an_rsa_pkcs1_private_key(client):
     post = lambda pem: client.post("/v1/dkim/keys", data={"signing_domain": D, "selector": "imp", "pem": pem})  # noqa: E731
     for bad in (
         "-----BEGIN RSA PRIVATE KEY-----\nnot base64!\n-----END RSA PRIVATE KEY-----\n",
         "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEgcmVhbCBrZXk=\n",
-        PEM.replace("RSA PRIVATE KEY", "CERTIFICATE"),
     ):
-        assert post(bad).json() == {"message": "invalid PEM: expected an RSA private key"}
-    assert post(PEM.replace("RSA PRIVATE", "PRIVATE")).status_code == 200  # PKCS #8 is an RSA key too
+        assert post(bad).json() == {"message": BAD_PEM}
+    for label in ("CERTIFICATE", "PRIVATE KEY", "EC PRIVATE KEY"):  # PKCS #8 and EC keys too
+        assert post(PEM.replace("RSA PRIVATE KEY", label)).json() == {"message": f"{BAD_PEM}, not {label}"}
+    assert client.get("/v1/dkim/keys", params={"selector": "imp"}).json()["items"] == []
+    assert post(PEM).status_code == 200
 
 
 def test_imported_pem_gives_the_same_public_key(client):

@@ -220,16 +220,19 @@ def test_update_ip_pool_validates(client):
 
 def test_list_ip_pool_domains_pages(client):
     pool = new_pool(client, ips=(IP1,))
-    names = ["a.example.com", "b.example.com", "c.example.com"]
+    names = [f"d{i:02}.example.com" for i in range(12)]
     for name in names:
         add_domain(client, name)
     client.patch(f"/v3/ip_pools/{pool}", data={"link_domain": names})
-    first = client.get(f"/v3/ip_pools/{pool}/domains", params={"limit": 2}).json()
-    assert [d["name"] for d in first["domains"]] == names[:2] and set(first["domains"][0]) == {"id", "name"}
+    first = client.get(f"/v3/ip_pools/{pool}/domains", params={"limit": 10}).json()
+    assert [d["name"] for d in first["domains"]] == names[:10] and set(first["domains"][0]) == {"id", "name"}
     rest = client.get(first["paging"]["next"]).json()
-    assert [d["name"] for d in rest["domains"]] == names[2:]
+    assert [d["name"] for d in rest["domains"]] == names[10:]
     assert client.get(rest["paging"]["next"]).json()["domains"] == []
     assert client.get("/v3/ip_pools/nope/domains").status_code == 404
+    for limit in (9, 501):  # the reference's bounds: 10 to 500
+        too = client.get(f"/v3/ip_pools/{pool}/domains", params={"limit": limit})
+        assert too.json() == {"message": "Invalid 'limit' parameter: must be between 10 and 500"}
 
 
 def test_add_and_remove_pool_ip(client):

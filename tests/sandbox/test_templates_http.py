@@ -101,6 +101,7 @@ def test_versions_activation_copy_and_limit(client):
     copied = client.put(f"{V}/v1/copy/v1-copy", params={"comment": "cloned"}).json()
     assert copied["message"] == "version has been copied"
     assert copied["version"]["tag"] == "v1-copy" and copied["version"]["template"] == "ONE"
+    assert copied["template"] == copied["version"]  # a version object under its deprecated name, not the template
     assert copied["version"]["active"] is False and copied["version"]["comment"] == "cloned"
     assert client.delete(f"{V}/v2").json()["message"] == "version has been deleted"
     assert client.get(f"{V}/v2").status_code == 404

@@ -231,15 +231,34 @@ def _choice(ctx: Ctx, name: str, choices: tuple[str, ...], default: str | None =
     return value
 
 
+def primary_key(sb: Sandbox) -> dict[str, Any]:
+    """The listing of the sandbox's own key: the account's primary key, an admin key of the owner."""
+    acct, user = account(sb), owner(sb)
+    created = _iso(acct["_created_at"])
+    return {
+        "id": f"{acct['id'][:8]}-{acct['id'][8:16]}",
+        "description": "primary account key",
+        "kind": "user",
+        "role": "admin",
+        "created_at": created,
+        "updated_at": created,
+        "expires_at": None,
+        "requestor": user["email"],
+        "user_name": user["name"],
+        "domain_name": None,
+        "is_disabled": False,
+    }
+
+
 @router.get("/v1/keys")
 async def list_keys(ctx: Ctx) -> dict:
-    """The account's API keys (never their secrets), filtered by kind or domain."""
+    """The account's API keys, its primary key first (never their secrets), filtered by kind or domain."""
     kind = _choice(ctx, "kind", _KINDS)
     domain = ctx.arg("domain_name")
     items = [
-        _key_view(ctx, d)
-        for d in ctx.state.list("api_key")
-        if (not kind or d["kind"] == kind) and (not domain or d["domain_name"] == domain)
+        doc
+        for doc in [primary_key(ctx.sb), *(_key_view(ctx, d) for d in ctx.state.list("api_key"))]
+        if (not kind or doc["kind"] == kind) and (not domain or doc["domain_name"] == domain)
     ]
     return {"total_count": len(items), "items": items}
 
@@ -299,7 +318,9 @@ async def create_key(ctx: Ctx) -> dict:
 
 @router.delete("/v1/keys/{key_id}")
 async def delete_key(ctx: Ctx) -> dict:
-    """Revoke an API key."""
+    """Revoke an API key (not the account's primary key, which the sandbox runs on)."""
+    if ctx.path["key_id"] == primary_key(ctx.sb)["id"]:
+        raise ApiError(400, "the account's primary key cannot be deleted")
     if not ctx.state.delete("api_key", ctx.path["key_id"]):
         raise ApiError(404, "no key matching id")
     return {"message": "key deleted"}
@@ -607,7 +628,9 @@ async def list_users(ctx: Ctx) -> dict:
         raise ApiError(400, f"Invalid role '{role}': expected one of {', '.join(_USER_ROLES)}")
     account(ctx.sb)
     users = [public(u) for u in ctx.state.list("user") if not role or u["role"] == role]
-    return {"users": skip_limit(users, ctx), "total": len(users)}
+    limit = ctx.int_arg("limit", 100, low=0, high=1000) or 100  # Mailgun takes 0 for "not given"
+    skip = ctx.int_arg("skip", 0, low=0)
+    return {"users": users[skip : skip + limit], "total": len(users)}
 
 
 @router.get("/v5/users/me")

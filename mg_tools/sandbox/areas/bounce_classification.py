@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any, NamedTuple
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, skip_limit
+from mg_tools.sandbox.core import ApiError, Ctx, Router, integer, skip_limit
 
 router = Router()
 
@@ -234,3 +234,98 @@ async def list_rules(ctx: Ctx) -> dict:
 async def list_bounce_logs(ctx: Ctx) -> dict:
     """Gone: bounce logs are read with ``POST /v1/analytics/logs`` now."""
     raise ApiError(410, "This endpoint has been removed; use POST /v1/analytics/logs for bounce logs")
+
+
+# -- v2 metrics -----------------------------------------------------------------------------------
+
+_V2_DIMENSIONS = (
+    "entity-name", "domain.name", "envelope.sending-ip", "account.name", "envelope.i-ip-pool-name", "tags", "tag",
+    "recipient-domain", "group-id", "criticality", "severity", "category", "timestamp",
+)  # fmt: skip
+_V2_COUNTS = ("critical_bounce_count", "non_critical_bounce_count", "critical_delay_count", "non_critical_delay_count")
+_V2_METRICS = (*_V2_COUNTS, "classified_failures_count", "delivered_smtp_count", *(
+    c.replace("_count", "_rate") for c in _V2_COUNTS
+))  # fmt: skip
+_CRITICAL = {"BLOCKLIST", "ESPBLOCK"}
+
+
+def _v2_values(c: Classified, address: str) -> dict[str, str]:
+    """The dimension values of one classified bounce; those the sandbox has no data for are empty."""
+    return {
+        "entity-name": ENTITIES[c.entity][0],
+        "domain.name": c.domain,
+        "recipient-domain": address.rpartition("@")[2].lower(),
+        "criticality": "CRITICAL" if c.rule.category in _CRITICAL else "NON-CRITICAL",
+        "severity": c.rule.severity,
+        "category": c.rule.category,
+    }
+
+
+def _v2_list(body: dict[str, Any], name: str, allowed: tuple[str, ...]) -> list[str]:
+    values = body.get(name) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ApiError(400, f"'{name}' must be a list of strings")
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ApiError(400, f"invalid {name[:-1]} '{unknown[0]}': expected one of {', '.join(allowed)}")
+    return values
+
+
+def _v2_filter(body: dict[str, Any]) -> list[tuple[str, str, set[str]]]:
+    conditions = []
+    for cond in (body.get("filter") or {}).get("AND") or []:
+        attribute, comparator = cond.get("attribute"), cond.get("comparator", "=")
+        if attribute not in _V2_DIMENSIONS or attribute == "timestamp" or comparator not in ("=", "!="):
+            raise ApiError(400, f"invalid filter condition: {cond!r}")
+        conditions.append((attribute, comparator, {str(v.get("value")) for v in cond.get("values") or []}))
+    return conditions
+
+
+def _v2_metrics(rows: list[dict[str, str]], wanted: list[str]) -> dict[str, Any]:
+    counts = Counter(
+        f"{'critical' if r['criticality'] == 'CRITICAL' else 'non_critical'}_"
+        f"{'bounce' if r['severity'] == 'PERMANENT' else 'delay'}_count"
+        for r in rows
+    )
+    values: dict[str, Any] = {c: counts[c] for c in _V2_COUNTS}
+    values.update(classified_failures_count=len(rows), delivered_smtp_count=0)
+    for count in _V2_COUNTS:
+        values[count.replace("_count", "_rate")] = round(100 * counts[count] / len(rows), 2) if rows else 0
+    return {m: values[m] for m in wanted or _V2_METRICS}
+
+
+@router.post("/v2/bounce-classification/metrics")
+async def v2_metrics(ctx: Ctx) -> dict:
+    """Classified bounce counts and rates, grouped by ``dimensions`` and narrowed by an ``AND`` filter."""
+    body = ctx.json if isinstance(ctx.json, dict) else {}
+    dimensions = _v2_list(body, "dimensions", _V2_DIMENSIONS)
+    wanted = _v2_list(body, "metrics", _V2_METRICS)
+    conditions = _v2_filter(body)
+    resolution = body.get("resolution") or "day"
+    if resolution not in ("day", "hour"):
+        raise ApiError(400, "resolution must be day or hour")
+    paging = body.get("pagination") or {}
+    limit = integer(paging.get("limit"), 10, low=1, high=1000, not_integer="pagination.limit must be an integer",
+                    out_of_range="pagination.limit must be between 1 and 1000")  # fmt: skip
+    rows = []
+    for name in [d["name"] for d in ctx.state.list("domain")]:
+        for bounce in ctx.state.list("bounce", f"{name}/"):
+            row = _v2_values(_classify(name, bounce), str(bounce.get("address", "")))
+            if all((row.get(a, "") in vs) == (op == "=") for a, op, vs in conditions):
+                rows.append(row)
+    groups: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row.get(d, "") for d in dimensions), []).append(row)
+    items = [
+        {**dict(zip(dimensions, key)), "metrics": _v2_metrics(members, wanted)}
+        for key, members in sorted(groups.items())
+    ]
+    return {
+        "start": body.get("start"),
+        "end": body.get("end"),
+        "resolution": resolution,
+        "duration": body.get("duration"),
+        "dimensions": dimensions,
+        "pagination": {"sort": paging.get("sort") or "", "limit": limit, "total": len(items)},
+        "items": items[:limit],
+    }

@@ -27,7 +27,10 @@ _SELECTOR = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 _KEY_BYTES = {1024: 162, 2048: 294}  # DER length of an RSA SubjectPublicKeyInfo of that size
 _INTERVAL = re.compile(r"^(\d+)([dh])$")
 _MIN_ROTATION_HOURS = 5 * 24
-_PEM = re.compile(r"-----BEGIN (RSA )?PRIVATE KEY-----[A-Za-z0-9+/=\s]+-----END \1?PRIVATE KEY-----")
+# Mailgun imports RSA keys in PKCS #1 only: not PKCS #8 ("BEGIN PRIVATE KEY"), EC or any other kind.
+_PEM = re.compile(r"-----BEGIN RSA PRIVATE KEY-----[A-Za-z0-9+/=\s]+-----END RSA PRIVATE KEY-----")
+_PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+_BAD_PEM = "invalid PEM: expected an RSA private key in PKCS #1 format (-----BEGIN RSA PRIVATE KEY-----)"
 
 
 # -- keys -----------------------------------------------------------------------------------------
@@ -117,7 +120,9 @@ def _pem(ctx: Ctx) -> str | None:
     if pem in (None, ""):
         return None
     if not _PEM.fullmatch(pem.strip()):
-        raise ApiError(400, "invalid PEM: expected an RSA private key")
+        label = _PEM_LABEL.search(pem)
+        given = label.group(1) if label else ""
+        raise ApiError(400, f"{_BAD_PEM}, not {given}" if given and given != "RSA PRIVATE KEY" else _BAD_PEM)
     return pem
 
 

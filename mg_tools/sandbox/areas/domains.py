@@ -1,4 +1,6 @@
-"""Sandbox: domains (list, create, read, update, verify, delete)."""
+"""Sandbox: domains (list, create, read, update, verify, delete), on the v4 routes and on the older v3
+routes the official SDKs still call (``/v3/domains``, ``/v3/domains/{domain}``, ``.../verify``,
+``.../connection``, ``.../web_prefix``), which read and change the same domain documents."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, page_by_skip, 
 router = Router()
 
 _NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _SPAM_ACTIONS = {"disabled", "block", "tag"}
 _BOOL_FIELDS = (
     "require_tls",
@@ -121,6 +124,7 @@ def _apply_settings(ctx: Ctx, doc: dict[str, Any]) -> None:
 
 
 @router.get("/v4/domains")
+@router.get("/v3/domains")
 async def list_domains(ctx: Ctx) -> dict:
     items = [public(d) for d in scope.visible(ctx, ctx.state.list("domain"))]
     state = ctx.arg("state")
@@ -141,8 +145,8 @@ async def list_domains(ctx: Ctx) -> dict:
     return page_by_skip(items, ctx, default_limit=100, max_limit=1000)
 
 
-@router.post("/v4/domains")
-async def create_domain(ctx: Ctx) -> dict:
+def _created(ctx: Ctx) -> dict[str, Any]:
+    """A new domain named by the request, with the request's settings, stored."""
     name = ctx.require("name").strip().lower()
     if not _NAME.match(name):
         raise ApiError(400, f"'{name}' is not a valid domain name")
@@ -150,16 +154,30 @@ async def create_domain(ctx: Ctx) -> dict:
     doc = scope.claim(ctx, new_domain(ctx.sb, name))
     _apply_settings(ctx, doc)
     ctx.state.put("domain", name, doc)
+    return doc
+
+
+@router.post("/v4/domains")
+async def create_domain(ctx: Ctx) -> dict:
+    doc = _created(ctx)
     return {"message": "Domain DNS records have been created", "domain": public(doc), **dns_records(doc)}
 
 
+@router.post("/v3/domains")
+async def create_domain_v3(ctx: Ctx) -> dict:
+    doc = _created(ctx)
+    return {"message": "Domain has been created", "domain": public(doc), **dns_records(doc)}
+
+
 @router.get("/v4/domains/{domain}")
+@router.get("/v3/domains/{domain}")
 async def get_domain(ctx: Ctx) -> dict:
     doc = scope.domain(ctx, ctx.path["domain"])
     return {"domain": public(doc), **dns_records(doc)}
 
 
 @router.put("/v4/domains/{domain}")
+@router.put("/v3/domains/{domain}")
 async def update_domain(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         doc = scope.domain(ctx, ctx.path["domain"])
@@ -169,6 +187,7 @@ async def update_domain(ctx: Ctx) -> dict:
 
 
 @router.put("/v4/domains/{domain}/verify")
+@router.put("/v3/domains/{domain}/verify")
 async def verify_domain(ctx: Ctx) -> dict:
     with ctx.state.transaction():
         doc = scope.domain(ctx, ctx.path["domain"])
@@ -192,3 +211,37 @@ async def delete_domain(ctx: Ctx) -> dict:
         for kind in _DOMAIN_KINDS:
             ctx.state.clear(kind, f"{name}/")
     return {"message": "Domain will be deleted in the background"}
+
+
+@router.get("/v3/domains/{domain}/connection")
+async def get_connection(ctx: Ctx) -> dict:
+    doc = scope.domain(ctx, ctx.path["domain"])
+    return {"connection": {"require_tls": doc["require_tls"], "skip_verification": doc["skip_verification"]}}
+
+
+@router.put("/v3/domains/{domain}/connection")
+async def update_connection(ctx: Ctx) -> dict:
+    with ctx.state.transaction():
+        doc = scope.domain(ctx, ctx.path["domain"])
+        for field in ("require_tls", "skip_verification"):
+            value = ctx.bool_arg(field)
+            if value is not None:
+                doc[field] = value
+        ctx.state.put("domain", doc["name"], doc)
+    return {
+        "message": "Domain connection settings have been updated, may take 10 minutes to fully propagate",
+        "require-tls": doc["require_tls"],
+        "skip-verification": doc["skip_verification"],
+    }
+
+
+@router.put("/v3/domains/{domain}/web_prefix")
+async def update_web_prefix(ctx: Ctx) -> dict:
+    prefix = ctx.require("web_prefix").strip().lower()
+    if not _LABEL.match(prefix):
+        raise ApiError(400, f"'{prefix}' is not a valid web prefix: use one DNS label (letters, digits, hyphens)")
+    with ctx.state.transaction():
+        doc = scope.domain(ctx, ctx.path["domain"])
+        doc["web_prefix"] = prefix
+        ctx.state.put("domain", doc["name"], doc)
+    return {"message": "Domain web prefix updated", "domain": public(doc), **dns_records(doc)}

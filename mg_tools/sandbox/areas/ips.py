@@ -438,7 +438,7 @@ async def list_ip_pool_domains(ctx: Ctx) -> dict:
     """Domains linked to a DIPP, in pages of ``limit`` (10 to 500)."""
     pool = _pool(ctx)
     rows = sorted(({"id": d["id"], "name": d["name"]} for d in _linked(ctx, pool["pool_id"])), key=lambda r: r["name"])
-    page, paging = page_by_token(rows, ctx, key=lambda r: r["name"], default_limit=10, max_limit=500)
+    page, paging = page_by_token(rows, ctx, key=lambda r: r["name"], default_limit=10, max_limit=500, min_limit=10)
     return {"domains": page, "paging": paging}
 
 

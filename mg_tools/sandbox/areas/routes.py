@@ -197,6 +197,8 @@ def _load(ctx: Ctx) -> dict[str, Any]:
 
 @router.get("/v3/routes")
 async def list_routes(ctx: Ctx) -> dict:
+    if ctx.int_arg("limit", 100, low=1) > 1000:
+        raise ApiError(400, "The 'limit' parameter can't be larger than 1000")
     return page_by_skip(_by_priority(ctx.state), ctx, default_limit=100, max_limit=1000)
 
 

@@ -298,8 +298,5 @@ async def copy_version(ctx: Ctx) -> dict:
         }
         doc["versions"][new_tag] = copy
         _save(ctx, doc)
-    return {
-        "message": "version has been copied",
-        "version": _version_out(copy),
-        "template": {**_summary(doc), "version": _version_out(copy)},
-    }
+    # "template" is Mailgun's deprecated spelling of "version": the same version object.
+    return {"message": "version has been copied", "version": _version_out(copy), "template": _version_out(copy)}
