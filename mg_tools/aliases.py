@@ -72,7 +72,7 @@ def wire_names(model: type[BaseModel]) -> WireNames:
         for wire in names - own - {None}:
             candidates.setdefault(wire, set()).add(name)
         marks = {m.kind: m.arg for m in info.metadata if isinstance(m, _Marker)}
-        if "prefixed" in marks:
+        if marks.get("prefixed"):  # not an empty prefix: that dict's keys are plain field names
             prefixes[marks["prefixed"]] = name
         if _holds(info.annotation, list) and not _holds(info.annotation, str):
             lists.add(name)
