@@ -73,8 +73,8 @@ NOT_FOUND = [
     ("delete_unsubscribe", {"address": BOB}, "not found", f"{BOB} is not on the unsubscribe list of {D}."),
     ("get_allowlist_entry", {"value": "x.com"}, "Address/Domain not found", f"'x.com' is not on the allowlist of {D}."),
     ("get_template", {"template_name": "x"}, "template not found", f"No template named 'x' in {D}."),
-    ("get_template_version", {"template_name": "x", "template_version": "v2"}, "not found", f"No version 'v2' of {TX}."),
-    ("get_list_member", {"list_address": "l@x.com", "address": BOB}, "not found", f"No member {BOB} of mailing list l@x.com."),
+    ("get_template_version", {"template_name": "x", "template_version": "2"}, "not found", f"No version '2' of {TX}."),
+    ("get_list_member", {"list_address": "l@x.com", "address": BOB}, "gone", f"No member {BOB} of mailing list l@x.com."),
     ("get_route", {"id": "5f1d"}, "Route not found", "No route '5f1d'."),
 ]  # fmt: skip
 
