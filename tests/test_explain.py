@@ -74,7 +74,7 @@ NOT_FOUND = [
     ("get_allowlist_entry", {"value": "x.com"}, "Address/Domain not found", f"'x.com' is not on the allowlist of {D}."),
     ("get_template", {"template_name": "x"}, "template not found", f"No template named 'x' in {D}."),
     ("get_template_version", {"template_name": "x", "template_version": "2"}, "not found", f"No version '2' of {TX}."),
-    ("get_list_member", {"list_address": "l@x.com", "address": BOB}, "gone", f"No member {BOB} of mailing list l@x.com."),
+    ("get_list_member", {"list_address": "l@x.com", "address": BOB}, "no", f"No member {BOB} of mailing list l@x.com."),
     ("get_route", {"id": "5f1d"}, "Route not found", "No route '5f1d'."),
 ]  # fmt: skip
 
