@@ -189,22 +189,42 @@ class TransportError(MgToolsError):
 
 
 class MailgunError(MgToolsError):
-    """Mailgun answered with a status outside 2xx; ``mailgun_message`` is Mailgun's own explanation."""
+    """Mailgun answered with a status outside 2xx; ``mailgun_message`` is Mailgun's own explanation.
+
+    The message quotes Mailgun, then adds what to do as a sentence of its own (``Hint: ...``). The
+    executor restates it for the operation that failed (:meth:`restate`): the fields Mailgun names
+    become the tool's fields, and a 404 says what was not found; ``operation`` is then its name.
+    """
 
     code = "mailgun_error"
     hint = ""
 
     def __init__(self, message: str, *, status: int, method: str = "", path: str = "") -> None:
-        where = f" ({method} {path})" if method else ""
-        text = f"Mailgun {status}{where}: {message}"
-        if self.hint:
-            text += f" {self.hint}"
-        super().__init__(text)
         self.status = status
+        self.where = f" ({method} {path})" if method else ""
         self.mailgun_message = _one_line(message)
+        self.operation = ""
+        super().__init__(self._compose(self.mailgun_message, self.hint))
+
+    def _compose(self, explanation: str, hint: str) -> str:
+        text = f"Mailgun {self.status}{self.where}: {_sentence(explanation)}"
+        return f"{text} Hint: {_sentence(hint)}" if hint else text
+
+    def restate(self, operation: str, explanation: str, hint: str | None = None) -> None:
+        """Say it in the terms of ``operation``: ``explanation`` in place of Mailgun's text as quoted,
+        ``hint`` (when given) in place of the class's."""
+        self.operation = operation
+        self.message = _one_line(self._compose(explanation, self.hint if hint is None else hint))
+        self.args = (self.message,)
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "status": self.status}
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence does, so what follows it reads as another one."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
 
 
 class Redirected(MailgunError):

@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ValidationError
 
 from mg_tools import caller
+from mg_tools.aliases import accept_wire_names
 from mg_tools.audit import NO_AUDIT, Attempt, Auditor
 from mg_tools.confirm import Confirmations, request_digest
-from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, PolicyDenied
+from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, MailgunError, PolicyDenied
+from mg_tools.explain import restate
 from mg_tools.log import Redactor, get_logger
 from mg_tools.operation import Operation, Paging
 from mg_tools.policy import Decision, Policy, decide
@@ -106,13 +108,14 @@ class Executor:
         ``consume`` (a real call) the token is then used up. A composite operation has no request.
         """
         op = self.registry.get(name)
+        # The policy first: a tool the caller may not use is refused for that reason, whatever its arguments.
+        decision = decide(self.policy, op)
+        if not decision.allowed:
+            raise PolicyDenied(f"{decision.reason}; nothing was sent")
         args = self.validate(op, arguments)
         # Secret arguments (passwords, keys) are redacted wherever they come back: logs, errors
         # (Mailgun's error bodies may echo them), dry runs.
         self.redactor.register_secrets(args.model_dump(mode="json", by_alias=True, exclude_none=True))
-        decision = decide(self.policy, op)
-        if not decision.allowed:
-            raise PolicyDenied(f"{decision.reason}; nothing was sent")
         ruling = self.rules.decide(op, args, dry_run=dry_run) if self.rules is not None else None
         if ruling is not None and not ruling.allowed:
             raise PolicyDenied(f"{ruling.reason}; nothing was sent", policies=ruling.policies)
@@ -175,7 +178,11 @@ class Executor:
                 raise ConfigurationError(NO_ACCOUNT)
             acting = {"subaccount": request.headers[ON_BEHALF_OF]} if ON_BEHALF_OF in request.headers else {}
             self._log.info("call", operation=op.name, tag=op.tag, **acting)
-            response = await self.client.send(request, idempotent=op.idempotent)
+            try:
+                response = await self.client.send(request, idempotent=op.idempotent)
+            except MailgunError as exc:
+                restate(exc, op, prepared.arguments)
+                raise
         return self.shape(op, request, response)
 
     def dry_run(
@@ -245,11 +252,13 @@ class Executor:
             raise InvalidArguments(name, [("", f"arguments must be an object, got {type(arguments).__name__}")])
         try:
             problems = list(islice(_unsendable(arguments), _MAX_UNSENDABLE))
+            arguments, given_as, renamed = accept_wire_names(model, arguments)
+            problems += renamed
             errors: list[tuple[str, str]] = []
             try:
                 params = model.model_validate(arguments)
             except ValidationError as exc:
-                errors = _field_errors(exc)
+                errors = _field_errors(exc, given_as)
             except Exception:
                 # A validator may trip over a value no request can carry: the problems found
                 # already are the answer then.
@@ -286,10 +295,14 @@ class Executor:
         return self.results.read(result_id, offset, length)
 
 
-def _field_errors(exc: ValidationError) -> list[tuple[str, str]]:
+def _field_errors(exc: ValidationError, given_as: dict[str, str]) -> list[tuple[str, str]]:
+    """``(field, problem)`` for each error, the field named as the caller named it (``from``, ``o:tag``)."""
     out = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"] if p not in {"function-after", "function-before"})
+        parts = [str(p) for p in err["loc"] if p not in {"function-after", "function-before"}]
+        if parts:
+            parts[0] = given_as.get(parts[0], parts[0])
+        loc = ".".join(parts)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"

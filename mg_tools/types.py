@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -57,6 +59,7 @@ __all__ = [
     "Limit",
     "Local",
     "Mailbox",
+    "Mailboxes",
     "MonthlyLimit",
     "Origin",
     "Params",
@@ -68,6 +71,7 @@ __all__ = [
     "WholeBody",
     "YesNo",
     "YesNoHtml",
+    "split_mailboxes",
     "subaccount_id",
     "text_or_file",
 ]
@@ -166,6 +170,28 @@ Address = Annotated[
 #: Addresses as a mail header holds them, with optional display names: ``Ann <ann@example.com>``
 #: (one, or several separated by commas).
 Mailbox = Annotated[str, Field(min_length=3), AfterValidator(_header_safe)]
+
+
+_NEEDS_QUOTES = re.compile(r'[()<>@,;:\\".\[\]]')
+
+
+def _quoted_name(name: str) -> str:
+    return f'"{email.utils.quote(name)}"' if _NEEDS_QUOTES.search(name) else name
+
+
+def split_mailboxes(value: object) -> object:
+    """A recipient header as Mailgun takes it (``'"Doe, Jo" <jo@x.com>, ann@y.com'``) as a list of one
+    mailbox each; a quoted display name keeps its comma. Anything but a string is left to validation."""
+    if not isinstance(value, str):
+        return value
+    pairs = email.utils.getaddresses([value])
+    if not pairs or any(not addr for _, addr in pairs):
+        return [value]  # not a list of addresses: validation (or Mailgun) says what is wrong with it
+    return [f"{_quoted_name(name)} <{addr}>" if name else addr for name, addr in pairs]
+
+
+#: Recipients: a list of mailboxes, or one string of comma-separated mailboxes (as Mailgun takes it).
+Mailboxes = Annotated[list[Mailbox], BeforeValidator(split_mailboxes)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Skip = Annotated[int, Field(ge=0)]
 #: The server instructions say once where a cursor comes from (the ``next_cursor`` of a page).

@@ -1,6 +1,7 @@
 """Messages: sending, stored messages, the sending queue and scheduled mail."""
 
 import json
+from email.utils import getaddresses
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -17,6 +18,7 @@ from mg_tools.types import (
     JsonText,
     Local,
     Mailbox,
+    Mailboxes,
     Origin,
     Params,
     Prefixed,
@@ -30,7 +32,7 @@ MAX_RECIPIENTS = 1000
 MAX_OPTIONS_BYTES = 16 * 1024
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 
-Recipients = Annotated[list[Mailbox], Field(min_length=1, description="Addresses, 'Name <addr>' allowed")]
+Recipients = Annotated[Mailboxes, Field(min_length=1, description="Addresses, 'Name <addr>' allowed")]
 
 
 class _Send(Params):
@@ -107,9 +109,7 @@ class _Send(Params):
     @model_validator(mode="after")
     def _limits(self):
         count = sum(
-            len([a for part in addrs for a in part.split(",") if a.strip()])
-            for addrs in (getattr(self, name) for name in self.recipient_fields)
-            if addrs
+            len(getaddresses(addrs)) for addrs in (getattr(self, name) for name in self.recipient_fields) if addrs
         )
         if count > MAX_RECIPIENTS:
             raise ValueError(f"{count} recipients; Mailgun allows at most {MAX_RECIPIENTS} per message")
@@ -146,8 +146,8 @@ class SendMessage(_Send):
     sender: Mailbox = Field(
         serialization_alias="from", max_length=1024, description="From, e.g. 'Ann <ann@mg.example.com>'"
     )
-    cc: list[Mailbox] | None = None
-    bcc: list[Mailbox] | None = None
+    cc: Mailboxes | None = None
+    bcc: Mailboxes | None = None
     subject: HeaderText | None = Field(None, max_length=998)
     text: str | None = None
     html: str | None = None

@@ -113,6 +113,29 @@ def test_policy_refusal_exits_3(capsys):
     assert code == 3 and "read-only mode" in err
 
 
+def test_a_hidden_tool_says_why_before_looking_at_its_arguments(capsys):
+    code, _, err = run(capsys, "call", "delete_domain", "--dry-run", "--read-only", "--args", "{}")
+    assert (
+        code == 3 and err.strip() == "mg-tools: read-only mode: delete_domain is a delete operation; nothing was sent"
+    )
+
+
+def test_describe_says_when_a_tool_is_unavailable(capsys, monkeypatch):
+    monkeypatch.setenv("MG_TOOLS_READ_ONLY", "1")
+    _, out, _ = run(capsys, "describe", "delete_domain")
+    assert json.loads(out)["unavailable"] == "read-only mode: delete_domain is a delete operation"
+    _, out, _ = run(capsys, "describe", "get_domain")
+    assert "unavailable" not in json.loads(out)
+
+
+def test_mailguns_names_work_on_the_command_line(capsys):
+    args = '{"domain": "mg.example.com", "from": "a@mg.example.com", "to": "b@x.com, c@x.com", "subject": "s", '
+    code, out, _ = run(capsys, "call", "send_message", "--dry-run", "--args", args + '"text": "t", "o:tag": "x"}')
+    form = json.loads(out)["form"]
+    assert code == 0 and ["from", "a@mg.example.com"] in form and ["o:tag", "x"] in form
+    assert [v for k, v in form if k == "to"] == ["b@x.com", "c@x.com"]
+
+
 def test_entry_points_and_no_heavy_imports_for_dry_runs(tmp_path):
     # A dry run needs neither MCP nor the HTTP stack nor the logging library (start-up time).
     probe = (

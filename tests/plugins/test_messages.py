@@ -239,3 +239,104 @@ def test_delete_scheduled_messages(mg):
 
     with pytest.raises(NotFound):
         mg.call("get_stored_message", storage_url=url)
+
+
+# -- Mailgun's own names, as pasted from its documentation and SDKs ----------------------------------
+
+#: Each family of Mailgun's names: the arguments in the tool's names, and the same in Mailgun's.
+MAILGUN_NAMES = {
+    "from": ({"sender": "Ann <ann@mg.example.com>"}, {"from": "Ann <ann@mg.example.com>"}),
+    "o:tag": ({"tags": ["welcome", "beta"]}, {"o:tag": ["welcome", "beta"]}),
+    "o:tag, one": ({"tags": ["welcome"]}, {"o:tag": "welcome"}),
+    "o:options": (
+        {
+            "test_mode": True,
+            "delivery_time": "Thu, 26 Nov 2026 10:00:00 +0000",
+            "deliver_within": "24h",
+            "require_tls": True,
+            "skip_verification": False,
+            "dkim": True,
+            "sending_ip_pool": "pool1",
+        },
+        {
+            "o:testmode": "yes",
+            "o:deliverytime": "Thu, 26 Nov 2026 10:00:00 +0000",
+            "o:deliver-within": "24h",
+            "o:require-tls": "true",
+            "o:skip-verification": "no",
+            "o:dkim": "yes",
+            "o:sending-ip-pool": "pool1",
+        },
+    ),
+    "o:tracking": (
+        {"tracking": True, "tracking_clicks": "htmlonly", "tracking_opens": False},
+        {"o:tracking": "yes", "o:tracking-clicks": "htmlonly", "o:tracking-opens": "no"},
+    ),
+    "h:": ({"headers": {"X-My-Header": "1", "Reply-To": "r@x.com"}}, {"h:X-My-Header": "1", "h:Reply-To": "r@x.com"}),
+    "v:": ({"variables": {"order_id": 42, "plan": "pro"}}, {"v:order_id": 42, "v:plan": "pro"}),
+    "t:": (
+        {"template_name": "welcome", "template_version": "2", "template_text": True, "template_variables": {"a": 1}},
+        {"template": "welcome", "t:version": 2, "t:text": "yes", "t:variables": '{"a": 1}'},
+    ),
+    "recipient-variables": (
+        {"to": ["b@x.com"], "recipient_variables": {"b@x.com": {"id": 1}}},
+        {"to": "b@x.com", "recipient-variables": '{"b@x.com": {"id": 1}}'},
+    ),
+    "amp-html": ({"amp_html": "<p>hi</p>"}, {"amp-html": "<p>hi</p>"}),
+    "attachment": (
+        {"attachments": [{"content": "aGk=", "filename": "a.txt"}]},
+        {"attachment": {"content": "aGk=", "filename": "a.txt"}},
+    ),
+    "to as one string": (
+        {"to": ['"Doe, Jo" <jo@x.com>', "ann@y.com", "Bo <bo@x.com>"], "cc": ["c@x.com"], "bcc": ["d@x.com", "e@x"]},
+        {"to": '"Doe, Jo" <jo@x.com>, ann@y.com, Bo <bo@x.com>', "cc": "c@x.com", "bcc": "d@x.com,e@x"},
+    ),
+}
+
+
+@pytest.mark.parametrize("family", MAILGUN_NAMES)
+def test_a_send_in_mailguns_names_is_the_same_request(dry, family):
+    ours, mailguns = MAILGUN_NAMES[family]
+    base = {k: v for k, v in SEND.items() if not (k == "text" and "template_name" in ours)}
+    clean = dry.dry_run("send_message", **{**base, **ours})
+    pasted = {k: v for k, v in base.items() if not (k == "sender" and "from" in mailguns)}
+    assert dry.dry_run("send_message", **{**pasted, **mailguns}) == clean
+
+
+def test_a_mime_send_takes_mailguns_names_too(dry):
+    ours = {"tags": ["a"], "test_mode": True, "headers": {"X-A": "1"}}
+    mailguns = {"o:tag": "a", "o:testmode": "yes", "h:X-A": "1"}
+    base = {"domain": "mg.example.com", "to": "b@x.com", "mime": "Subject: hi\r\n\r\nhello"}
+    assert dry.dry_run("send_mime_message", **base, **mailguns) == dry.dry_run("send_mime_message", **base, **ours)
+
+
+def test_a_field_given_in_both_names_is_refused_naming_both(dry):
+    with pytest.raises(InvalidArguments) as info:
+        dry.dry_run("send_message", **SEND, **{"from": "Bo <bo@mg.example.com>"})
+    assert info.value.errors == [("sender", "given twice, as sender and as from (Mailgun's name for it): give one")]
+
+
+def test_a_header_given_in_headers_and_as_h_is_refused(dry):
+    with pytest.raises(InvalidArguments, match=r"X-A given twice, in headers and as h:X-A"):
+        dry.dry_run("send_message", **SEND, headers={"X-A": "1"}, **{"h:X-A": "2"})
+
+
+def test_headers_and_h_keys_join(dry):
+    pairs = form(dry.dry_run("send_message", **SEND, headers={"X-A": "1"}, **{"h:X-B": "2"}))
+    assert ("h:X-A", "1") in pairs and ("h:X-B", "2") in pairs
+
+
+def test_errors_name_a_field_as_the_caller_named_it(dry):
+    with pytest.raises(InvalidArguments) as info:
+        dry.dry_run("send_message", **SEND, **{"o:deliverytime": "tomorrow"})
+    assert [field for field, _ in info.value.errors] == ["o:deliverytime"]
+
+
+def test_bad_json_text_for_variables_is_refused(dry):
+    with pytest.raises(InvalidArguments, match=r"t:variables: .*dictionary"):
+        dry.dry_run("send_message", **SEND, **{"t:variables": "{not json"})
+
+
+def test_a_display_name_with_a_comma_counts_as_one_recipient(dry):
+    out = dry.dry_run("send_message", **{**SEND, "to": ['"Doe, Jo" <jo@x.com>'] * 1000})
+    assert len([k for k, _ in form(out) if k == "to"]) == 1000

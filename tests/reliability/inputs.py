@@ -5,7 +5,7 @@ Each case knows which field the error must name. Kinds:
 - ``wrong_type``: a value of a JSON type the field's schema does not allow (and that pydantic does
   not coerce: no ``"5"`` for an integer, no ``1`` for a boolean), at the top level or one level in;
 - ``missing``: a required field left out;
-- ``unknown``: a field the schema does not have (aliases and wire names such as ``from`` included);
+- ``unknown``: a field the schema does not have (Mailgun's names such as ``from`` are accepted, not unknown);
 - ``oversize``: longer, larger or more items than the field's bounds;
 - ``bad_value``: outside an enum, not matching a pattern, shorter or smaller than allowed;
 - ``null``: null for a required field that does not take null;
@@ -18,6 +18,7 @@ from the params model's full JSON schema, which is what validation enforces.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from mg_tools import Operation
+from mg_tools.aliases import accepts, wire_names
 from mg_tools.errors import _one_line
 from mg_tools.schema import input_schema
 
@@ -319,18 +321,30 @@ _RESERVED = [
 ]
 
 
+def _taken_as_mailgun_gives_it(op: Operation, f: Field, value: Any) -> bool:
+    """Whether ``value`` is accepted for the field in the shape Mailgun takes it: a whole number for
+    text, JSON text for an object sent as JSON text (``mg_tools.aliases``)."""
+    names = wire_names(op.params)
+    if type(value) is int and f.name in names.text:
+        return True
+    if isinstance(value, str) and f.name in names.json_text:
+        try:
+            return isinstance(json.loads(value), dict)
+        except ValueError:
+            return False
+    return False
+
+
 @cache
 def slots(op: Operation) -> tuple[tuple[str, str, st.SearchStrategy], ...]:
     """Every (kind, field, value strategy) this operation offers for a bad call."""
     fields = fields_of(op)
     names = {f.name for f in fields}
-    for info in op.params.model_fields.values():  # names validation also accepts
-        names.update(a for a in (info.alias, info.validation_alias) if isinstance(a, str))
     out: list[tuple[str, str, Any]] = []
     for f in fields:
         wrong = _wrong_for(f.schema)
         if wrong is not None:
-            out.append(("wrong_type", f.name, wrong))
+            out.append(("wrong_type", f.name, wrong.filter(lambda v, f=f: not _taken_as_mailgun_gives_it(op, f, v))))
         nested = _nested_wrong(f)
         if nested is not None:
             out.append(("wrong_type", f.name, nested))
@@ -344,7 +358,10 @@ def slots(op: Operation) -> tuple[tuple[str, str, st.SearchStrategy], ...]:
             out.append(("missing", f.name, st.nothing()))
             if not f.nullable:
                 out.append(("null", f.name, st.none()))
-    unknown = st.one_of(st.sampled_from(_RESERVED), st.text(max_size=20)).filter(lambda k: k not in names)
+    # Mailgun's own names for fields (from, o:tag, h:X-Header) are accepted, not unknown.
+    unknown = st.one_of(st.sampled_from(_RESERVED), st.text(max_size=20)).filter(
+        lambda k: k not in names and not accepts(op.params, k)
+    )
     out.append(("unknown", "", unknown))
     out.append(
         (

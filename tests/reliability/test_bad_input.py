@@ -416,6 +416,8 @@ def cli(monkeypatch, capsys):
     monkeypatch.setattr(toolkit_module, "make_plugin_manager", lambda **kw: None)
     for name in ("MAILGUN_API_KEY", "MAILGUN_API_BASE_URL", "MG_TOOLS_LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
+    # Every operation allowed: a tool the policy hides is refused for that before its arguments are read.
+    monkeypatch.setenv("MG_TOOLS_GRANTS", ",".join(["*:*", *sorted({op.area for op in OPERATIONS if op.sensitive})]))
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = cli_module.main(list(argv))
