@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from contract.check import Contract
+from contract.check import Contract, session_contract
 
 from mg_tools import Policy, Toolkit
 from mg_tools.log import REDACTED, Redactor
@@ -27,7 +27,7 @@ PRODUCTION = "https://api.mailgun.net"
 #: Obviously fake; tests never use a real key.
 FAKE_KEY = "fake-test-key-0000"
 #: Mailgun's response schemas; every 2xx JSON answer a sandbox gives during the run is checked against them.
-CONTRACT = Contract.load()
+CONTRACT = session_contract()
 _BOUNDARY = re.compile(rb"boundary=([A-Za-z0-9'()+_,\-./:=?]+)")
 
 

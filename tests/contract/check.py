@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +153,9 @@ class Contract:
     def normal_key(key: str) -> str:
         method, path = key.split(" ", 1)
         return method + " " + "/".join("{}" if s.startswith("{") else s for s in path.split("/"))
+
+
+@cache
+def session_contract() -> Contract:
+    """The contract the whole test run checks answers against and reports on."""
+    return Contract.load()
