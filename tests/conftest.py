@@ -15,15 +15,19 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from contract.check import Contract, session_contract
 
 from mg_tools import Policy, Toolkit
 from mg_tools.log import REDACTED, Redactor
+from mg_tools.sandbox.observe import Answer, observing
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
 PRODUCTION = "https://api.mailgun.net"
 #: Obviously fake; tests never use a real key.
 FAKE_KEY = "fake-test-key-0000"
+#: Mailgun's response schemas; every 2xx JSON answer a sandbox gives during the run is checked against them.
+CONTRACT = session_contract()
 _BOUNDARY = re.compile(rb"boundary=([A-Za-z0-9'()+_,\-./:=?]+)")
 
 
@@ -166,3 +170,50 @@ def _isolated_environment(request, monkeypatch, tmp_path_factory):
     monkeypatch.setenv("MG_TOOLS_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     if getattr(request.module, "GRANTS", ()):
         monkeypatch.setenv("MG_TOOLS_GRANTS", ",".join(("*:*", *request.module.GRANTS)))
+
+
+def _check_answer(answer: Answer) -> None:
+    CONTRACT.check(answer.method, answer.path, answer.status, answer.content_type, answer.body)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sandbox_answers_follow_the_contract():
+    """Every sandbox answer of the run is checked against Mailgun's response schemas."""
+    with observing(_check_answer):
+        yield
+
+
+def _contract_report(violations: list[str]) -> str:
+    return "sandbox answers leave Mailgun's response schema (tests/data/contract.json):\n" + "\n".join(violations)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test whose sandbox answers (its fixtures' included) leave the contract fails, naming each problem."""
+    try:
+        result = yield
+    except BaseException as exc:
+        violations = CONTRACT.take_violations()
+        if violations:
+            exc.add_note(_contract_report(violations))
+        raise
+    violations = CONTRACT.take_violations()
+    if violations:
+        pytest.fail(_contract_report(violations), pytrace=False)
+    return result
+
+
+def _served_operations() -> set[str]:
+    rows = (ROOT / "tests" / "data" / "operations.tsv").read_text().splitlines()[1:]
+    return {Contract.normal_key(f"{method} {path}") for _, method, path, *_ in (row.split("\t") for row in rows)}
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(CONTRACT.summary(_served_operations()))
+
+
+def pytest_sessionfinish(session):
+    leftover = CONTRACT.take_violations()
+    if leftover:
+        session.config.get_terminal_writer().line(_contract_report(leftover), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

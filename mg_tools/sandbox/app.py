@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mg_tools.sandbox import auth, faults
+from mg_tools.sandbox import auth, faults, observe
 from mg_tools.sandbox.areas.messages import before_request
 from mg_tools.sandbox.core import ApiError, Sandbox
 from mg_tools.sandbox.state import State
@@ -157,7 +157,7 @@ async def _deliveries(sb: Sandbox, request: Request) -> dict:
 
 
 class _Middleware:
-    """Raw-path routing, auth, the sandbox header and fault injection, as plain ASGI."""
+    """Raw-path routing, auth, the sandbox header, fault injection and answer observers, as plain ASGI."""
 
     def __init__(self, app: Starlette, sb: Sandbox, hooks: list[Any] | None = None) -> None:
         self.app = app
@@ -173,6 +173,7 @@ class _Middleware:
         if raw:
             # Route on the still-encoded path: an encoded "/" must not split a segment.
             scope = dict(scope, path=raw.decode("latin-1").split("?", 1)[0])
+        send = observe.watched(scope, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         started = False
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any, NamedTuple
 
-from mg_tools.sandbox.core import ApiError, Ctx, Router, integer, skip_limit
+from mg_tools.sandbox.core import ApiError, Ctx, Router, integer, rfc2822, skip_limit
 
 router = Router()
 
@@ -291,7 +291,8 @@ def _v2_metrics(rows: list[dict[str, str]], wanted: list[str]) -> dict[str, Any]
     values.update(classified_failures_count=len(rows), delivered_smtp_count=0)
     for count in _V2_COUNTS:
         values[count.replace("_count", "_rate")] = round(100 * counts[count] / len(rows), 2) if rows else 0
-    return {m: values[m] for m in wanted or _V2_METRICS}
+    # Mailgun answers every count and rate whatever ``metrics`` asked for (its schema requires them all).
+    return {m: values[m] for m in _V2_METRICS}
 
 
 @router.post("/v2/bounce-classification/metrics")
@@ -320,12 +321,15 @@ async def v2_metrics(ctx: Ctx) -> dict:
         {**dict(zip(dimensions, key)), "metrics": _v2_metrics(members, wanted)}
         for key, members in sorted(groups.items())
     ]
-    return {
-        "start": body.get("start"),
-        "end": body.get("end"),
+    skip = integer(paging.get("skip"), 0, low=0, high=10**9, not_integer="pagination.skip must be an integer",
+                   out_of_range="pagination.skip must not be negative")  # fmt: skip
+    window = {key: str(body[key]) for key in ("start", "end", "duration") if body.get(key)}
+    return {  # the window is echoed, not applied: the sandbox counts every classified bounce
+        "start": window.get("start", rfc2822(ctx.sb.now() - 30 * 86400)),
+        "end": window.get("end", rfc2822(ctx.sb.now())),
         "resolution": resolution,
-        "duration": body.get("duration"),
+        **({"duration": window["duration"]} if "duration" in window else {}),
         "dimensions": dimensions,
-        "pagination": {"sort": paging.get("sort") or "", "limit": limit, "total": len(items)},
-        "items": items[:limit],
+        "pagination": {"sort": paging.get("sort") or "", "skip": skip, "limit": limit, "total": len(items)},
+        "items": items[skip : skip + limit],
     }

@@ -1,0 +1,1 @@
+"""Mailgun's response contract: compiled from the spec (``compile.py``) and checked against answers."""
