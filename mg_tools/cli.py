@@ -211,11 +211,11 @@ def _cmd_tools(args: argparse.Namespace) -> int:
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    from mg_tools.schema import input_schema
+    from mg_tools.schema import tool_schema
 
     toolkit = _toolkit(args, persistent_sandbox=False)
     op = toolkit.operation(args.name)
-    _print({**op.summary(), "input_schema": input_schema(op.params)})
+    _print({**op.summary(), "input_schema": tool_schema(op)})
     return 0
 
 

@@ -55,7 +55,7 @@ from mg_tools.executor import Executor, Result
 from mg_tools.identities import Identities
 from mg_tools.operation import Access, Operation
 from mg_tools.policy import Policy, decide
-from mg_tools.schema import input_schema
+from mg_tools.schema import input_schema, tool_schema
 from mg_tools.search import OperationIndex
 from mg_tools.types import Params
 
@@ -163,7 +163,7 @@ READ_HINTS = hints(read_only=True, destructive=False, idempotent=True, open_worl
 
 def operation_schema(op: Operation, *, confirm: bool) -> dict[str, Any]:
     """The tool input schema of an operation, with ``confirm_token`` when the policy asks for it."""
-    schema = input_schema(op.params)
+    schema = tool_schema(op)
     if confirm:
         schema = {**schema, "properties": {**schema.get("properties", {}), "confirm_token": CONFIRM_PROPERTY}}
     return schema
@@ -332,7 +332,7 @@ class McpTools:
             data["deprecated"] = True
         if confirm:
             data["needs_confirmation"] = True
-        data["input_schema"] = input_schema(op.params)
+        data["input_schema"] = tool_schema(op)
         return _json_result(data)
 
     async def _search(self, args: SearchOperations) -> types.CallToolResult:
