@@ -7,6 +7,9 @@ and `mg-tools tools` never pay for it.
 - ``mode="discover"``: ``search_operations``, ``describe_operation``, ``call_operation`` and
   ``read_result`` reach every exposed operation, for a small fixed cost in tokens.
 
+Both modes serve the prompts of :mod:`mg_tools.prompts` the caller can follow (``prompts/list``,
+``prompts/get``).
+
 Every call goes through :meth:`Toolkit.execute` (validation, policy, confirmation, the request, the
 result budget). Errors a model can act on (invalid arguments, policy, Mailgun's answers, transport,
 configuration) come back as error results whose text is the error's ``to_dict()`` as JSON, and which
@@ -55,6 +58,7 @@ from mg_tools.executor import Executor, Result
 from mg_tools.identities import Identities
 from mg_tools.operation import Access, Operation
 from mg_tools.policy import Policy, decide
+from mg_tools.prompts import PROMPTS, Prompt
 from mg_tools.schema import input_schema, tool_schema
 from mg_tools.search import OperationIndex
 from mg_tools.types import Params
@@ -74,6 +78,8 @@ CONFIRM_HINT = (
     "Ask the user to approve this exact call before repeating it with this confirm_token; never confirm "
     "on their behalf."
 )
+#: The most characters of one prompt argument that go into its text.
+MAX_PROMPT_ARGUMENT = 512
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 DECLINED = "the user declined; nothing was sent"
 #: The key of the confirmation question in an ``InputRequiredResult``.
@@ -421,6 +427,43 @@ class McpTools:
             self._log.error("tool_failed", tool=params.name, error=repr(exc), traceback=traceback.format_exc())
             return _error_result({"error": "internal_error", "message": INTERNAL_ERROR})
 
+    # -- prompts ------------------------------------------------------------------------------------------
+
+    def prompts(self) -> dict[str, Prompt]:
+        """The prompts the current caller can follow: those whose every tool it may use."""
+        visible = self.visible()
+        return {p.name: p for p in PROMPTS if p.usable(visible)}
+
+    async def list_prompts(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return types.ListPromptsResult(
+            prompts=[
+                types.Prompt(
+                    name=p.name,
+                    description=p.description,
+                    arguments=[
+                        types.PromptArgument(name=a.name, description=a.description, required=a.required)
+                        for a in p.arguments
+                    ],
+                )
+                for p in self.prompts().values()
+            ]
+        )
+
+    async def get_prompt(self, ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        prompts = self.prompts()
+        prompt = prompts.get(params.name)
+        if prompt is None:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {params.name}. Prompts: {', '.join(prompts)}")
+        values = {k: str(v)[:MAX_PROMPT_ARGUMENT] for k, v in (params.arguments or {}).items()}
+        missing = [a.name for a in prompt.arguments if a.required and not values.get(a.name)]
+        if missing:
+            raise MCPError(types.INVALID_PARAMS, f"prompt {prompt.name} needs: {', '.join(missing)}")
+        text = prompt.text(values, discover=self.mode == "discover")
+        return types.GetPromptResult(
+            description=prompt.description,
+            messages=[types.PromptMessage(role="user", content=types.TextContent(text=text))],
+        )
+
     # -- confirmation by the user, through the client -----------------------------------------------------
 
     async def _run(
@@ -578,6 +621,8 @@ def _server(tools: McpTools) -> Server:
         instructions=instructions(tools.toolkit, tools.mode),
         on_list_tools=tools.list_tools,
         on_call_tool=tools.call_tool,
+        on_list_prompts=tools.list_prompts,
+        on_get_prompt=tools.get_prompt,
         get_tool_input_schema=tools.input_schema_of,
     )
 
