@@ -298,7 +298,9 @@ def _resume(result: Result, request: PreparedRequest, narrow_hint: str) -> None:
     shown_now = result.truncated["items_returned"]
     result.next_cursor = resume_at(request.page_cursor, request.offset + max(shown_now, 1))
     hint = "pass next_cursor as cursor for the items after the last one shown"
-    if not shown_now:
+    if shown_now:
+        hint += "; or read the whole page with read_result(result_id, offset)"
+    else:
         hint = "the first item alone is over the budget: read it with read_result(result_id, offset); " + hint
     result.truncated["hint"] = f"{narrow_hint}; {hint}" if narrow_hint else hint
 
