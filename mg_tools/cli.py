@@ -238,13 +238,13 @@ def _cmd_tools(args: argparse.Namespace) -> int:
 
 def _cmd_describe(args: argparse.Namespace) -> int:
     from mg_tools.policy import decide
-    from mg_tools.schema import input_schema
+    from mg_tools.schema import tool_schema
 
     toolkit = _toolkit(args, persistent_sandbox=False)
     op = toolkit.operation(args.name)
     decision = decide(toolkit.policy, op)
     unavailable = {} if decision.allowed else {"unavailable": decision.reason}
-    _print({**op.summary(), **unavailable, "input_schema": input_schema(op.params)})
+    _print({**op.summary(), **unavailable, "input_schema": tool_schema(op)})
     return 0
 
 

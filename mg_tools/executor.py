@@ -20,6 +20,7 @@ from mg_tools import caller
 from mg_tools.aliases import accept_wire_names
 from mg_tools.audit import NO_AUDIT, Attempt, Auditor
 from mg_tools.confirm import Confirmations, request_digest
+from mg_tools.cursors import resume_at
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, InvalidArguments, MailgunError, PolicyDenied
 from mg_tools.explain import restate
 from mg_tools.log import Redactor, get_logger
@@ -29,6 +30,7 @@ from mg_tools.registry import Registry
 from mg_tools.request import ON_BEHALF_OF, PreparedRequest, act_for, build_request, checked_subaccount
 from mg_tools.results import DEFAULT_BUDGET, UNTRUSTED_NOTE, Result, ResultStore, items_at
 from mg_tools.sanitize import sanitize
+from mg_tools.shapes import FULL, shown
 
 if TYPE_CHECKING:  # httpx is imported by the client, only when one is needed
     import httpx
@@ -48,12 +50,13 @@ NO_ACCOUNT = (
 class Prepared:
     """A call validated and allowed: the operation, its validated arguments, the request to send, and
     the policy's decision; ``request`` is None for a composite operation, which calls other operations
-    instead."""
+    instead. ``full`` asks for whole list items rather than the operation's compact shape."""
 
     operation: Operation
     arguments: Any
     request: PreparedRequest | None = None
     decision: Decision | None = None
+    full: bool = False
 
 
 class Executor:
@@ -113,6 +116,7 @@ class Executor:
         if not decision.allowed:
             raise PolicyDenied(f"{decision.reason}; nothing was sent")
         args = self.validate(op, arguments)
+        full = self.view(op, arguments)[1]
         # Secret arguments (passwords, keys) are redacted wherever they come back: logs, errors
         # (Mailgun's error bodies may echo them), dry runs.
         self.redactor.register_secrets(args.model_dump(mode="json", by_alias=True, exclude_none=True))
@@ -121,7 +125,7 @@ class Executor:
             raise PolicyDenied(f"{ruling.reason}; nothing was sent", policies=ruling.policies)
         why, policies = (ruling.confirm, ruling.policies) if ruling is not None else ("", ())
         if op.handler is not None and not why:
-            return Prepared(op, args, decision=decision)
+            return Prepared(op, args, decision=decision, full=full)
         request = (
             None
             if op.handler is not None
@@ -146,7 +150,7 @@ class Executor:
                     token=self.confirmations.issue(digest),
                     policies=policies,
                 )
-        return Prepared(op, args, request, decision)
+        return Prepared(op, args, request, decision, full)
 
     async def execute(
         self,
@@ -183,7 +187,7 @@ class Executor:
             except MailgunError as exc:
                 restate(exc, op, prepared.arguments)
                 raise
-        return self.shape(op, request, response)
+        return self.shape(op, request, response, full=prepared.full)
 
     def dry_run(
         self, name: str, arguments: dict[str, Any] | None = None, *, confirm_token: str | None = None
@@ -228,6 +232,8 @@ class Executor:
 
         async def call(name: str, arguments: dict[str, Any] | None = None) -> Any:
             nonlocal untrusted
+            if name in self.registry and self.registry.get(name).compact:
+                arguments = {FULL: True, **(arguments or {})}  # a composite picks its own fields
             result = await self.execute(name, arguments)
             untrusted = untrusted or result.untrusted
             return result.data
@@ -240,8 +246,20 @@ class Executor:
 
     @staticmethod
     def validate(op: Operation, arguments: Any) -> Any:
-        """The params model of ``op`` built from ``arguments``; InvalidArguments naming every bad field."""
-        return Executor.validate_model(op.name, op.params, arguments)
+        """The params model of ``op`` built from ``arguments`` (``full`` aside); InvalidArguments naming
+        every bad field."""
+        return Executor.validate_model(op.name, op.params, Executor.view(op, arguments)[0])
+
+    @staticmethod
+    def view(op: Operation, arguments: Any) -> tuple[Any, bool]:
+        """``arguments`` without ``full`` (an operation with a compact shape takes it, and it is never
+        sent), and whether it asks for whole records."""
+        if not op.compact or not isinstance(arguments, dict) or FULL not in arguments:
+            return arguments, False
+        full = arguments[FULL]
+        if not isinstance(full, bool):
+            raise InvalidArguments(op.name, [(FULL, "must be true or false")])
+        return {k: v for k, v in arguments.items() if k != FULL}, full
 
     @staticmethod
     def validate_model(name: str, model: type[BaseModel], arguments: Any) -> Any:
@@ -273,9 +291,11 @@ class Executor:
 
     # -- shaping ----------------------------------------------------------------------------------
 
-    def shape(self, op: Operation, request: PreparedRequest, response: httpx.Response) -> Result:
+    def shape(self, op: Operation, request: PreparedRequest, response: httpx.Response, *, full: bool = False) -> Result:
         """The :class:`Result` of a 2xx ``response``: decoded, secrets redacted unless the policy grants
-        them, the next page's cursor found, email text cleaned, fit into the budget."""
+        them, the next page's cursor found, the items shown already left out, the rest in the compact
+        shape (unless ``full``), email text cleaned, fit into the budget. When the items are trimmed, the
+        cursor resumes after the last one shown."""
         data = _decode(response)
         if not self.policy.allow_secrets:
             if op.secret_fields:
@@ -285,14 +305,31 @@ class Executor:
         cursor = _next_cursor(op, request, data)
         if isinstance(data, dict) and op.paging is Paging.URLS:
             data = {k: v for k, v in data.items() if k != "paging"}
+        data = shown(data, op.items_key, offset=request.offset, fields=() if full else op.compact)
         result = Result(op.name, data, next_cursor=cursor, sandbox=self.sandbox)
         if op.untrusted:
             _clean_untrusted(result)
-        return self.results.fit(result, op.items_key, op.narrow_hint)
+        result = self.results.fit(result, op.items_key, op.narrow_hint)
+        if op.paging and result.truncated and "items_returned" in result.truncated:
+            _resume(result, request, op.narrow_hint)
+        return result
 
     def read_result(self, result_id: str, offset: int = 0, length: int | None = None) -> dict[str, Any]:
         """A chunk of a result that was trimmed to the budget, as JSON text."""
         return self.results.read(result_id, offset, length)
+
+
+def _resume(result: Result, request: PreparedRequest, narrow_hint: str) -> None:
+    """Point the cursor of a trimmed page after its last item shown (after the first item when even
+    that one is over the budget: it stays readable with read_result)."""
+    shown_now = result.truncated["items_returned"]
+    result.next_cursor = resume_at(request.page_cursor, request.offset + max(shown_now, 1))
+    hint = "pass next_cursor as cursor for the items after the last one shown"
+    if shown_now:
+        hint += "; or read the whole page with read_result(result_id, offset)"
+    else:
+        hint = "the first item alone is over the budget: read it with read_result(result_id, offset); " + hint
+    result.truncated["hint"] = f"{narrow_hint}; {hint}" if narrow_hint else hint
 
 
 def _field_errors(exc: ValidationError, given_as: dict[str, str]) -> list[tuple[str, str]]:

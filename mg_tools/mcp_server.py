@@ -7,6 +7,9 @@ and `mg-tools tools` never pay for it.
 - ``mode="discover"``: ``search_operations``, ``describe_operation``, ``call_operation`` and
   ``read_result`` reach every exposed operation, for a small fixed cost in tokens.
 
+Both modes serve the prompts of :mod:`mg_tools.prompts` the caller can follow (``prompts/list``,
+``prompts/get``).
+
 Every call goes through :meth:`Toolkit.execute` (validation, policy, confirmation, the request, the
 result budget). Errors a model can act on (invalid arguments, policy, Mailgun's answers, transport,
 configuration) come back as error results whose text is the error's ``to_dict()`` as JSON, and which
@@ -54,7 +57,8 @@ from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsErr
 from mg_tools.executor import Executor, Result
 from mg_tools.identities import Identities
 from mg_tools.operation import Access, Operation
-from mg_tools.schema import input_schema
+from mg_tools.prompts import PROMPTS, Prompt
+from mg_tools.schema import input_schema, tool_schema
 from mg_tools.search import OperationIndex
 from mg_tools.types import Params
 
@@ -73,6 +77,8 @@ CONFIRM_HINT = (
     "Ask the user to approve this exact call before repeating it with this confirm_token; never confirm "
     "on their behalf."
 )
+#: The most characters of one prompt argument that go into its text.
+MAX_PROMPT_ARGUMENT = 512
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 DECLINED = "the user declined; nothing was sent"
 #: The key of the confirmation question in an ``InputRequiredResult``.
@@ -162,7 +168,7 @@ READ_HINTS = hints(read_only=True, destructive=False, idempotent=True, open_worl
 
 def operation_schema(op: Operation, *, confirm: bool) -> dict[str, Any]:
     """The tool input schema of an operation, with ``confirm_token`` when the policy asks for it."""
-    schema = input_schema(op.params)
+    schema = tool_schema(op)
     if confirm:
         schema = {**schema, "properties": {**schema.get("properties", {}), "confirm_token": CONFIRM_PROPERTY}}
     return schema
@@ -331,7 +337,7 @@ class McpTools:
             data["deprecated"] = True
         if confirm:
             data["needs_confirmation"] = True
-        data["input_schema"] = input_schema(op.params)
+        data["input_schema"] = tool_schema(op)
         return _json_result(data)
 
     async def _search(self, args: SearchOperations) -> types.CallToolResult:
@@ -419,6 +425,43 @@ class McpTools:
         except Exception as exc:
             self._log.error("tool_failed", tool=params.name, error=repr(exc), traceback=traceback.format_exc())
             return _error_result({"error": "internal_error", "message": INTERNAL_ERROR})
+
+    # -- prompts ------------------------------------------------------------------------------------------
+
+    def prompts(self) -> dict[str, Prompt]:
+        """The prompts the current caller can follow: those whose every tool it may use."""
+        visible = self.visible()
+        return {p.name: p for p in PROMPTS if p.usable(visible)}
+
+    async def list_prompts(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return types.ListPromptsResult(
+            prompts=[
+                types.Prompt(
+                    name=p.name,
+                    description=p.description,
+                    arguments=[
+                        types.PromptArgument(name=a.name, description=a.description, required=a.required)
+                        for a in p.arguments
+                    ],
+                )
+                for p in self.prompts().values()
+            ]
+        )
+
+    async def get_prompt(self, ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        prompts = self.prompts()
+        prompt = prompts.get(params.name)
+        if prompt is None:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {params.name}. Prompts: {', '.join(prompts)}")
+        values = {k: str(v)[:MAX_PROMPT_ARGUMENT] for k, v in (params.arguments or {}).items()}
+        missing = [a.name for a in prompt.arguments if a.required and not values.get(a.name)]
+        if missing:
+            raise MCPError(types.INVALID_PARAMS, f"prompt {prompt.name} needs: {', '.join(missing)}")
+        text = prompt.text(values, discover=self.mode == "discover")
+        return types.GetPromptResult(
+            description=prompt.description,
+            messages=[types.PromptMessage(role="user", content=types.TextContent(text=text))],
+        )
 
     # -- confirmation by the user, through the client -----------------------------------------------------
 
@@ -577,6 +620,8 @@ def _server(tools: McpTools) -> Server:
         instructions=instructions(tools.toolkit, tools.mode),
         on_list_tools=tools.list_tools,
         on_call_tool=tools.call_tool,
+        on_list_prompts=tools.list_prompts,
+        on_get_prompt=tools.get_prompt,
         get_tool_input_schema=tools.input_schema_of,
     )
 

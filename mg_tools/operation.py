@@ -57,6 +57,9 @@ class Operation:
     data that must never be followed as instructions. ``narrow_hint`` says how to ask for a smaller
     answer (a shorter window, fewer events...); a result trimmed to the budget leads its hint with it.
 
+    ``compact`` lists the fields (dotted paths) each list item shows unless the caller asks for the
+    whole record with ``full`` (see :mod:`mg_tools.shapes`).
+
     A composite operation (one answer built from several calls) has no HTTP request of its own:
     ``method=""``, ``path=""`` and a ``handler``: ``async def handler(args, call) -> data``, where
     ``await call(name, arguments)`` runs another operation through the executor (validation and policy
@@ -76,6 +79,7 @@ class Operation:
     items_key: str = "items"
     untrusted: bool = False
     narrow_hint: str = ""
+    compact: tuple[str, ...] = ()
     handler: Callable[..., Awaitable[Any]] | None = field(default=None, compare=False)
     plugin: str = field(default="", compare=False)
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pydantic import BaseModel
 
+from mg_tools import cursors
 from mg_tools.errors import ConfigurationError, InvalidArguments
 from mg_tools.files import FileRefused, read_regular_file
 from mg_tools.operation import Operation, Paging
@@ -38,6 +39,8 @@ class PreparedRequest:
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     origin: str | None = None  # scheme://host replacing the base URL (storage hosts)
+    page_cursor: str | None = None  # the cursor of the page asked for (None: the first page)
+    offset: int = 0  # items of that page shown already, left out of the answer
 
     @property
     def has_body(self) -> bool:
@@ -62,6 +65,8 @@ class PreparedRequest:
                 {"field": name, "filename": fname, "content_type": ctype, "size": len(data)}
                 for name, (fname, data, ctype) in self.files
             ]
+        if self.offset:
+            out["skip_items"] = self.offset  # left out of the answer, not sent
         return out
 
 
@@ -182,7 +187,12 @@ def build_request(
         req.json = body if req.json is None else req.json
     req.path = op.path.format(**path_values)
     if cursor is not None:
-        _apply_cursor(op, req, cursor)
+        try:
+            req.page_cursor, req.offset = cursors.split(cursor)
+        except ValueError as exc:
+            raise InvalidArguments(op.name, [("cursor", str(exc))]) from None
+        if req.page_cursor is not None:
+            _apply_cursor(op, req, req.page_cursor)
     return req
 
 

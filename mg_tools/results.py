@@ -16,7 +16,16 @@ from typing import Any
 
 from mg_tools.errors import InvalidArguments
 
-__all__ = ["DEFAULT_BUDGET", "KEPT_RESULTS", "Result", "ResultStore", "UNTRUSTED_NOTE", "items_at", "json_text"]
+__all__ = [
+    "DEFAULT_BUDGET",
+    "KEPT_RESULTS",
+    "Result",
+    "ResultStore",
+    "UNTRUSTED_NOTE",
+    "items_at",
+    "json_text",
+    "replaced",
+]
 
 #: The most characters of JSON text a result takes, unless the toolkit is given another budget.
 DEFAULT_BUDGET = 20_000
@@ -145,8 +154,7 @@ def _trim_items(data: Any, items_key: str, budget: int) -> tuple[Any, int, int] 
     items = items_at(data, items_key)
     if not isinstance(items, list):
         return None
-    path = items_key.split(".")
-    size = len(json_text(_replaced(data, path, [])))
+    size = len(json_text(replaced(data, items_key, [])))
     if size > budget:
         return None
     kept: list[Any] = []
@@ -156,10 +164,10 @@ def _trim_items(data: Any, items_key: str, budget: int) -> tuple[Any, int, int] 
         if size > budget:
             break
         kept.append(item)
-    return _replaced(data, path, kept), len(kept), len(items)
+    return replaced(data, items_key, kept), len(kept), len(items)
 
 
-def _replaced(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
-    """A copy of ``data`` with ``value`` at ``path`` (only the dicts on the way are copied)."""
-    head, *rest = path
-    return {**data, head: _replaced(data[head], rest, value) if rest else value}
+def replaced(data: dict[str, Any], items_key: str, value: Any) -> dict[str, Any]:
+    """A copy of ``data`` with ``value`` at ``items_key`` (dotted; only the dicts on the way are copied)."""
+    head, _, rest = items_key.partition(".")
+    return {**data, head: replaced(data[head], rest, value) if rest else value}

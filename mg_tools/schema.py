@@ -13,12 +13,17 @@ problem when a call breaks one. ``patternProperties`` (which some providers reje
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-__all__ = ["compact", "input_schema"]
+from mg_tools.shapes import FULL, FULL_PROPERTY
+
+if TYPE_CHECKING:
+    from mg_tools.operation import Operation
+
+__all__ = ["compact", "input_schema", "tool_schema"]
 
 _DROP = {"title", "examples"}
 _STRING_BOUNDS = {"minLength", "maxLength", "pattern"}
@@ -50,6 +55,15 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
             **{k: v for k, v in props.items() if k not in required},
         }
     return out
+
+
+def tool_schema(op: Operation) -> dict[str, Any]:
+    """The input schema of an operation: its params model's, with ``full`` when the operation has a
+    compact shape."""
+    schema = input_schema(op.params)
+    if not op.compact:
+        return schema
+    return {**schema, "properties": {**schema.get("properties", {}), FULL: FULL_PROPERTY}}
 
 
 def _deref(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:

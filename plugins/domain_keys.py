@@ -136,10 +136,10 @@ class RotateDkimKey(Params):
 
 # fmt: off
 OPERATIONS = (
-    Operation("list_dkim_keys", "GET", "/v1/dkim/keys", ListDkimKeys, Access.READ, paging=Paging.URLS, area="domains"),
+    Operation("list_dkim_keys", "GET", "/v1/dkim/keys", ListDkimKeys, Access.READ, paging=Paging.URLS, area="domains", compact=("signing_domain", "selector", "dns_record.name", "dns_record.is_active", "dns_record.valid")),
     Operation("create_dkim_key", "POST", "/v1/dkim/keys", CreateDkimKey, Access.WRITE, area="domains"),
     Operation("delete_dkim_key", "DELETE", "/v1/dkim/keys", DeleteDkimKey, Access.DELETE, area="domains"),
-    Operation("list_domain_dkim_keys", "GET", "/v4/domains/{domain}/keys", ListDomainDkimKeys, Access.READ, area="domains"),
+    Operation("list_domain_dkim_keys", "GET", "/v4/domains/{domain}/keys", ListDomainDkimKeys, Access.READ, area="domains", compact=("signing_domain", "selector", "dns_record.name", "dns_record.is_active", "dns_record.valid")),
     Operation("activate_dkim_key", "PUT", "/v4/domains/{domain}/keys/{selector}/activate", ActivateDkimKey, Access.WRITE, area="domains"),
     Operation("deactivate_dkim_key", "PUT", "/v4/domains/{domain}/keys/{selector}/deactivate", DeactivateDkimKey, Access.WRITE, area="domains"),
     Operation("update_dkim_authority", "PUT", "/v3/domains/{domain}/dkim_authority", UpdateDkimAuthority, Access.WRITE, area="domains"),

@@ -232,7 +232,7 @@ async def check_domain_setup(args: CheckDomainSetup, call: Call) -> dict[str, An
 
 # fmt: off
 OPERATIONS = (
-    Operation("list_domains", "GET", "/v4/domains", ListDomains, Access.READ, paging=Paging.SKIP),
+    Operation("list_domains", "GET", "/v4/domains", ListDomains, Access.READ, paging=Paging.SKIP, compact=("name", "state", "type", "is_disabled", "created_at")),
     Operation("create_domain", "POST", "/v4/domains", CreateDomain, Access.WRITE),
     Operation("get_domain", "GET", "/v4/domains/{domain}", GetDomain, Access.READ),
     Operation("update_domain", "PUT", "/v4/domains/{domain}", UpdateDomain, Access.WRITE),

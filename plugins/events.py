@@ -257,7 +257,7 @@ async def trace_message(args: TraceMessage, call) -> dict[str, Any]:
 
 # fmt: off
 OPERATIONS = (
-    Operation("list_events", "GET", "/v3/{domain}/events", ListEvents, Access.READ, paging=Paging.URLS, untrusted=True),
+    Operation("list_events", "GET", "/v3/{domain}/events", ListEvents, Access.READ, paging=Paging.URLS, untrusted=True, compact=("id", "timestamp", "event", "recipient", "message.headers.message-id", "message.headers.subject", "severity", "reason", "delivery-status.code", "delivery-status.message", "tags", "storage.url")),
     Operation("trace_message", "", "", TraceMessage, Access.READ, handler=trace_message, untrusted=True),
 )
 # fmt: on

@@ -179,14 +179,14 @@ class DeleteListMember(GetListMember):
 # fmt: off
 OPERATIONS = (
     Operation("create_mailing_list", "POST", "/v3/lists", CreateMailingList, Access.WRITE),
-    Operation("list_mailing_lists", "GET", "/v3/lists", ListMailingLists, Access.READ, paging=Paging.SKIP),
-    Operation("page_mailing_lists", "GET", "/v3/lists/pages", PageMailingLists, Access.READ, paging=Paging.URLS),
+    Operation("list_mailing_lists", "GET", "/v3/lists", ListMailingLists, Access.READ, paging=Paging.SKIP, compact=("address", "name", "access_level", "members_count", "created_at")),
+    Operation("page_mailing_lists", "GET", "/v3/lists/pages", PageMailingLists, Access.READ, paging=Paging.URLS, compact=("address", "name", "access_level", "members_count", "created_at")),
     Operation("get_mailing_list", "GET", "/v3/lists/{list_address}", GetMailingList, Access.READ),
     Operation("update_mailing_list", "PUT", "/v3/lists/{list_address}", UpdateMailingList, Access.WRITE),
     Operation("delete_mailing_list", "DELETE", "/v3/lists/{list_address}", DeleteMailingList, Access.DELETE),
     # Member names and vars often come from public sign-up forms: untrusted text.
-    Operation("list_list_members", "GET", "/v3/lists/{list_address}/members", ListListMembers, Access.READ, paging=Paging.SKIP, untrusted=True),
-    Operation("page_list_members", "GET", "/v3/lists/{list_address}/members/pages", PageListMembers, Access.READ, paging=Paging.URLS, untrusted=True),
+    Operation("list_list_members", "GET", "/v3/lists/{list_address}/members", ListListMembers, Access.READ, paging=Paging.SKIP, untrusted=True, compact=("address", "name", "subscribed")),
+    Operation("page_list_members", "GET", "/v3/lists/{list_address}/members/pages", PageListMembers, Access.READ, paging=Paging.URLS, untrusted=True, compact=("address", "name", "subscribed")),
     Operation("add_list_member", "POST", "/v3/lists/{list_address}/members", AddListMember, Access.WRITE),
     Operation("add_list_members", "POST", "/v3/lists/{list_address}/members.json", AddListMembers, Access.WRITE),
     Operation("import_list_members", "POST", "/v3/lists/{list_address}/members.csv", ImportListMembers, Access.WRITE),

@@ -61,7 +61,7 @@ class ListLogs(Params):
 
 # fmt: off
 OPERATIONS = (
-    Operation("list_logs", "POST", "/v1/analytics/logs", ListLogs, Access.READ, encoding="json", paging=Paging.TOKEN, untrusted=True),
+    Operation("list_logs", "POST", "/v1/analytics/logs", ListLogs, Access.READ, encoding="json", paging=Paging.TOKEN, untrusted=True, compact=("id", "@timestamp", "event", "recipient", "message.headers.message-id", "message.headers.subject", "severity", "reason", "delivery-status.code", "delivery-status.message", "tags")),
 )
 # fmt: on
 

@@ -95,7 +95,7 @@ class MatchRoute(Params):
 
 # fmt: off
 OPERATIONS = (
-    Operation("list_routes", "GET", "/v3/routes", ListRoutes, Access.READ, paging=Paging.SKIP),
+    Operation("list_routes", "GET", "/v3/routes", ListRoutes, Access.READ, paging=Paging.SKIP, compact=("id", "priority", "expression", "actions")),
     Operation("create_route", "POST", "/v3/routes", CreateRoute, Access.WRITE),
     Operation("get_route", "GET", "/v3/routes/{id}", GetRoute, Access.READ),
     Operation("update_route", "PUT", "/v3/routes/{id}", UpdateRoute, Access.WRITE),

@@ -42,7 +42,7 @@ class RemoveUserFromOrg(AddUserToOrg):
 
 # fmt: off
 OPERATIONS = (
-    Operation("list_users", "GET", "/v5/users", ListUsers, Access.READ, paging=Paging.SKIP, items_key="users"),
+    Operation("list_users", "GET", "/v5/users", ListUsers, Access.READ, paging=Paging.SKIP, items_key="users", compact=("id", "name", "email", "role", "activated", "is_disabled")),
     Operation("get_current_user", "GET", "/v5/users/me", GetCurrentUser, Access.READ),
     Operation("get_user", "GET", "/v5/users/{user_id}", GetUser, Access.READ),
     Operation("add_user_to_org", "PUT", "/v5/users/{user_id}/org/{org_id}", AddUserToOrg, Access.WRITE),

@@ -16,7 +16,7 @@ from pydantic import Field
 from mg_tools import Access, Operation, Policy, Registry, Toolkit
 from mg_tools.client import RetryPolicy
 from mg_tools.mcp_server import INTERNAL_ERROR, McpTools
-from mg_tools.schema import input_schema
+from mg_tools.schema import tool_schema
 from mg_tools.types import Params
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +33,7 @@ async def test_every_exposed_operation_is_a_tool(toolkit, protocol):
         tool = tools[op.name]
         assert tool["description"] == ("[DEPRECATED] " if op.deprecated else "") + op.description
         assert tool["inputSchema"]["type"] == "object"
-        assert tool["inputSchema"] == input_schema(op.params)
+        assert tool["inputSchema"] == tool_schema(op)
         assert tool["_meta"] == {"area": op.area, "access": str(op.access)}
         # Repeated on every tool for nothing: the title would restate the name, and what `result`
         # holds differs per operation (the envelope is in the server instructions).

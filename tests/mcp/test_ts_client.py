@@ -105,6 +105,8 @@ READ_ONLY_DISCOVER_CALLS = [
     call("search", "search_operations", {"query": "send an email message", "limit": 20}),
 ]
 
+PROMPT = {"name": "diagnose_delivery", "arguments": {"recipient": "ann@example.com", "domain": "mg.example.com"}}
+
 CONFIRM_CALLS = [
     call("create", "create_domain", {"domain": "old.example.com"}),
     call("asked", "delete_domain", {"domain": "old.example.com"}),
@@ -130,11 +132,16 @@ def report(node, tmp_path_factory) -> Iterator[dict[str, Any]]:
             return {"http": {"url": f"{url}/mcp", "headers": headers}}
 
         sessions = [
-            {"name": "stdio-all", **_stdio("--mode", "all"), "calls": ALL_CALLS},
-            {"name": "stdio-discover", **_stdio("--mode", "discover"), "calls": DISCOVER_CALLS},
-            {"name": "stdio-read-only", **_stdio("--mode", "all", "--read-only"), "calls": READ_ONLY_ALL_CALLS},
+            {"name": "stdio-all", **_stdio("--mode", "all"), "calls": ALL_CALLS, "prompt": PROMPT},
+            {"name": "stdio-discover", **_stdio("--mode", "discover"), "calls": DISCOVER_CALLS, "prompt": PROMPT},
+            {
+                "name": "stdio-read-only",
+                **_stdio("--mode", "all", "--read-only"),
+                "calls": READ_ONLY_ALL_CALLS,
+                "prompt": PROMPT,
+            },
             {"name": "http-all", **http("all", token=TOKEN), "calls": ALL_CALLS},
-            {"name": "http-discover", **http("discover"), "calls": DISCOVER_CALLS},
+            {"name": "http-discover", **http("discover"), "calls": DISCOVER_CALLS, "prompt": PROMPT},
             {
                 "name": "http-read-only",
                 **http("discover", Policy.build(read_only=True)),
@@ -294,3 +301,17 @@ def test_the_start_up_line_counts_operations_and_tools(report, name):
     tools = len(got["tools"])
     word = "as" if name.endswith("all") else "through"
     assert f"serving {operations} operations {word} {tools} tools" in got["stderr"], got["stderr"]
+
+
+@pytest.mark.parametrize("name", ["stdio-all", "stdio-discover", "stdio-read-only", "http-discover"])
+def test_prompts_are_listed_and_filled_in(report, name):
+    got = session(report, name)
+    read_only = name == "stdio-read-only"
+    assert set(got["prompts"]) == (
+        {"diagnose_delivery", "report_campaign"}
+        if read_only
+        else {"diagnose_delivery", "set_up_sending_domain", "clean_bounced_members", "report_campaign"}
+    )
+    assert got["prompt"].index("1. trace_message:") < got["prompt"].index("2. check_suppression:")
+    assert "recipient=ann@example.com" in got["prompt"]
+    assert ("call_operation" in got["prompt"]) is name.endswith("discover")

@@ -86,7 +86,7 @@ def hostile_body(op) -> dict:
 def shaped(op, body, **kw):
     executor = Executor(Registry([op]), Policy(), None, **kw)
     response = httpx.Response(200, json=body, headers={"content-type": "application/json"})
-    return executor, executor.shape(op, PreparedRequest(op.method, "/x"), response)
+    return executor, executor.shape(op, PreparedRequest(op.method, "/x"), response, full=True)
 
 
 def test_the_operations_that_return_email_text_are_flagged():

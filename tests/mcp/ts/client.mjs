@@ -6,7 +6,8 @@
 // ({"http": {"url", "headers"}}), and the calls to make in it. Every session lists the tools first (the
 // SDK then checks results against each tool's output schema), then makes its calls in order. A call
 // with "confirm_from": "<id>" repeats an earlier call's arguments with the confirm_token read from that
-// call's JSON error text. Whatever the SDK returns or throws is recorded, so the report shows what a
+// call's JSON error text. A session with "prompt": {"name", "arguments"} also lists the prompts and gets
+// that one. Whatever the SDK returns or throws is recorded, so the report shows what a
 // client would show; the script itself only fails when the plan cannot be read.
 
 import { readFileSync } from 'node:fs';
@@ -83,6 +84,12 @@ async function runSession(session) {
     report.tools = listed.tools.map((tool) => tool.name);
     report.outputSchemas = Object.fromEntries(
       listed.tools.filter((tool) => tool.outputSchema).map((tool) => [tool.name, tool.outputSchema]));
+    if (session.prompt) {
+      const prompts = await client.listPrompts(undefined, { timeout: REQUEST_TIMEOUT_MS });
+      report.prompts = prompts.prompts.map((prompt) => prompt.name);
+      const got = await client.getPrompt(session.prompt, { timeout: REQUEST_TIMEOUT_MS });
+      report.prompt = got.messages.map((message) => message.content.text).join('\n');
+    }
     for (const call of session.calls) {
       try {
         const args = argumentsOf(call, results);
