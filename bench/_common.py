@@ -5,7 +5,8 @@ matters is their ratio (or difference), not the absolute time. Loops are bounded
 time, and only loopback addresses are used.
 
 Run as a script, this module serves the sandbox standalone (``python bench/_common.py sandbox
-PORT``): uvicorn on 127.0.0.1, access log off, in-memory state.
+PORT``): ``mg_tools.sandbox.server.serve`` on 127.0.0.1 (as ``mg-tools sandbox`` runs it), access log
+off, in-memory state.
 """
 
 from __future__ import annotations
@@ -210,18 +211,9 @@ def call_message(request_id: int, name: str = OPERATION, arguments: dict[str, An
 
 
 def _serve_sandbox(port: int) -> None:
-    import uvicorn
+    from mg_tools.sandbox.server import serve
 
-    from mg_tools.sandbox import DEFAULT_API_KEY, create_app
-
-    uvicorn.run(
-        create_app(api_key=DEFAULT_API_KEY),
-        host="127.0.0.1",
-        port=port,
-        access_log=False,
-        log_level="warning",
-        lifespan="off",
-    )
+    serve(port=port, log_level="warning")
 
 
 if __name__ == "__main__":
