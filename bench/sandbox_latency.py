@@ -1,8 +1,9 @@
 """The sandbox as an HTTP server, against a bare uvicorn app serving the same bytes.
 
 Both run as child processes on loopback: the sandbox as users start it (``mg-tools sandbox``), and a
-bare ASGI app under ``uvicorn.run`` that answers every request with the headers and body the sandbox
-sends for ``GET /v4/domains/mg.example.com`` (fetched from the sandbox first). The client is plain
+bare ASGI app under ``uvicorn.run`` with the same server settings (access log on) that answers every
+request with the headers and body the sandbox sends for ``GET /v4/domains/mg.example.com`` (fetched
+from the sandbox first). The client is plain
 asyncio streams writing raw HTTP/1.1, so it costs the same for both:
 
 - keep-alive: one connection, one request at a time; p50 and p99.
@@ -192,7 +193,8 @@ def _serve_bare(port: int) -> None:
         await send(start)
         await send(answer)
 
-    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning", lifespan="off")
+    # The server settings of `mg-tools sandbox` (access log on): only the app differs.
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", lifespan="off")
 
 
 def run(requests: int = 2000, seconds: float = 8.0) -> dict[str, Any]:
