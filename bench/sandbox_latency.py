@@ -39,13 +39,12 @@ from _common import (
     table,
     verdict,
 )
+from overhead import alternate
 
 LATENCY_TARGET = 1.5
 THROUGHPUT_TARGET = 2000.0
-BLOCK = 100
 ROUNDS = 4
 CONNECTIONS = 16
-TIME_LIMIT = 60.0
 AUTH = base64.b64encode(f"api:{SANDBOX_KEY}".encode()).decode()
 
 
@@ -96,22 +95,6 @@ async def fresh(port: int) -> bytes:
         writer.close()
 
 
-async def alternate(requests: int, paths: dict[str, Callable[[], Awaitable[Any]]]) -> dict[str, list[float]]:
-    for fn in paths.values():
-        for _ in range(50):
-            await fn()
-    times: dict[str, list[float]] = {name: [] for name in paths}
-    deadline = time.monotonic() + TIME_LIMIT
-    clock = time.perf_counter
-    while min(map(len, times.values())) < requests and time.monotonic() < deadline:
-        for name, fn in paths.items():
-            for _ in range(BLOCK):
-                started = clock()
-                await fn()
-                times[name].append(clock() - started)
-    return times
-
-
 async def throughput(port: int, seconds: float) -> int:
     """Answers received by ``CONNECTIONS`` keep-alive connections in ``seconds``."""
     done = 0
@@ -137,7 +120,7 @@ async def measure(ports: dict[str, int], requests: int, seconds: float) -> dict[
     for name, port in ports.items():
         paths[f"{name} keep-alive"] = connections[name].get
         paths[f"{name} new connection"] = lambda port=port: fresh(port)
-    times = await alternate(requests, paths)
+    times = await alternate(requests, **paths)
     for connection in connections.values():
         connection.close()
     answered = dict.fromkeys(ports, 0)
