@@ -5,7 +5,8 @@ matters is their ratio (or difference), not the absolute time. Loops are bounded
 time, and only loopback addresses are used.
 
 Run as a script, this module serves the sandbox standalone (``python bench/_common.py sandbox
-PORT``): uvicorn on 127.0.0.1, access log off, in-memory state.
+PORT``): ``mg_tools.sandbox.server.serve`` on 127.0.0.1 (as ``mg-tools sandbox`` runs it), access log
+off, in-memory state.
 """
 
 from __future__ import annotations
@@ -161,14 +162,27 @@ def spawn(cmd: Sequence[str], port: int, **env: str) -> Iterator[subprocess.Pope
 @contextlib.contextmanager
 def sandbox_process() -> Iterator[str]:
     """The sandbox standalone (uvicorn, loopback, access log off); yields its base URL."""
+    with sandbox_spawned() as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def sandbox_spawned() -> Iterator[tuple[str, subprocess.Popen]]:
+    """The sandbox standalone, as :func:`sandbox_process`; yields its base URL and its process."""
     port = free_port()
-    with spawn([PYTHON, str(BENCH / "_common.py"), "sandbox", str(port)], port):
-        yield f"http://127.0.0.1:{port}"
+    with spawn([PYTHON, str(BENCH / "_common.py"), "sandbox", str(port)], port) as proc:
+        yield f"http://127.0.0.1:{port}", proc
 
 
 def mcp_env(sandbox_url: str) -> dict[str, str]:
     """Points an mg-tools server at a standalone sandbox, as at any Mailgun base URL."""
     return {"MAILGUN_API_KEY": SANDBOX_KEY, "MAILGUN_API_BASE_URL": sandbox_url}
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int | str = "self") -> int:
@@ -210,18 +224,9 @@ def call_message(request_id: int, name: str = OPERATION, arguments: dict[str, An
 
 
 def _serve_sandbox(port: int) -> None:
-    import uvicorn
+    from mg_tools.sandbox.server import serve
 
-    from mg_tools.sandbox import DEFAULT_API_KEY, create_app
-
-    uvicorn.run(
-        create_app(api_key=DEFAULT_API_KEY),
-        host="127.0.0.1",
-        port=port,
-        access_log=False,
-        log_level="warning",
-        lifespan="off",
-    )
+    serve(port=port, log_level="warning")
 
 
 if __name__ == "__main__":

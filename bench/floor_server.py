@@ -1,13 +1,15 @@
 """The floor: a bare low-level MCP server with one tool, on the same SDK entry points as mg-tools.
 
-    python bench/floor_server.py                          # stdio, one tool `ping` (start-up floor)
+    python bench/floor_server.py                          # stdio, one tool `ping`
+    python bench/floor_server.py --tools N                # stdio, N dummy tools (start-up floor)
     python bench/floor_server.py --proxy URL              # stdio, one tool `get_domain`
     python bench/floor_server.py --proxy URL --http PORT  # the same over streamable HTTP
 
 With ``--proxy`` its one tool, ``get_domain``, forwards ``domain`` to ``GET URL/v4/domains/{domain}``
 (Basic auth ``api:sandbox-key``) and answers as mg-tools does (the JSON as text and as structured
 content): it is what any MCP server in front of the sandbox pays, so the benches can tell the SDK's
-cost from what mg-tools adds. ``bench/startup.py`` uses the plain form.
+cost from what mg-tools adds. ``bench/startup.py`` uses ``--tools``: as many tools as mg-tools lists,
+each with a one-line description and a small input schema, built when the server starts.
 """
 
 from __future__ import annotations
@@ -28,12 +30,29 @@ GET_DOMAIN = types.Tool(
 )
 
 
-def build(proxy: Any = None) -> Server:
-    """The floor server; ``proxy`` is an ``httpx.AsyncClient`` for the sandbox, or None for ``ping``."""
-    tool = GET_DOMAIN if proxy is not None else PING
+def dummy_tools(count: int) -> list[types.Tool]:
+    """``count`` tools shaped like small operation tools: a name, a sentence, two typed arguments."""
+    return [
+        types.Tool(
+            name=f"operation_{n:03d}",
+            description=f"Run dummy operation {n} on a domain and answer what it found.",
+            input_schema={
+                "type": "object",
+                "properties": {"domain": {"type": "string"}, "limit": {"type": "integer", "default": 100}},
+                "required": ["domain"],
+            },
+        )
+        for n in range(count)
+    ]
+
+
+def build(proxy: Any = None, tools: int = 0) -> Server:
+    """The floor server; ``proxy`` is an ``httpx.AsyncClient`` for the sandbox, or None for ``ping``
+    (and ``tools`` dummy tools when given)."""
+    listed = [GET_DOMAIN] if proxy is not None else dummy_tools(tools) if tools else [PING]
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[tool])
+        return types.ListToolsResult(tools=listed)
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         if proxy is None:
@@ -56,7 +75,7 @@ def main() -> None:
         import httpx
 
         proxy = httpx.AsyncClient(base_url=proxy_url, auth=("api", "sandbox-key"))
-    server = build(proxy)
+    server = build(proxy, int(_option("--tools") or 0))
     if http_port:
         import uvicorn
 

@@ -21,7 +21,9 @@ from typing import Any
 
 import memory
 import overhead
+import sandbox_latency
 import search_quality
+import stages
 import startup
 import throughput
 import tokens
@@ -35,6 +37,8 @@ BENCHES = {
     "tokens": (tokens, [], []),
     "search": (search_quality, [], []),
     "startup": (startup, ["--runs", "9"], ["--runs", "3"]),
+    "sandbox": (sandbox_latency, ["--requests", "2000"], ["--requests", "300", "--seconds", "2"]),
+    "stages": (stages, ["--calls", "5000"], ["--calls", "500"]),
     "overhead": (overhead, ["--calls", "2000"], ["--calls", "200"]),
     "throughput": (throughput, ["--seconds", "10"], ["--seconds", "3"]),
     "memory": (memory, ["--calls", "10000"], ["--calls", "1000"]),
@@ -82,6 +86,21 @@ def summary(results: dict[str, Any]) -> list[list[Any]]:
                     o["ok"],
                 ]
             )
+    if "sandbox" in results:
+        b = results["sandbox"]
+        rows.append(
+            [
+                "sandbox keep-alive p50 (x bare uvicorn app), req/s",
+                f"{b['keep_alive_ratio']:.2f}x, {b['sandbox']['requests_per_s']:,.0f}/s",
+                "<= 1.5x, >= 2,000/s",
+                b["ok"],
+            ]
+        )
+    if "stages" in results:
+        g = results["stages"]
+        rows.append(
+            ["mg-tools' own work per call, p50 (no HTTP)", f"{g['total']['p50_ms']:.3f} ms", "<= 0.3 ms", g["ok"]]
+        )
     if "throughput" in results:
         t = results["throughput"]
         rows.append(

@@ -1,7 +1,8 @@
 """Start-up: the MCP server against a bare MCP server, and the CLI against a bare interpreter.
 
-1. ``python server.py --sandbox``, from spawn to the answer of its first tools/list over stdio,
-   against the floor: ``bench/floor_server.py``, a low-level mcp server with one tool. Both speak the
+1. ``mg-tools serve --sandbox``, from spawn to the answer of its first tools/list over stdio,
+   against the floor: ``bench/floor_server.py --tools 204``, a low-level mcp server listing 204
+   dummy tools (at least as many as mg-tools lists). Both speak the
    same protocol (initialize, initialized, tools/list, written at once), runs alternate, and the
    median of each is compared. Target: at most 1.3 x the floor.
 2. ``mg-tools call get_domain --dry-run``: median wall time of several runs, next to ``python -c
@@ -36,6 +37,7 @@ from _common import (
 )
 
 STARTUP_TARGET = 1.3
+FLOOR_TOOLS = 204
 DRY_RUN_TARGET = 0.5
 DRY_RUN = ["call", "get_domain", "--dry-run", "--args", '{"domain": "mg.example.com"}']
 HEAVY = ("mcp", "mcp_types", "httpx", "structlog", "starlette", "uvicorn", "anyio")
@@ -100,8 +102,8 @@ def imported(cmd_args: list[str]) -> dict[str, bool]:
 
 
 def run(runs: int = 9) -> dict[str, Any]:
-    floor_cmd = [PYTHON, str(BENCH / "floor_server.py")]
-    server_cmd = [PYTHON, str(ROOT / "server.py"), "--sandbox"]
+    floor_cmd = [PYTHON, str(BENCH / "floor_server.py"), "--tools", str(FLOOR_TOOLS)]
+    server_cmd = [MG_TOOLS, "serve", "--sandbox"]
     cli = {
         "python -c pass": [PYTHON, "-c", "pass"],
         'python -c "import pydantic, httpx"': [PYTHON, "-c", "import pydantic, httpx"],
@@ -155,8 +157,8 @@ def report(result: dict[str, Any]) -> str:
             f"Start-up to the first tools/list over stdio (median of {result['runs']} alternating runs)",
             ["process", "median ms", "tools", "x floor"],
             [
-                ["bench/floor_server.py (bare mcp server, 1 tool)", ms(m["floor_s"]), 1, 1.0],
-                ["python server.py --sandbox", ms(m["server_s"]), m["tools"], round(m["ratio"], 2)],
+                [f"bench/floor_server.py --tools {FLOOR_TOOLS} (bare mcp server)", ms(m["floor_s"]), FLOOR_TOOLS, 1.0],
+                ["mg-tools serve --sandbox", ms(m["server_s"]), m["tools"], round(m["ratio"], 2)],
             ],
         )
     ]

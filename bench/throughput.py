@@ -10,7 +10,11 @@ generators are the same code (httpx, one keep-alive connection per client) in th
 for the same time, in rounds that alternate the paths (each after a short warm-up). Reported:
 calls/s, p50 and p99 latency. Target: mg-tools at least 50% of direct calls/s.
 
-    .venv/bin/python bench/throughput.py [--clients N] [--seconds S] [--json FILE]
+``--baseline DIR`` adds mg-tools from another checkout (e.g. ``git worktree add /tmp/base main``) as a
+fourth path, run as it would run before uvloop and httptools were dependencies (their imports are
+blocked in that process): the ratio of the two says what changed, measured side by side.
+
+    .venv/bin/python bench/throughput.py [--clients N] [--seconds S] [--baseline DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -31,12 +35,13 @@ from _common import (
     SANDBOX_KEY,
     arg,
     call_message,
+    cpu_seconds,
     emit,
     free_port,
     mcp_env,
     ms,
     percentile,
-    sandbox_process,
+    sandbox_spawned,
     spawn,
     table,
     verdict,
@@ -52,9 +57,11 @@ async def load(
     clients: int,
     seconds: float,
     make: Callable[[int], tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]],
-) -> tuple[list[float], float, int]:
+    pids: dict[str, int] | None = None,
+) -> tuple[list[float], float, int, dict[str, float]]:
     """``clients`` loops calling as fast as answers come, for ``seconds`` after a warm-up: the
-    latencies, the time measured, the errors."""
+    latencies, the time measured, the errors, and the CPU seconds each process of ``pids`` used
+    meanwhile."""
     pairs = [make(i) for i in range(clients)]
     latencies: list[float] = []
     errors = 0
@@ -75,22 +82,26 @@ async def load(
                 latencies.append(clock() - started)
 
     tasks = [asyncio.create_task(loop(c, call)) for c, call in pairs]
+    pids = pids or {}
     await asyncio.sleep(WARM_UP)
     measuring = True
+    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     started = time.perf_counter()
     await asyncio.sleep(seconds)
     measuring = False
     elapsed = time.perf_counter() - started
+    cpu = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
     stop = True
     await asyncio.wait_for(asyncio.gather(*tasks), 60)
     for client, _ in pairs:
         await client.aclose()
-    return latencies, elapsed, errors
+    return latencies, elapsed, errors, cpu
 
 
-def _stats(runs: list[tuple[list[float], float, int]]) -> dict[str, Any]:
+def _stats(runs: list[tuple[list[float], float, int, dict[str, float]]]) -> dict[str, Any]:
     latencies = [t for run in runs for t in run[0]]
     elapsed = sum(run[1] for run in runs)
+    cpu = {name: sum(run[3][name] for run in runs) for name in runs[0][3]}
     return {
         "calls": len(latencies),
         "seconds": round(elapsed, 2),
@@ -98,6 +109,9 @@ def _stats(runs: list[tuple[list[float], float, int]]) -> dict[str, Any]:
         "p50_ms": ms(percentile(latencies, 50)),
         "p99_ms": ms(percentile(latencies, 99)),
         "errors": sum(run[2] for run in runs),
+        # Under contention calls/s says as much about the machine as about the server; its CPU time
+        # per call does not.
+        **{f"{name}_cpu_ms_per_call": ms(seconds / max(len(latencies), 1)) for name, seconds in cpu.items()},
     }
 
 
@@ -105,8 +119,16 @@ def _limits() -> httpx.Limits:
     return httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
 
-async def measure(clients: int, seconds: float) -> dict[str, Any]:
-    with sandbox_process() as sandbox_url, contextlib.ExitStack() as stack:
+#: Runs a checkout's server.py with uvloop and httptools unimportable, as before they were dependencies.
+WITHOUT_FAST_IO = (
+    "import runpy, sys; sys.modules['uvloop'] = sys.modules['httptools'] = None; "
+    "sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0] + '/server.py', "
+    "run_name='__main__')"
+)
+
+
+async def measure(clients: int, seconds: float, baseline: str | None = None) -> dict[str, Any]:
+    with sandbox_spawned() as (sandbox_url, sandbox), contextlib.ExitStack() as stack:
 
         def direct(_: int) -> tuple[httpx.AsyncClient, Callable[[httpx.AsyncClient], Awaitable[None]]]:
             async def call(client: httpx.AsyncClient) -> None:
@@ -119,21 +141,27 @@ async def measure(clients: int, seconds: float) -> dict[str, Any]:
             ), call
 
         paths = {"direct": direct}
+        pids: dict[str, dict[str, int]] = {"direct": {"sandbox": sandbox.pid}}
         servers = {
             "floor": [PYTHON, str(BENCH / "floor_server.py"), "--proxy", sandbox_url, "--http"],
             "mcp": [PYTHON, str(ROOT / "server.py"), "--transport", "http", "--port"],
         }
+        if baseline:
+            servers["baseline"] = [PYTHON, "-c", WITHOUT_FAST_IO, baseline, "--transport", "http", "--port"]
         for name, cmd in servers.items():
             port = free_port()
-            stack.enter_context(spawn([*cmd, str(port)], port, **mcp_env(sandbox_url)))
+            proc = stack.enter_context(spawn([*cmd, str(port)], port, **mcp_env(sandbox_url)))
             paths[name] = _mcp_clients(port)
+            pids[name] = {"server": proc.pid, "sandbox": sandbox.pid}
         # Rounds alternate the paths, so a change in the machine's load falls on all of them.
-        runs: dict[str, list[tuple[list[float], float, int]]] = {name: [] for name in paths}
+        runs: dict[str, list[tuple[list[float], float, int, dict[str, float]]]] = {name: [] for name in paths}
         for _ in range(ROUNDS):
             for name, make in paths.items():
-                runs[name].append(await load(clients, seconds / ROUNDS, make))
+                runs[name].append(await load(clients, seconds / ROUNDS, make, pids[name]))
     results = {name: _stats(r) for name, r in runs.items()}
     ratio = results["mcp"]["calls_per_s"] / results["direct"]["calls_per_s"]
+    if baseline:
+        results["over_baseline"] = round(results["mcp"]["calls_per_s"] / results["baseline"]["calls_per_s"], 2)
     return {
         "clients": clients,
         "seconds": seconds,
@@ -163,8 +191,8 @@ def _mcp_clients(
     return make
 
 
-def run(clients: int = 50, seconds: float = 10.0) -> dict[str, Any]:
-    return asyncio.run(measure(clients, seconds))
+def run(clients: int = 50, seconds: float = 10.0, baseline: str | None = None) -> dict[str, Any]:
+    return asyncio.run(measure(clients, seconds, baseline))
 
 
 def report(result: dict[str, Any]) -> str:
@@ -176,6 +204,8 @@ def report(result: dict[str, Any]) -> str:
             f"{result[key]['calls_per_s'] / base:.0%}",
             result[key]["p50_ms"],
             result[key]["p99_ms"],
+            result[key].get("server_cpu_ms_per_call", "-"),
+            result[key]["sandbox_cpu_ms_per_call"],
             result[key]["calls"],
             result[key]["errors"],
         ]
@@ -183,13 +213,25 @@ def report(result: dict[str, Any]) -> str:
             ("direct httpx -> sandbox", "direct"),
             ("floor: bare SDK server -> sandbox", "floor"),
             ("mg-tools MCP over HTTP -> sandbox", "mcp"),
+            ("baseline mg-tools (--baseline) -> sandbox", "baseline"),
         )
+        if key in result
     ]
     out = [
         table(
             f"Throughput over HTTP, {result['clients']} concurrent clients, {result['seconds']} s each "
             f"in {ROUNDS} alternating rounds",
-            ["path", "calls/s", "of direct", "p50 ms", "p99 ms", "calls", "errors"],
+            [
+                "path",
+                "calls/s",
+                "of direct",
+                "p50 ms",
+                "p99 ms",
+                "server CPU ms/call",
+                "sandbox CPU ms/call",
+                "calls",
+                "errors",
+            ],
             rows,
         )
     ]
@@ -197,10 +239,13 @@ def report(result: dict[str, Any]) -> str:
         f"mg-tools / direct: {result['ratio']:.0%} (floor {result['floor_ratio']:.0%}); target at least "
         f"{result['target']:.0%} -> {verdict(result['ok'])}"
     )
+    if "over_baseline" in result:
+        out.append(f"mg-tools / baseline mg-tools: {result['over_baseline']:.2f}x")
     return "\n".join(out)
 
 
 if __name__ == "__main__":
-    outcome = run(arg(sys.argv, "--clients", 50), float(arg(sys.argv, "--seconds", 10)))
+    baseline = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
+    outcome = run(arg(sys.argv, "--clients", 50), float(arg(sys.argv, "--seconds", 10)), baseline)
     print(report(outcome))
     emit(outcome, sys.argv)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -15,6 +14,7 @@ from starlette.routing import Route
 from mg_tools.sandbox import auth, faults, observe
 from mg_tools.sandbox.areas.messages import before_request
 from mg_tools.sandbox.core import ApiError, Sandbox
+from mg_tools.sandbox.routing import PrefixRouter
 from mg_tools.sandbox.state import State
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_DOMAIN", "DEFAULT_SIGNING_KEY", "SANDBOX_HEADER", "create_app"]
@@ -80,7 +80,7 @@ def create_app(
     state_path: str | None = None,
     signing_key: str = DEFAULT_SIGNING_KEY,
     seed: bool = True,
-) -> Starlette:
+) -> Any:
     """A Mailgun-compatible ASGI app with its own state (in memory, or SQLite at ``state_path``).
 
     ``app.state.sandbox`` is the :class:`Sandbox` (state, keys, clock, faults) for tests.
@@ -95,7 +95,7 @@ def create_app(
     ]
     for area in AREAS:
         endpoints += area.router.starlette_routes(sb)
-    app = Starlette(routes=endpoints, exception_handlers={404: _no_route, 405: _no_route, Exception: _internal_error})
+    app = PrefixRouter(endpoints, exception_handlers={404: _no_route, 405: _no_route, Exception: _internal_error})
     app.state.sandbox = sb
     if seed:
         _seed(sb)
@@ -159,7 +159,7 @@ async def _deliveries(sb: Sandbox, request: Request) -> dict:
 class _Middleware:
     """Raw-path routing, auth, the sandbox header, fault injection and answer observers, as plain ASGI."""
 
-    def __init__(self, app: Starlette, sb: Sandbox, hooks: list[Any] | None = None) -> None:
+    def __init__(self, app: PrefixRouter, sb: Sandbox, hooks: list[Any] | None = None) -> None:
         self.app = app
         self.sb = sb
         self.state = app.state
