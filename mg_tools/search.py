@@ -8,13 +8,11 @@ here: this module knows only general language: the families of verbs people use 
 delete, "show" a get or list), words it cannot find (a typo is read as the closest indexed word),
 and what an address, a URL or a host name in a query stands for.
 
-Verbs are matched against the first word of operation names: an operation whose verb the query
-says gains, one with another verb loses a share ("list everyone who opted out" lists), and
-"all"/"every" make it plural ("delete every template" clears). Near-duplicates (``add_bounce``,
-``add_bounces``, ``get_bounce``...) are spread out so a handful of results covers more than one
-idea. When even the best operation's confidence (its BM25 score times the share of the query's words
-it matches) is below ``WEAK``, every hit is marked weak: nothing matches well. Ties break by name:
-the same query over the same operations always gives the same answer.
+An operation whose name the query covers more of ranks higher (``send_message`` over
+``send_mime_message`` for "send a message"). When even the best operation's confidence (its BM25
+score times the share of the query's words it matches) is below ``WEAK``, every hit is marked weak:
+nothing matches well. Ties break by name: the same query over the same operations always gives the
+same answer.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["OperationIndex", "Query", "SearchHit", "parse", "query_terms", "stem", "tokenize"]
 
 K1 = 1.2
-B = 0.75
+B = 0.3
 #: How many times each part of an operation is written into its document: a word of the name says
 #: more than a word of the description.
 NAME, ASKS, AREA, PATH, DESCRIPTION, FIELD = 3, 2, 1, 1, 1, 1
@@ -46,22 +43,15 @@ RELATED = 0.6
 CLOSE, CLOSE_CUTOFF = 0.8, 0.75
 #: Share of the score that depends on how many words of the name the query covers.
 COVERAGE = 0.3
-#: Each earlier result about the same thing (same name without its verb) scales a score by this.
-REPEAT = 0.8
-#: What an operation whose name starts with a verb the query says gains, and the share of the score
-#: one whose verb is another loses.
-VERB, VERB_MISMATCH = 1.0, 0.4
 #: Below this confidence in the best operation (its BM25 score times the share of the query's words
 #: it matches) nothing matches well: the hits are marked weak. Chosen on the tuning intents, where
 #: the least confident real request scores about 0.95 and requests about pizza or the weather below 0.8.
 WEAK = 0.9
 
-#: Words that make a verb plural: "delete every template" clears, "show all lists" lists.
-QUANTIFIERS = frozenset(["all", "every", "everything", "everyone", "everybody", "entire", "whole"])
-PLURAL_VERBS = {"delete": "clear", "remove": "clear", "get": "list"}
-
-_STOPWORDS = QUANTIFIERS | frozenset(
+_STOPWORDS = frozenset(
     [
+        "all",
+        "every",
         "a",
         "an",
         "the",
@@ -172,7 +162,11 @@ ACTIONS: tuple[tuple[str, str], ...] = (
     ("add|create|new|insert|register|set up|setup|subscribe|put|store|save", "add create"),
     ("upload|load|bulk load", "import add"),
     ("remove|delete|drop|erase|get rid of|take off|take out|revoke", "delete remove"),
-    ("clear|empty|reset|wipe|purge|all of them", "clear delete"),
+    (
+        "clear|empty|reset|wipe|purge|all of them|remove all|delete all|remove every|delete every|remove everything|"
+        "delete everything",
+        "clear delete",
+    ),
     ("show|see|view|look up|lookup|find|fetch|read|display|inspect|where", "get list"),
     ("check|is there|is it|are they", "check get verify"),
     ("which|who|whom", "list"),
@@ -181,12 +175,6 @@ ACTIONS: tuple[tuple[str, str], ...] = (
         "update",
     ),
 )
-#: Words that name what an operation does (its name's first word): said first in a query ("list
-#: the domains", "import bounces"), each is a verb of the query too.
-VERBS = frozenset(
-    ["add", "check", "clear", "copy", "create", "delete", "get", "import", "list", "match", "page", "send", "update"]
-)
-
 _EMAIL = re.compile(r"[^\s@<>(),;]+@[^\s@<>(),;]+\.[a-z]{2,}")
 _URL = re.compile(r"https?://\S+")
 _HOSTNAME = re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b")
@@ -231,16 +219,13 @@ def _compile_actions() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
 
 _ACTIONS = _compile_actions()
 _STOP_STEMS = frozenset(stem(w) for w in _STOPWORDS)
-_VERB_STEMS = frozenset(stem(w) for w in VERBS)
-_PLURAL = {stem(k): stem(v) for k, v in PLURAL_VERBS.items()}
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A parsed query: weighted terms in groups (one per word said), and the verbs it says."""
+    """A parsed query: weighted terms in groups (one per word or verb phrase it says)."""
 
     groups: tuple[dict[str, float], ...]
-    verbs: frozenset[str]
 
     @property
     def terms(self) -> dict[str, float]:
@@ -252,7 +237,6 @@ def parse(query: str) -> Query:
     names it stands for ("take off": delete, remove)."""
     words = _WORD.findall(_normalize(query))
     groups: list[dict[str, float]] = []
-    said: set[str] = set()
     consumed: set[int] = set()
     for phrase, verbs in _ACTIONS:
         n = len(phrase)
@@ -261,28 +245,18 @@ def parse(query: str) -> Query:
             if tuple(words[i : i + n]) != phrase or consumed.intersection(span):
                 continue
             consumed.update(span)
-            said.update(verbs)
             own = [stem(w) for w in phrase if w not in _STOPWORDS]
             groups.append({**dict.fromkeys(verbs, RELATED), **dict.fromkeys(own, 1.0)})
-    leading = True  # nothing said yet: a verb here is an order ("list the domains")
     for i, word in enumerate(words):
         term = "" if word in _STOPWORDS else stem(word)
-        if i in consumed:
-            leading = False
-        elif term and not term.isdigit():  # a number says nothing about which operation
-            if leading and term in _VERB_STEMS:
-                said.add(term)
+        if i not in consumed and term and not term.isdigit():  # a number says nothing about the operation
             groups.append({term: 1.0})
-            leading = False
-    if said and QUANTIFIERS.intersection(words):
-        said = {_PLURAL.get(verb, verb) for verb in said}
-    return Query(tuple(groups), frozenset(said))
+    return Query(tuple(groups))
 
 
 def query_terms(query: str) -> dict[str, float]:
-    """The weighted terms of a query: its own words and the verbs it says."""
-    parsed = parse(query)
-    return {**dict.fromkeys(parsed.verbs, 1.0), **parsed.terms}
+    """The weighted terms of a query: its own words and the verbs its verb phrases stand for."""
+    return parse(query).terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +277,6 @@ class OperationIndex:
         self.names = {op.name: op for op in self.operations}
         self.areas = tuple(sorted({op.area for op in self.operations}))
         self._names = [tokenize(op.name) for op in self.operations]
-        self._subjects = {op.name: _subject(op) for op in self.operations}
         self._positions = {op.name: i for i, op in enumerate(self.operations)}
         docs = [_document(op) for op in self.operations]
         self._vocabulary = sorted({term for doc in docs for term in doc})
@@ -341,7 +314,7 @@ class OperationIndex:
         """The best ``limit`` operations for ``query``, best first (none when no word matches; all
         marked weak when the best matches poorly)."""
         parsed = parse(query)
-        terms = parsed.terms.keys() | parsed.verbs
+        terms = parsed.terms.keys()
         matrix = self._group_scores(parsed.groups)
         scores = matrix.sum(axis=0).tolist()
         named = set(re.findall(r"[a-z][a-z0-9_]*", query.lower())) & self.names.keys()
@@ -352,34 +325,17 @@ class OperationIndex:
                 continue
             # Prefer the operation whose name is all about the query: send_message over send_mime_message.
             score *= 1 - COVERAGE + COVERAGE * sum(t in terms for t in name) / len(name)
-            # Said "show": get_x and list_x, not add_x (a verb we do not know is no evidence either way).
-            if name[0] in parsed.verbs:
-                score += VERB
-            elif parsed.verbs and name[0] in _VERB_STEMS:
-                score *= 1 - VERB_MISMATCH
             if op.name in named:
                 score += top + 1.0  # the caller named the operation
             if op.deprecated:
                 score *= 0.8
-            ranked.append([score, op])
-        hits: list[SearchHit] = []
-        seen: Counter[str] = Counter()
-
-        def about(op: Operation) -> str:
-            # Doing each verb the query says to one thing is not a repeat: "show a domain" is
-            # get_domain as much as list_domains.
-            verb = self._names[self._positions[op.name]][0]
-            return self._subjects[op.name] + (f" {verb}" if verb in parsed.verbs else "")
-
-        weak = False
-        while ranked and len(hits) < limit:
-            ranked.sort(key=lambda item: (-item[0] * REPEAT ** seen[about(item[1])], item[1].name))
-            score, op = ranked.pop(0)
-            if not hits:
-                weak = op.name not in named and self._confidence(matrix, op) < WEAK
-            hits.append(SearchHit(op, round(score * REPEAT ** seen[about(op)], 4), weak))
-            seen[about(op)] += 1
-        return hits
+            ranked.append((-round(score, 4), op.name, op))
+        ranked.sort(key=lambda item: item[:2])
+        if not ranked:
+            return []
+        best = ranked[0][2]
+        weak = best.name not in named and self._confidence(matrix, best) < WEAK
+        return [SearchHit(op, -score, weak) for score, _, op in ranked[:limit]]
 
     def _confidence(self, matrix: np.ndarray, op: Operation) -> float:
         """How well ``op`` answers a query: its BM25 score times the share of the query's words it matches."""
@@ -415,8 +371,3 @@ _OTHER_TOOL = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 def _path_words(path: str) -> str:
     """The literal segments of a path template: ``/v3/{domain}/bounces/{address}`` -> ``bounces``."""
     return " ".join(s for s in path.split("/") if s and not s.startswith("{") and not _VERSION.fullmatch(s))
-
-
-def _subject(op: Operation) -> str:
-    """What an operation is about: its name without the verb, singular (``add_bounces`` -> ``bounc``)."""
-    return " ".join(tokenize(op.name)[1:]) or op.name

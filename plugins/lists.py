@@ -202,7 +202,7 @@ ASKS = {
     "list_mailing_lists": ("all mailing lists", "our newsletters"),
     "page_mailing_lists": ("paginate mailing lists",),
     "get_mailing_list": ("list settings", "how many subscribers"),
-    "update_mailing_list": ("who can post to the list", "readonly list", "access level"),
+    "update_mailing_list": ("who can post to the list", "only members can post", "readonly list", "access level"),
     "delete_mailing_list": ("remove a mailing list",),
     "list_list_members": ("who is on the list", "subscribers of a newsletter", "export contacts"),
     "page_list_members": ("next page of subscribers",),

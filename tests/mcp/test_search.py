@@ -215,6 +215,7 @@ SYNTHETIC_ASKS = {
     "create_webhook": ("notify my server about events",),
     "add_whitelist_entry": ("never block an address or domain",),
     "get_bounce": ("why did an address bounce",),
+    "list_complaints": ("people who flagged our mail as spam",),
 }
 
 
