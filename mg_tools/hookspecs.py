@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -21,11 +21,22 @@ def register_operations(register: Callable[[Operation], None]) -> None:
     """Register operations by calling ``register(operation)`` once for each."""
 
 
-def registering(operations: Iterable[Operation]) -> Callable[[Callable[[Operation], None]], None]:
+def registering(
+    operations: Iterable[Operation], asks: Mapping[str, tuple[str, ...]] | None = None
+) -> Callable[[Callable[[Operation], None]], None]:
     """The ``register_operations`` hook of a plugin whose operations are one table::
 
-    register_operations = registering(OPERATIONS)
+        register_operations = registering(OPERATIONS, asks=ASKS)
+
+    ``asks`` maps a tool name of the table to how people ask for it (``Operation.asks``); a name
+    that is not in the table is an error when the plugin loads.
     """
+    operations = tuple(operations)
+    asks = dict(asks or {})
+    unknown = sorted(asks.keys() - {op.name for op in operations})
+    if unknown:
+        raise ValueError(f"asks name operations that are not in the table: {', '.join(unknown)}")
+    operations = tuple(op.stamped(asks=asks[op.name]) if op.name in asks else op for op in operations)
 
     @hookimpl
     def register_operations(register: Callable[[Operation], None]) -> None:

@@ -350,6 +350,12 @@ class McpTools:
         }
         if not hits:
             data["hint"] = "nothing matched; try other words, or an area name: " + ", ".join(self.index.areas)
+        elif hits[0].weak:
+            data["weak"] = True
+            data["hint"] = (
+                "nothing matches well: these are only the closest; try other words, or an area name: "
+                + ", ".join(self.index.areas)
+            )
         return _json_result(data)
 
     async def _read_result(self, args: ReadResult) -> types.CallToolResult:

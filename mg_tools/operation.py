@@ -56,6 +56,9 @@ class Operation:
     names): the executor strips invisible and control characters from them and labels the result as
     data that must never be followed as instructions. ``narrow_hint`` says how to ask for a smaller
     answer (a shorter window, fewer events...); a result trimmed to the budget leads its hint with it.
+    ``asks`` holds a few short phrasings of what people ask for when they mean this operation, in
+    their words rather than Mailgun's ("stop emailing someone"): discover-mode search indexes them;
+    they are never shown to the model.
 
     ``compact`` lists the fields (dotted paths) each list item shows unless the caller asks for the
     whole record with ``full`` (see :mod:`mg_tools.shapes`).
@@ -80,6 +83,7 @@ class Operation:
     untrusted: bool = False
     narrow_hint: str = ""
     compact: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
     handler: Callable[..., Awaitable[Any]] | None = field(default=None, compare=False)
     plugin: str = field(default="", compare=False)
 

@@ -85,4 +85,19 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "update_account": ("account name", "session timeout"),
+    "get_webhook_signing_key": ("verify webhook signatures", "http signing key"),
+    "regenerate_webhook_signing_key": ("rotate the webhook signing key", "new signing key"),
+    "list_sandbox_recipients": ("authorized recipients of the sandbox domain",),
+    "add_sandbox_recipient": ("authorize a recipient for the sandbox", "let the sandbox email my address"),
+    "delete_sandbox_recipient": ("remove an authorized sandbox recipient",),
+    "resend_activation_email": ("activation email never arrived", "resend account activation"),
+    "get_sending_limit": ("monthly sending quota", "how much of our cap is used"),
+    "set_sending_limit": ("cap monthly sending", "monthly quota of messages"),
+    "delete_sending_limit": ("remove the monthly cap", "no monthly quota"),
+    "reenable_account_sending": ("sending stopped after hitting the limit", "turn sending back on"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -80,4 +80,18 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "get_bounce_stats": ("why do emails bounce", "bounce reasons overview"),
+    "get_bounce_stats_by_domain": ("which domains bounce the most",),
+    "get_bounce_stats_by_entity": (
+        "which mailbox providers or blocklists bounce our mail",
+        "gmail yahoo outlook spamhaus",
+    ),
+    "get_bounce_stats_by_rule": ("bounce classification rules behind bounces at a provider",),
+    "list_bounce_entities": ("providers and blocklists bounces are attributed to",),
+    "list_bounce_rules": ("what a bounce rule means", "bounce classification explanations"),
+    "list_bounce_logs": ("classified bounce log entries",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

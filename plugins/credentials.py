@@ -75,4 +75,14 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_credentials": ("smtp users", "smtp logins of a domain"),
+    "create_credentials": ("new smtp user", "send over smtp from our app", "smtp username and password"),
+    "update_credentials": ("change the smtp password", "forgot the smtp password", "new smtp password"),
+    "update_mailbox": ("legacy mailbox password",),
+    "delete_credentials": ("revoke smtp access", "remove an smtp user"),
+    "clear_credentials": ("delete every smtp login", "remove all smtp users"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -150,4 +150,18 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_dkim_keys": ("dkim keys of every domain",),
+    "create_dkim_key": ("new dkim key", "import a private key for dkim", "generate domain key"),
+    "delete_dkim_key": ("remove an old domain key",),
+    "list_domain_dkim_keys": ("dkim keys and txt records of one domain",),
+    "activate_dkim_key": ("start signing with a dkim key", "use the new domain key"),
+    "deactivate_dkim_key": ("stop signing with a dkim key",),
+    "update_dkim_authority": ("use the parent domain's dkim keys", "subdomain signs with its own keys"),
+    "update_dkim_selector": ("rename the dkim selector",),
+    "update_dkim_rotation": ("automatic dkim rotation on or off",),
+    "rotate_dkim_key": ("switch to the other dkim key now",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -243,4 +243,25 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "get_domain": ("domain details", "which dns records does the domain need", "domain state"),
+    "list_domains": ("all our domains", "unverified domains"),
+    "create_domain": ("new sending domain", "register a domain", "set up a domain to send from"),
+    "update_domain": ("require tls", "spam action", "wildcard", "tracking link scheme https"),
+    "verify_domain": (
+        "check dns again",
+        "verify spf dkim",
+        "records added activate the domain",
+        "domain still unverified",
+    ),
+    "delete_domain": ("remove a domain", "no longer use a domain"),
+    "check_domain_setup": (
+        "is the domain set up correctly",
+        "ready to send",
+        "what is missing in dns",
+        "domain not sending",
+    ),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

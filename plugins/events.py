@@ -263,4 +263,16 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_events": ("event history of a domain", "failed deliveries", "opens and clicks log", "activity timeline"),
+    "trace_message": (
+        "what happened to my email",
+        "did it arrive",
+        "never received the mail",
+        "was it delivered",
+        "why did the message not arrive",
+    ),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -63,4 +63,12 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_ip_allowlist": ("ips allowed to call the api", "api ip whitelist"),
+    "add_ip_allowlist_entry": ("only allow api calls from our network", "whitelist an ip for api access"),
+    "update_ip_allowlist_entry": ("describe an allowed ip",),
+    "delete_ip_allowlist_entry": ("drop an ip from api access",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

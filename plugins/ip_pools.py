@@ -289,4 +289,33 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_ip_pools": ("our ip pools",),
+    "create_ip_pool": ("new ip pool",),
+    "get_ip_pool": ("ip pool details",),
+    "delete_ip_pool": ("remove an ip pool",),
+    "update_ip_pool": ("rename an ip pool", "link a domain to a pool"),
+    "list_ip_pool_domains": ("domains that use a pool",),
+    "add_ip_to_pool": ("put an ip into a pool",),
+    "remove_ip_from_pool": ("take an ip out of a pool",),
+    "add_ips_to_pool": ("several ips into a pool at once",),
+    "unlink_domain_ip_pool": ("detach a domain from its pool",),
+    "enroll_domain_dynamic_pools": ("ips follow the domain's reputation", "join dynamic pools"),
+    "unenroll_domain_dynamic_pools": ("take a domain out of dynamic pools",),
+    "list_assignable_domains": ("domains not yet in dynamic pools",),
+    "enroll_all_domains_dynamic_pools": ("every domain into dynamic pools",),
+    "list_dynamic_pools": ("good poor new senders pools",),
+    "set_dynamic_pools": ("replace the ips of the dynamic pools",),
+    "delete_dynamic_pools": ("remove dynamic pools",),
+    "add_ip_to_dynamic_pool": ("put an ip into a dynamic pool",),
+    "update_dynamic_pool": ("change the ips of a dynamic pool",),
+    "list_dynamic_pool_domains": ("domains in dynamic pools",),
+    "preview_dynamic_pool_domain": ("which pool would a domain land in",),
+    "list_dynamic_pool_domain_history": ("when was the domain moved between pools",),
+    "override_dynamic_pool": ("force a domain into a dynamic pool", "pin to a pool"),
+    "remove_dynamic_pool_override": ("unpin a domain",),
+    "list_dynamic_pool_history": ("recent dynamic pool moves",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -260,4 +260,22 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "get_ip": ("ip details", "is the ip dedicated", "reverse dns"),
+    "list_ips": ("our sending ips", "dedicated ip addresses"),
+    "get_ip_warmup": ("warmup progress of an ip",),
+    "list_ip_domains": ("domains sending from an ip",),
+    "assign_ip_to_all_domains": ("use an ip on every domain",),
+    "remove_ip_from_all_domains": ("unassign an ip from every domain",),
+    "set_ip_band": ("move an ip to another band",),
+    "count_available_ips": ("how many more dedicated ips can we get",),
+    "request_ip": ("buy a dedicated ip", "order a new ip"),
+    "remove_domain_ip": ("take an ip off a domain", "back to shared ip"),
+    "list_ip_warmups": ("ips warming up",),
+    "start_ip_warmup": ("warm up a new ip",),
+    "cancel_ip_warmup": ("stop warming up an ip",),
+    "check_ip_health": ("are our ips healthy", "ip reputation and warmup"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -73,4 +73,12 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_keys": ("our api keys",),
+    "create_key": ("new api key", "api token", "sending key for one domain"),
+    "delete_key": ("revoke an api key", "leaked api key"),
+    "regenerate_public_key": ("new public validation key",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

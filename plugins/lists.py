@@ -197,4 +197,22 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "create_mailing_list": ("new mailing list", "distribution list", "newsletter list"),
+    "list_mailing_lists": ("all mailing lists", "our newsletters"),
+    "page_mailing_lists": ("paginate mailing lists",),
+    "get_mailing_list": ("list settings", "how many subscribers"),
+    "update_mailing_list": ("who can post to the list", "only members can post", "readonly list", "access level"),
+    "delete_mailing_list": ("remove a mailing list",),
+    "list_list_members": ("who is on the list", "subscribers of a newsletter", "export contacts"),
+    "page_list_members": ("next page of subscribers",),
+    "add_list_member": ("subscribe someone to a list", "add a subscriber to the newsletter"),
+    "add_list_members": ("add many people to a list", "bulk add subscribers", "upsert members"),
+    "import_list_members": ("upload subscribers from csv", "import contacts"),
+    "get_list_member": ("is someone on a list", "subscriber details"),
+    "update_list_member": ("unsubscribe from a list but keep the member", "change a subscriber"),
+    "delete_list_member": ("remove someone from a list", "take a subscriber off the newsletter"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

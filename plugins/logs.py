@@ -66,4 +66,9 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_logs": ("logs across all domains", "account wide event logs", "analytics logs"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -248,4 +248,20 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "send_message": (
+        "email someone",
+        "send a newsletter to a mailing list",
+        "write to a customer",
+        "schedule an email for later",
+        "attach a file",
+        "test mode",
+    ),
+    "send_mime_message": ("raw mime", "eml file", "rfc822 message as is"),
+    "get_stored_message": ("content of a stored message", "body of a received email", "download a message"),
+    "get_sending_queues": ("is the queue paused", "mail stuck in the queue"),
+    "delete_scheduled_messages": ("cancel scheduled emails", "abort queued mail"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -158,4 +158,16 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "get_metrics": (
+        "stats over time",
+        "how many emails were delivered",
+        "open rate click rate bounce rate",
+        "deliverability numbers",
+        "analytics dashboard",
+    ),
+    "get_usage_metrics": ("paid features used", "validations consumed", "inbox previews"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -116,4 +116,9 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "campaign_report": ("how did a campaign perform", "campaign summary", "results of a newsletter"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -105,4 +105,19 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_routes": ("inbound routing rules",),
+    "create_route": (
+        "forward incoming mail",
+        "catch all inbound email",
+        "receive email in my app",
+        "parse inbound messages to a webhook",
+    ),
+    "get_route": ("what a route does",),
+    "update_route": ("change forwarding", "route priority"),
+    "delete_route": ("stop forwarding",),
+    "match_route": ("which route handles an address", "where would an email go"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

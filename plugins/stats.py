@@ -66,4 +66,15 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "get_account_stats": ("daily account totals",),
+    "get_domain_stats": ("daily totals of a domain", "one domain per day"),
+    "get_stats_by_domain": ("totals per domain",),
+    "get_filtered_stats": ("stats grouped by tag or provider",),
+    "get_stats_by_provider": ("per mailbox provider gmail yahoo outlook",),
+    "get_stats_by_device": ("mobile or desktop",),
+    "get_stats_by_country": ("per country",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -108,4 +108,18 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_subaccounts": ("our subaccounts", "client accounts"),
+    "create_subaccount": ("new client account", "reseller customer account"),
+    "get_subaccount": ("subaccount details",),
+    "delete_subaccount": ("close a subaccount",),
+    "disable_subaccount": ("suspend a subaccount", "customer did not pay"),
+    "enable_subaccount": ("reopen a subaccount", "reactivate a client account"),
+    "get_subaccount_sending_limit": ("monthly quota of a subaccount",),
+    "set_subaccount_sending_limit": ("cap a subaccount's monthly sending",),
+    "delete_subaccount_sending_limit": ("remove a subaccount's cap",),
+    "update_subaccount_features": ("turn a subaccount feature on or off",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

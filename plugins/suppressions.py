@@ -358,4 +358,46 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "get_allowlist_entry": ("is it whitelisted",),
+    "get_bounce": ("why did an address bounce", "bounce record"),
+    "get_unsubscribe": ("did someone opt out",),
+    "get_complaint": ("did someone mark us as spam",),
+    "list_bounces": ("hard bounced recipients", "mailbox does not exist"),
+    "add_bounce": ("mark an address as bounced",),
+    "add_bounces": ("many bounces in one call",),
+    "import_bounces": ("bounce list from another provider",),
+    "delete_bounce": (
+        "allow sending to an address again",
+        "mailbox works again",
+        "unblock a bounced address",
+        "deliver again after a full inbox",
+    ),
+    "clear_bounces": ("retry every bounced address", "reset the bounce list"),
+    "list_unsubscribes": ("everyone who opted out",),
+    "add_unsubscribe": ("stop emailing someone", "do not email again", "opt out", "remove from marketing mail"),
+    "add_unsubscribes": ("unsubscribe a batch of addresses", "many opt outs"),
+    "import_unsubscribes": ("opt outs from another provider", "csv of unsubscribed addresses"),
+    "delete_unsubscribe": ("resubscribe", "opt back in", "undo an unsubscribe", "wants our emails again"),
+    "clear_unsubscribes": ("empty the opt outs",),
+    "list_complaints": ("who complained", "who reported spam"),
+    "add_complaint": ("reported as spam", "feedback loop complaint"),
+    "add_complaints": ("many spam complaints at once",),
+    "import_complaints": ("spam complaints from a file",),
+    "delete_complaint": ("spam report was a mistake", "receive our mail again after a complaint"),
+    "clear_complaints": ("empty the spam complaints",),
+    "list_allowlist": ("whitelisted addresses and domains",),
+    "add_allowlist_entry": ("never suppress an address", "whitelist a domain", "safelist"),
+    "import_allowlist": ("upload a whitelist csv",),
+    "delete_allowlist_entry": ("take off the whitelist",),
+    "clear_allowlist": ("empty the whitelist",),
+    "check_suppression": (
+        "can we email this address",
+        "is the address blocked or suppressed",
+        "why is mail to someone not sent",
+        "mail to an address gets dropped",
+    ),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -114,4 +114,19 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_tags": ("campaign labels", "all tags"),
+    "update_tag": ("tag description",),
+    "delete_tag": ("remove a campaign label",),
+    "get_tag_limits": ("tag quota of the account",),
+    "list_domain_tags": ("tags used on a domain",),
+    "get_domain_tag": ("one tag on a domain",),
+    "update_domain_tag": ("describe a tag on one domain",),
+    "delete_domain_tag": ("remove a tag from one domain",),
+    "get_domain_tag_stats": ("tag statistics of a domain",),
+    "get_domain_tag_aggregates": ("tag totals per country device provider",),
+    "get_domain_tag_limits": ("tag limit of a domain",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

@@ -149,4 +149,20 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_templates": ("stored email templates",),
+    "create_template": ("new email template", "save a reusable layout"),
+    "clear_templates": ("remove every template",),
+    "get_template": ("template details",),
+    "update_template": ("template description",),
+    "delete_template": ("remove a template",),
+    "list_template_versions": ("versions of a template",),
+    "create_template_version": ("new version of a template",),
+    "get_template_version": ("html of a template version",),
+    "update_template_version": ("edit the html of a template", "activate a template version"),
+    "delete_template_version": ("remove an old template version",),
+    "copy_template_version": ("duplicate a template version",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

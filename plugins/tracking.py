@@ -70,4 +70,15 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "get_tracking_settings": ("do we track opens and clicks", "tracking settings"),
+    "update_click_tracking": ("link tracking on or off", "stop rewriting links", "track clicks"),
+    "update_open_tracking": ("tracking pixel on or off", "track opens"),
+    "update_unsubscribe_tracking": ("unsubscribe link footer", "automatic unsubscribe links"),
+    "get_tracking_certificate": ("tracking certificate status", "ssl cert of the tracking domain"),
+    "generate_tracking_certificate": ("https for tracking links", "ssl certificate for the tracking host"),
+    "regenerate_tracking_certificate": ("renew the expired tracking certificate", "reissue https cert"),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

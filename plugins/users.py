@@ -51,4 +51,13 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_users": ("team members", "who has access to the account"),
+    "get_current_user": ("who am i", "user of this api key"),
+    "get_user": ("user details", "two factor"),
+    "add_user_to_org": ("give a user access to a subaccount",),
+    "remove_user_from_org": ("take a user's access to a subaccount away",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

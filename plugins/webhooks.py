@@ -81,4 +81,13 @@ OPERATIONS = (
 # fmt: on
 
 
-register_operations = registering(OPERATIONS)
+#: How people ask for each operation, in their own words: indexed by discover-mode search, never shown.
+ASKS = {
+    "list_webhooks": ("configured webhooks",),
+    "create_webhook": ("notify my server", "post events to my url", "real time callback", "delivery notifications"),
+    "get_webhook": ("which url receives an event",),
+    "update_webhook": ("point a webhook at a new url",),
+    "delete_webhook": ("stop posting events to our endpoint",),
+}
+
+register_operations = registering(OPERATIONS, asks=ASKS)

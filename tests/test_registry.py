@@ -189,3 +189,24 @@ def test_the_vocabulary_is_written_down_in_the_plugin_guide():
     for name, synonyms in VOCABULARY.items():
         assert f"| `{name}` |" in guide, name
         assert all(f"`{synonym}`" in guide for synonym in synonyms), name
+
+
+def test_registering_stamps_how_people_ask_for_each_operation():
+    from mg_tools import registering
+
+    hook = registering([make(), make("list_things", "/v3/{domain}/things")], asks={"get_thing": ("look a thing up",)})
+    registered = []
+    hook(registered.append)
+    assert {op.name: op.asks for op in registered} == {"get_thing": ("look a thing up",), "list_things": ()}
+
+
+def test_asks_for_an_operation_the_table_does_not_have_is_refused():
+    from mg_tools import registering
+
+    with pytest.raises(ValueError, match="asks name operations that are not in the table: get_thnig"):
+        registering([make()], asks={"get_thnig": ("look a thing up",)})
+
+
+def test_every_builtin_operation_says_how_people_ask_for_it():
+    registry = Registry.from_plugins(make_plugin_manager())
+    assert not [op.name for op in registry if not op.asks]

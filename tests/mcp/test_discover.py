@@ -63,6 +63,16 @@ async def test_nothing_matched_lists_the_areas(toolkit):
     assert "domains" in result.structured_content["hint"]
 
 
+async def test_a_weak_match_says_nothing_matches_well_and_still_lists_candidates(toolkit):
+    async with connect(toolkit, mode="discover") as client:
+        weak = await client.call_tool("search_operations", {"query": "who won the football game"})
+        strong = await client.call_tool("search_operations", {"query": "unsubscribe bob@example.com"})
+    assert weak.structured_content["weak"] is True and weak.structured_content["operations"]
+    assert weak.structured_content["hint"].startswith("nothing matches well")
+    assert "suppressions" in weak.structured_content["hint"]
+    assert "weak" not in strong.structured_content and "hint" not in strong.structured_content
+
+
 async def test_discover_keeps_the_policy(tmp_path, protocol):
     toolkit = Toolkit(sandbox=True, policy=Policy.build(read_only=True), file_roots=[tmp_path])
     async with connect(toolkit, mode="discover", protocol=protocol) as client:

@@ -1,8 +1,8 @@
 """Operation search: plain-language requests find the right operation, offline and deterministically.
 
-Most cases run against a synthetic registry written to imitate the Mailgun areas (with names and
-descriptions that differ from the real plugins on purpose, so the search is not tuned to one
-wording); a few run against the real registry.
+Most cases run against a synthetic registry written to imitate the Mailgun areas (with names,
+descriptions and phrasings that differ from the real plugins on purpose, so the search is not tuned
+to one wording); a few run against the real registry.
 """
 
 from __future__ import annotations
@@ -207,13 +207,25 @@ SYNTHETIC = (
 )
 
 
+#: How people ask for some synthetic operations, worded unlike the requests below.
+SYNTHETIC_ASKS = {
+    "create_unsubscribe": ("stop mailing someone", "opt a person out"),
+    "bulk_add_list_members": ("put many people on a list at once",),
+    "get_events": ("what happened to a message", "why a delivery failed or bounced"),
+    "create_webhook": ("notify my server about events",),
+    "add_whitelist_entry": ("never block an address or domain",),
+    "get_bounce": ("why did an address bounce",),
+    "list_complaints": ("people who flagged our mail as spam",),
+}
+
+
 def _operation(area: str, name: str, access: Access, path: str, description: str, fields: str) -> Operation:
     model = create_model(
         name.title().replace("_", ""), __base__=Params, **dict.fromkeys(fields.split(), (str | None, None))
     )
     model.__doc__ = description
     method = {R: "GET", W: "POST", D: "DELETE", S: "POST"}[access]
-    return Operation(name, method, path, model, access, area=area)
+    return Operation(name, method, path, model, access, area=area, asks=SYNTHETIC_ASKS.get(name, ()))
 
 
 @pytest.fixture(scope="module")
@@ -301,13 +313,34 @@ def test_a_tool_named_in_a_description_does_not_make_it_match():
     assert [h.operation.name for h in index.search("query metrics")] == ["query_metrics"]
 
 
-def test_query_terms_expand_how_people_talk_about_email():
-    terms = query_terms("Stop emailing bob@example.com")
-    assert {"unsubscrib", "add"} <= terms.keys()
-    assert "email" not in terms  # "stop emailing" is not about sending
-    assert "addr" in terms  # an address in the query
+def test_query_terms_read_verbs_addresses_and_hosts():
+    terms = query_terms("Drop bob@example.com from the list")
+    assert {"drop", "delet", "remov", "addr", "list"} <= terms.keys()  # "drop" is a delete
+    assert terms["drop"] == 1.0 and terms["delet"] < 1  # the word said first, the verbs it stands for less
     assert "domain" in query_terms("verify mg.example.com")
-    assert query_terms("add 300 people")["1000"] < 1  # a bulk hint, weaker than the words themselves
+    assert "url" in query_terms("post to https://hooks.example.com/x")
+    assert "300" not in query_terms("add 300 people")  # a number says nothing about the operation
+    assert "clear" in query_terms("delete every template")  # "every" makes the verb plural
+
+
+def test_asks_find_operations_their_words_do_not_describe(index):
+    assert top(index, "opt a person out", 1) == ["create_unsubscribe"]
+    bare = [op.stamped(asks=()) for op in index.operations]
+    assert "create_unsubscribe" not in top(OperationIndex(bare), "opt a person out", 1)
+
+
+def test_a_typo_reads_as_the_closest_indexed_word(index):
+    assert top(index, "list teh domians", 1) == ["list_domains"]
+
+
+@pytest.mark.parametrize("query", ["bake a cake", "asdf qwerty", "zzzz qqqq"])
+def test_nonsense_is_weak_or_nothing(index, query):
+    assert all(hit.weak for hit in index.search(query))
+
+
+def test_a_real_request_is_not_weak(index):
+    hits = index.search("unsubscribe carol@example.org")
+    assert hits and not any(hit.weak for hit in hits)
 
 
 def test_stemming_is_consistent():
