@@ -13,8 +13,6 @@ fail when ``CI`` is set.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from typing import Any
 
 import pytest
 from mcp_support import ROOT, run_http
+from node_support import node_with_packages
 
 from mg_tools import Policy, Toolkit
 from mg_tools.mcp_server import http_app
@@ -36,28 +35,10 @@ INVALID_PARAMS = -32602
 TOKEN = "ts-client-test-token-3b9e"
 
 
-def _need(program: str) -> str:
-    path = shutil.which(program)
-    if path is None:
-        message = (
-            f"{program} is not installed: the TypeScript SDK checks need node and npm (apt-get install nodejs npm)"
-        )
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 @pytest.fixture(scope="session")
 def node() -> str:
     """The node binary, with the pinned SDK installed under tests/mcp/ts/node_modules."""
-    node, npm = _need("node"), _need("npm")
-    if not SDK_PACKAGE.exists():
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=TS, capture_output=True, text=True, timeout=600
-        )
-        assert done.returncode == 0, f"npm ci failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    return node
+    return node_with_packages(TS, SDK_PACKAGE, "the TypeScript SDK checks")
 
 
 # -- the plan -----------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ metrics read back through the SDK."""
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,9 +15,11 @@ import pytest
 from mg_tools.sandbox.server import BackgroundSandbox
 
 mailgun_client = pytest.importorskip("mailgun.client")
+routes = pytest.importorskip("mailgun.routes")
 
 DOMAIN = "mg.example.com"
 LIST = "team@mg.example.com"
+SDK_METHODS = {"get", "create", "put", "patch", "update", "delete"}
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +195,288 @@ def test_tag_calls_of_the_official_sdk(sdk):
     assert sdk.tags.delete(domain=DOMAIN, tag_name="promo").status_code == 200
     gone = sdk.tags.get(domain=DOMAIN, tag_name="promo")
     assert gone.status_code == 404 and gone.json() == {"message": "Tag not found"}
+
+
+# -- every SDK call the sandbox serves ------------------------------------------------------------------
+
+#: (client attribute, method) -> the call's keyword arguments, the status and a key of the JSON answer.
+#: Run in this order against one sandbox: what a call reads, updates or deletes was created above it.
+SDK_CALLS: dict[tuple[str, str], tuple[dict[str, Any], int, str]] = {
+    ("domainlist", "get"): ({}, 200, "items"),
+    ("domains", "create"): ({"data": {"name": "sdk.example.com"}}, 200, "domain"),
+    ("domains", "get"): ({"domain": "sdk.example.com"}, 200, "domain"),
+    ("domains", "put"): ({"domain": "sdk.example.com", "data": {"spam_action": "tag"}}, 200, "message"),
+    ("domains_tracking", "get"): ({"domain": DOMAIN}, 200, "tracking"),
+    ("domains_tracking_open", "put"): ({"domain": DOMAIN, "data": {"active": "yes"}}, 200, "open"),
+    ("domains_tracking_click", "put"): ({"domain": DOMAIN, "data": {"active": "yes"}}, 200, "click"),
+    ("domains_tracking_unsubscribe", "put"): ({"domain": DOMAIN, "data": {"active": "yes"}}, 200, "unsubscribe"),
+    ("domains_dkimauthority", "put"): ({"domain": DOMAIN, "data": {"self": "true"}}, 200, "message"),
+    ("domains_dkimselector", "put"): ({"domain": "sdk.example.com", "data": {"dkim_selector": "s1"}}, 200, "message"),
+    ("domains_sendingqueues", "get"): ({"domain": DOMAIN}, 200, "regular"),
+    ("domains_credentials", "create"): (
+        {"domain": DOMAIN, "data": {"login": f"alice@{DOMAIN}", "password": "a-long-secret-1"}},
+        200,
+        "message",
+    ),
+    ("domains_credentials", "get"): ({"domain": DOMAIN}, 200, "items"),
+    ("domains_credentials", "put"): (
+        {"domain": DOMAIN, "login": f"alice@{DOMAIN}", "data": {"password": "another-secret-2"}},
+        200,
+        "message",
+    ),
+    ("domains_credentials", "delete"): ({"domain": DOMAIN, "login": f"alice@{DOMAIN}"}, 200, "message"),
+    ("domains_webhooks", "create"): (
+        {"domain": DOMAIN, "data": {"id": "clicked", "url": ["https://hooks.example.com/c"]}},
+        200,
+        "webhook",
+    ),
+    ("domains_webhooks", "get"): ({"domain": DOMAIN, "webhook_name": "clicked"}, 200, "webhook"),
+    ("domains_webhooks", "put"): (
+        {"domain": DOMAIN, "webhook_name": "clicked", "data": {"url": ["https://hooks.example.com/d"]}},
+        200,
+        "webhook",
+    ),
+    ("domains_webhooks", "delete"): ({"domain": DOMAIN, "webhook_name": "clicked"}, 200, "webhook"),
+    ("dkim_keys", "get"): ({"filters": {"signing_domain": DOMAIN}}, 200, "items"),
+    ("bounces", "create"): ({"domain": DOMAIN, "data": {"address": "b@example.com", "code": "550"}}, 200, "message"),
+    ("bounces", "get"): ({"domain": DOMAIN, "bounce_address": "b@example.com"}, 200, "address"),
+    ("bounces", "delete"): ({"domain": DOMAIN, "bounce_address": "b@example.com"}, 200, "message"),
+    ("complaints", "create"): ({"domain": DOMAIN, "data": {"address": "c@example.com"}}, 200, "message"),
+    ("complaints", "get"): ({"domain": DOMAIN, "complaint_address": "c@example.com"}, 200, "address"),
+    ("complaints", "delete"): ({"domain": DOMAIN, "complaint_address": "c@example.com"}, 200, "message"),
+    ("unsubscribes", "create"): ({"domain": DOMAIN, "data": {"address": "u@example.com"}}, 200, "message"),
+    ("unsubscribes", "get"): ({"domain": DOMAIN, "unsubscribe_address": "u@example.com"}, 200, "address"),
+    ("unsubscribes", "delete"): ({"domain": DOMAIN, "unsubscribe_address": "u@example.com"}, 200, "message"),
+    ("whitelists", "create"): ({"domain": DOMAIN, "data": {"address": "w@example.com"}}, 200, "message"),
+    ("whitelists", "get"): ({"domain": DOMAIN, "whitelist_address": "w@example.com"}, 200, "value"),
+    ("whitelists", "delete"): ({"domain": DOMAIN, "whitelist_address": "w@example.com"}, 200, "message"),
+    ("templates", "create"): ({"domain": DOMAIN, "data": {"name": "sdk", "template": "<p>{{x}}</p>"}}, 200, "template"),
+    ("templates", "get"): ({"domain": DOMAIN, "template_name": "sdk"}, 200, "template"),
+    ("templates", "put"): ({"domain": DOMAIN, "template_name": "sdk", "data": {"description": "d"}}, 200, "template"),
+    ("templates", "delete"): ({"domain": DOMAIN, "template_name": "sdk"}, 200, "template"),
+    ("lists", "create"): ({"domain": DOMAIN, "data": {"address": "sdk@mg.example.com"}}, 200, "list"),
+    ("lists", "get"): ({"domain": DOMAIN, "address": "sdk@mg.example.com"}, 200, "list"),
+    ("lists", "put"): ({"domain": DOMAIN, "address": "sdk@mg.example.com", "data": {"name": "SDK"}}, 200, "list"),
+    ("lists_pages", "get"): ({"domain": DOMAIN}, 200, "items"),
+    ("lists_members", "create"): (
+        {"domain": DOMAIN, "address": "sdk@mg.example.com", "data": {"address": "m@example.com"}},
+        200,
+        "member",
+    ),
+    ("lists_members", "get"): (
+        {"domain": DOMAIN, "address": "sdk@mg.example.com", "member_address": "m@example.com"},
+        200,
+        "member",
+    ),
+    ("lists_members", "put"): (
+        {"domain": DOMAIN, "address": "sdk@mg.example.com", "member_address": "m@example.com", "data": {"name": "M"}},
+        200,
+        "member",
+    ),
+    ("lists_members_pages", "get"): ({"domain": DOMAIN, "address": "sdk@mg.example.com"}, 200, "items"),
+    ("lists_members", "delete"): (
+        {"domain": DOMAIN, "address": "sdk@mg.example.com", "member_address": "m@example.com"},
+        200,
+        "member",
+    ),
+    ("lists", "delete"): ({"domain": DOMAIN, "address": "sdk@mg.example.com"}, 200, "address"),
+    ("messages", "create"): (
+        {
+            "domain": DOMAIN,
+            "data": {"from": "a@mg.example.com", "to": "z@example.com", "subject": "s", "text": "t", "o:tag": "sdk"},
+        },
+        200,
+        "id",
+    ),
+    ("mimemessage", "create"): (
+        {
+            "domain": DOMAIN,
+            "data": {"to": "z@example.com", "o:tag": "sdk2"},
+            "files": {"message": ("m.eml", b"From: a@mg.example.com\r\nTo: z@example.com\r\nSubject: s\r\n\r\nhi\r\n")},
+        },
+        200,
+        "id",
+    ),
+    ("events", "get"): ({"domain": DOMAIN}, 200, "items"),
+    ("tags", "put"): ({"domain": DOMAIN, "tag_name": "sdk", "data": {"description": "SDK"}}, 200, "message"),
+    ("tags", "get"): ({"domain": DOMAIN, "tag_name": "sdk"}, 200, "tag"),
+    ("tags_stats", "get"): ({"domain": DOMAIN, "tag_name": "sdk", "filters": {"event": "accepted"}}, 200, "stats"),
+    ("tags_stats_aggregates_countries", "get"): ({"domain": DOMAIN, "tag_name": "sdk"}, 200, "country"),
+    ("tags_stats_aggregates_devices", "get"): ({"domain": DOMAIN, "tag_name": "sdk"}, 200, "device"),
+    ("tags_stats_aggregates_providers", "get"): ({"domain": DOMAIN, "tag_name": "sdk"}, 200, "provider"),
+    ("analytics_tags", "update"): ({"data": {"tag": "sdk2", "description": "New"}}, 200, "message"),
+    ("analytics_tags", "create"): ({"data": {"tag": "sdk2"}}, 200, "items"),
+    ("analytics_tags_limits", "get"): ({}, 200, "limit"),
+    ("analytics_tags", "delete"): ({"data": {"tag": "sdk2"}}, 200, "message"),
+    ("tags", "delete"): ({"domain": DOMAIN, "tag_name": "sdk"}, 200, "message"),
+    ("analytics_metrics", "create"): ({"data": {"duration": "1d", "metrics": ["accepted_count"]}}, 200, "items"),
+    ("analytics_usage_metrics", "create"): (
+        {"data": {"duration": "1d", "metrics": ["email_preview_count"]}},
+        200,
+        "items",
+    ),
+    ("analytics_logs", "create"): ({"data": {"duration": "1d"}}, 200, "items"),
+    ("bounce_classification", "create"): (
+        {"data": {"duration": "1d", "metrics": ["critical_bounce_count"]}},
+        200,
+        "items",
+    ),
+    ("routes", "create"): (
+        {"data": {"expression": 'match_recipient(".*@mg.example.com")', "action": ["stop()"]}},
+        200,
+        "route",
+    ),
+    ("routes", "get"): ({"filters": {"limit": 10}}, 200, "items"),
+    ("routes_match", "get"): ({"filters": {"address": "x@mg.example.com"}}, 200, "route"),
+    ("ips", "get"): ({"filters": {"dedicated": "true"}}, 200, "items"),
+    ("ippools", "create"): ({"data": {"name": "sdk", "description": "SDK"}}, 200, "pool_id"),
+    ("ippools", "get"): ({}, 200, "ip_pools"),
+    ("keys", "create"): ({"data": {"role": "basic", "description": "sdk"}}, 200, "key"),
+    ("keys", "get"): ({}, 200, "items"),
+    ("keys_public", "create"): ({}, 200, "key"),
+    ("users", "get"): ({}, 200, "users"),
+    ("domains", "delete"): ({"domain": "sdk.example.com"}, 200, "message"),
+}
+
+#: SDK calls outside what the sandbox serves, with the reason.
+OUTSIDE: dict[tuple[str, str], str] = {
+    ("account_templates", "create"): "account-level templates (/v4/templates) are not among the served operations",
+    ("account_templates", "delete"): "account-level templates (/v4/templates) are not among the served operations",
+    ("account_templates", "get"): "account-level templates (/v4/templates) are not among the served operations",
+    ("account_templates", "put"): "account-level templates (/v4/templates) are not among the served operations",
+    ("addressvalidate", "create"): "Validations: a separate product the sandbox does not emulate",
+    ("addressvalidate", "get"): "Validations: a separate product the sandbox does not emulate",
+    ("addressvalidate_bulk", "create"): "Validations: a separate product the sandbox does not emulate",
+    ("addressvalidate_bulk", "get"): "Validations: a separate product the sandbox does not emulate",
+    ("addressvalidate_bulk", "delete"): "Validations: a separate product the sandbox does not emulate",
+    ("addressvalidate_preview", "create"): "Validations: a separate product the sandbox does not emulate",
+    ("addressvalidate_preview", "get"): "Validations: a separate product the sandbox does not emulate",
+    ("addressvalidate_preview", "delete"): "Validations: a separate product the sandbox does not emulate",
+    ("inbox_tests", "create"): "Inbox placement: a separate product the sandbox does not emulate",
+    ("inbox_tests", "delete"): "Inbox placement: a separate product the sandbox does not emulate",
+    ("inbox_tests", "get"): "Inbox placement: a separate product the sandbox does not emulate",
+    ("inbox", "get"): "Inbox placement: a separate product the sandbox does not emulate",
+    ("domains_connection", "get"): "domain connection settings are not among the served operations",
+    ("domains_connection", "put"): "domain connection settings are not among the served operations",
+    ("domains_webprefix", "put"): "the web prefix is not among the served operations",
+    ("resendmessage", "create"): "resending a stored message is not among the served operations",
+}
+
+#: SDK calls of served operations not run here yet: each needs an id or a file from an earlier answer.
+NOT_RUN_YET: dict[tuple[str, str], str] = {
+    ("bounces_import", "create"): "a CSV upload",
+    ("complaints_import", "create"): "a CSV upload",
+    ("unsubscribes_import", "create"): "a CSV upload",
+    ("whitelists_import", "create"): "a CSV upload",
+    ("dkim_keys", "create"): "a PEM key file and its selector",
+    ("dkim_keys", "delete"): "a PEM key file and its selector",
+    ("domains_ips", "create"): "an IP from the account's list",
+    ("domains_ips", "delete"): "an IP from the account's list",
+    ("domains_ips", "get"): "an IP from the account's list",
+    ("domains_messages", "get"): "a storage URL from an event",
+    ("ippools", "delete"): "the pool id created above",
+    ("ippools", "patch"): "the pool id created above",
+    ("keys", "delete"): "the key id created above",
+    ("routes", "delete"): "the route id created above",
+    ("routes", "put"): "the route id created above",
+}
+
+#: Route keys of the SDK's routing table (``mailgun.routes``) that no call above reaches, with the reason.
+OUTSIDE_ROUTES: dict[str, str] = {
+    "credentials": "another name of a key called above",
+    "webhooks": "another name of a key called above",
+    "ip_pools": "another name of a key called above",
+    "dkim": "another name of a key called above",
+    "bounceclassification": "another name of a key called above",
+    "resend_message": "another name of a key called above",
+    "address": "another name of a key called above",
+    "address_bulk": "a product or API the sandbox does not emulate",
+    "address_preview": "a product or API the sandbox does not emulate",
+    "addressparse": "a product or API the sandbox does not emulate",
+    "addressvalidate": "a product or API the sandbox does not emulate",
+    "inbox": "a product or API the sandbox does not emulate",
+    "inboxready": "a product or API the sandbox does not emulate",
+    "inspect": "a product or API the sandbox does not emulate",
+    "preview": "a product or API the sandbox does not emulate",
+    "preview_v2": "a product or API the sandbox does not emulate",
+    "dmarc": "a product or API the sandbox does not emulate",
+    "maverick_score": "a product or API the sandbox does not emulate",
+    "monitoring": "a product or API the sandbox does not emulate",
+    "reputation": "a product or API the sandbox does not emulate",
+    "reputationanalytics": "a product or API the sandbox does not emulate",
+    "reputationanalytics_v2": "a product or API the sandbox does not emulate",
+    "alerts": "a product or API the sandbox does not emulate",
+    "thresholds": "a product or API the sandbox does not emulate",
+    "spamtraps": "a product or API the sandbox does not emulate",
+    "x509": "a product or API the sandbox does not emulate",
+    "x509_status": "a product or API the sandbox does not emulate",
+    "dkim_management_rotate": "a product or API the sandbox does not emulate",
+    "dkim_management_rotation": "a product or API the sandbox does not emulate",
+    "envelopes": "a product or API the sandbox does not emulate",
+    "forwards": "a product or API the sandbox does not emulate",
+    "mailboxes": "a product or API the sandbox does not emulate",
+    "sandbox": "a product or API the sandbox does not emulate",
+    "account_webhooks": "a product or API the sandbox does not emulate",
+    "account_templates": "a product or API the sandbox does not emulate",
+    "subaccount_ip_pool": "a product or API the sandbox does not emulate",
+    "subaccount_ip_pools": "a product or API the sandbox does not emulate",
+    "accounts": "served, but the SDK's examples show no call through it (not run here yet)",
+    "dynamic_pools": "served, but the SDK's examples show no call through it (not run here yet)",
+    "ip_warmups": "served, but the SDK's examples show no call through it (not run here yet)",
+    "ip_whitelist": "served, but the SDK's examples show no call through it (not run here yet)",
+    "stats": "served, but the SDK's examples show no call through it (not run here yet)",
+}
+
+
+def _route_key(attribute: str) -> str:
+    """The key of the SDK's routing table an attribute resolves through (exact, prefix, then first part)."""
+    if attribute in routes.EXACT_ROUTES or attribute in routes.PREFIX_ROUTES:
+        return attribute
+    return attribute.split("_")[0]
+
+
+def _calls_in_the_sdk_examples() -> set[tuple[str, str]]:
+    """Every ``client.<attribute>.<method>(...)`` the SDK's own examples make."""
+    found = set()
+    for path in (Path(mailgun_client.__file__).parent / "examples").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SDK_METHODS
+                and isinstance(node.func.value, ast.Attribute)
+                and isinstance(node.func.value.value, ast.Name)
+                and node.func.value.value.id == "client"
+            ):
+                found.add((node.func.value.attr, node.func.attr))
+    return found
+
+
+def test_every_call_of_the_sdk_is_run_or_set_aside():
+    examples = _calls_in_the_sdk_examples()
+    assert len(examples) > 50, "the SDK's examples moved: enumerate its calls from their new place"
+    assert not examples - SDK_CALLS.keys() - OUTSIDE.keys() - NOT_RUN_YET.keys(), (
+        "new SDK calls: add them to SDK_CALLS or OUTSIDE"
+    )
+    assert not SDK_CALLS.keys() & OUTSIDE.keys()
+    reached = {_route_key(attribute) for attribute, _ in SDK_CALLS | NOT_RUN_YET}
+    table = set(routes.EXACT_ROUTES) | set(routes.PREFIX_ROUTES)
+    assert not table - reached - OUTSIDE_ROUTES.keys(), "new SDK routes: call them or list them in OUTSIDE_ROUTES"
+    assert not reached & OUTSIDE_ROUTES.keys()
+
+
+@pytest.fixture(scope="module")
+def answers(sandbox, sdk) -> dict[tuple[str, str], Any]:
+    """Every call of SDK_CALLS, in order, against one sandbox."""
+    return {
+        (attribute, method): getattr(getattr(sdk, attribute), method)(**kwargs)
+        for (attribute, method), (kwargs, _, _) in SDK_CALLS.items()
+    }
+
+
+@pytest.mark.parametrize("call", list(SDK_CALLS), ids="{0[0]}.{0[1]}".format)
+def test_each_sdk_call_the_sandbox_serves(answers, call):
+    _, status, key = SDK_CALLS[call]
+    response = answers[call]
+    assert response.status_code == status, response.text
+    assert key in response.json(), response.text
