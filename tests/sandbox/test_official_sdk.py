@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -199,9 +200,31 @@ def test_tag_calls_of_the_official_sdk(sdk):
 
 # -- every SDK call the sandbox serves ------------------------------------------------------------------
 
-#: (client attribute, method) -> the call's keyword arguments, the status and a key of the JSON answer.
-#: Run in this order against one sandbox: what a call reads, updates or deletes was created above it.
-SDK_CALLS: dict[tuple[str, str], tuple[dict[str, Any], int, str]] = {
+#: An RSA private key in PKCS#1 PEM form (the shape the sandbox checks; not a usable key).
+PEM = (
+    b"-----BEGIN RSA PRIVATE KEY-----\n"
+    b"TUlJRXBBSUJBQUtDQVFFQTBaN3NhbmRib3hvbmx5bm90YXJlYWxrZXlhdGFsbDAwMDAw\n"
+    b"-----END RSA PRIVATE KEY-----\n"
+)
+Answers = dict[tuple[str, str], Any]
+
+
+def _first(answers: Answers, call: tuple[str, str], *path: str | int) -> Any:
+    """A value of an earlier call's JSON answer."""
+    value = answers[call].json()
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _own_key(answers: Answers) -> str:
+    return next(k["id"] for k in _first(answers, ("keys", "get"), "items") if k.get("description") == "sdk")
+
+
+#: (client attribute, method) -> the call's keyword arguments (or a function of the answers so far, for ids
+#: made by an earlier call), the status and a key of the JSON answer. Run in this order against one sandbox:
+#: what a call reads, updates or deletes was created above it.
+SDK_CALLS: dict[tuple[str, str], tuple[dict[str, Any] | Callable[[Answers], dict[str, Any]], int, str]] = {
     ("domainlist", "get"): ({}, 200, "items"),
     ("domains", "create"): ({"data": {"name": "sdk.example.com"}}, 200, "domain"),
     ("domains", "get"): ({"domain": "sdk.example.com"}, 200, "domain"),
@@ -237,17 +260,43 @@ SDK_CALLS: dict[tuple[str, str], tuple[dict[str, Any], int, str]] = {
         "webhook",
     ),
     ("domains_webhooks", "delete"): ({"domain": DOMAIN, "webhook_name": "clicked"}, 200, "webhook"),
+    ("dkim_keys", "create"): (
+        {"data": {"signing_domain": DOMAIN, "selector": "sdk1"}, "files": [("pem", ("server.key", PEM))]},
+        200,
+        "signing_domain",
+    ),
     ("dkim_keys", "get"): ({"filters": {"signing_domain": DOMAIN}}, 200, "items"),
+    ("dkim_keys", "delete"): ({"filters": {"signing_domain": DOMAIN, "selector": "sdk1"}}, 200, "message"),
     ("bounces", "create"): ({"domain": DOMAIN, "data": {"address": "b@example.com", "code": "550"}}, 200, "message"),
+    ("bounces_import", "create"): (
+        {"domain": DOMAIN, "files": {"file": b"address,code\nb2@example.com,550\n"}},
+        202,
+        "message",
+    ),
     ("bounces", "get"): ({"domain": DOMAIN, "bounce_address": "b@example.com"}, 200, "address"),
     ("bounces", "delete"): ({"domain": DOMAIN, "bounce_address": "b@example.com"}, 200, "message"),
     ("complaints", "create"): ({"domain": DOMAIN, "data": {"address": "c@example.com"}}, 200, "message"),
+    ("complaints_import", "create"): (
+        {"domain": DOMAIN, "files": {"file": b"address\nc2@example.com\n"}},
+        202,
+        "message",
+    ),
     ("complaints", "get"): ({"domain": DOMAIN, "complaint_address": "c@example.com"}, 200, "address"),
     ("complaints", "delete"): ({"domain": DOMAIN, "complaint_address": "c@example.com"}, 200, "message"),
     ("unsubscribes", "create"): ({"domain": DOMAIN, "data": {"address": "u@example.com"}}, 200, "message"),
+    ("unsubscribes_import", "create"): (
+        {"domain": DOMAIN, "files": {"file": b"address\nu2@example.com\n"}},
+        202,
+        "message",
+    ),
     ("unsubscribes", "get"): ({"domain": DOMAIN, "unsubscribe_address": "u@example.com"}, 200, "address"),
     ("unsubscribes", "delete"): ({"domain": DOMAIN, "unsubscribe_address": "u@example.com"}, 200, "message"),
     ("whitelists", "create"): ({"domain": DOMAIN, "data": {"address": "w@example.com"}}, 200, "message"),
+    ("whitelists_import", "create"): (
+        {"domain": DOMAIN, "files": {"file": b"address\nw2@example.com\n"}},
+        202,
+        "message",
+    ),
     ("whitelists", "get"): ({"domain": DOMAIN, "whitelist_address": "w@example.com"}, 200, "value"),
     ("whitelists", "delete"): ({"domain": DOMAIN, "whitelist_address": "w@example.com"}, 200, "message"),
     ("templates", "create"): ({"domain": DOMAIN, "data": {"name": "sdk", "template": "<p>{{x}}</p>"}}, 200, "template"),
@@ -327,19 +376,48 @@ SDK_CALLS: dict[tuple[str, str], tuple[dict[str, Any], int, str]] = {
         "route",
     ),
     ("routes", "get"): ({"filters": {"limit": 10}}, 200, "items"),
+    ("routes", "put"): (
+        lambda got: {"route_id": _first(got, ("routes", "create"), "route", "id"), "data": {"priority": "2"}},
+        200,
+        "message",
+    ),
     ("routes_match", "get"): ({"filters": {"address": "x@mg.example.com"}}, 200, "route"),
     ("ips", "get"): ({"filters": {"dedicated": "true"}}, 200, "items"),
     ("ippools", "create"): ({"data": {"name": "sdk", "description": "SDK"}}, 200, "pool_id"),
     ("ippools", "get"): ({}, 200, "ip_pools"),
+    ("ippools", "patch"): (
+        lambda got: {"pool_id": _first(got, ("ippools", "create"), "pool_id"), "data": {"description": "SDK pool"}},
+        200,
+        "message",
+    ),
+    ("ippools", "delete"): (lambda got: {"pool_id": _first(got, ("ippools", "create"), "pool_id")}, 200, "message"),
+    ("routes", "delete"): (lambda got: {"route_id": _first(got, ("routes", "create"), "route", "id")}, 200, "message"),
     ("keys", "create"): ({"data": {"role": "basic", "description": "sdk"}}, 200, "key"),
     ("keys", "get"): ({}, 200, "items"),
+    ("keys", "delete"): (lambda got: {"key_id": _own_key(got)}, 200, "message"),
     ("keys_public", "create"): ({}, 200, "key"),
     ("users", "get"): ({}, 200, "users"),
+    # Routes the SDK resolves by prefix, which its examples never call.
+    ("ip_whitelist", "get"): ({}, 200, "addresses"),
+    ("accounts_subaccounts", "get"): ({}, 200, "subaccounts"),
+    ("ip_warmups", "get"): ({}, 200, "items"),
+    ("dynamic_pools", "get"): ({}, 200, "pools"),
+    ("stats_total", "get"): ({"domain": DOMAIN, "filters": {"event": "accepted"}}, 200, "stats"),
     ("domains", "delete"): ({"domain": "sdk.example.com"}, 200, "message"),
 }
 
 #: SDK calls outside what the sandbox serves, with the reason.
 OUTSIDE: dict[tuple[str, str], str] = {
+    (
+        "domains_messages",
+        "get",
+    ): "the SDK drops the storage URL its examples pass and sends GET /v3/domains/{d}/messages",
+    (
+        "domains_ips",
+        "create",
+    ): "the SDK sends /v4/domains/{domain}/ips, a path Mailgun's reference lacks (v3 is served)",
+    ("domains_ips", "delete"): "the SDK sends /v4/domains/{domain}/ips/{ip}, a path Mailgun's reference lacks",
+    ("domains_ips", "get"): "the SDK sends /v4/domains/{domain}/ips, a path Mailgun's reference lacks",
     ("account_templates", "create"): "account-level templates (/v4/templates) are not among the served operations",
     ("account_templates", "delete"): "account-level templates (/v4/templates) are not among the served operations",
     ("account_templates", "get"): "account-level templates (/v4/templates) are not among the served operations",
@@ -363,23 +441,7 @@ OUTSIDE: dict[tuple[str, str], str] = {
 }
 
 #: SDK calls of served operations not run here yet: each needs an id or a file from an earlier answer.
-NOT_RUN_YET: dict[tuple[str, str], str] = {
-    ("bounces_import", "create"): "a CSV upload",
-    ("complaints_import", "create"): "a CSV upload",
-    ("unsubscribes_import", "create"): "a CSV upload",
-    ("whitelists_import", "create"): "a CSV upload",
-    ("dkim_keys", "create"): "a PEM key file and its selector",
-    ("dkim_keys", "delete"): "a PEM key file and its selector",
-    ("domains_ips", "create"): "an IP from the account's list",
-    ("domains_ips", "delete"): "an IP from the account's list",
-    ("domains_ips", "get"): "an IP from the account's list",
-    ("domains_messages", "get"): "a storage URL from an event",
-    ("ippools", "delete"): "the pool id created above",
-    ("ippools", "patch"): "the pool id created above",
-    ("keys", "delete"): "the key id created above",
-    ("routes", "delete"): "the route id created above",
-    ("routes", "put"): "the route id created above",
-}
+NOT_RUN_YET: dict[tuple[str, str], str] = {}
 
 #: Route keys of the SDK's routing table (``mailgun.routes``) that no call above reaches, with the reason.
 OUTSIDE_ROUTES: dict[str, str] = {
@@ -408,23 +470,18 @@ OUTSIDE_ROUTES: dict[str, str] = {
     "alerts": "a product or API the sandbox does not emulate",
     "thresholds": "a product or API the sandbox does not emulate",
     "spamtraps": "a product or API the sandbox does not emulate",
-    "x509": "a product or API the sandbox does not emulate",
-    "x509_status": "a product or API the sandbox does not emulate",
-    "dkim_management_rotate": "a product or API the sandbox does not emulate",
-    "dkim_management_rotation": "a product or API the sandbox does not emulate",
+    "x509": "served, but not yet run through the SDK here (the tools' tests cover the route)",
+    "x509_status": "served, but not yet run through the SDK here (the tools' tests cover the route)",
+    "dkim_management_rotate": "served, but not yet run through the SDK here (the tools' tests cover the route)",
+    "dkim_management_rotation": "served, but not yet run through the SDK here (the tools' tests cover the route)",
     "envelopes": "a product or API the sandbox does not emulate",
     "forwards": "a product or API the sandbox does not emulate",
-    "mailboxes": "a product or API the sandbox does not emulate",
-    "sandbox": "a product or API the sandbox does not emulate",
+    "mailboxes": "served, but not yet run through the SDK here (the tools' tests cover the route)",
+    "sandbox": "served, but not yet run through the SDK here (the tools' tests cover the route)",
     "account_webhooks": "a product or API the sandbox does not emulate",
     "account_templates": "a product or API the sandbox does not emulate",
     "subaccount_ip_pool": "a product or API the sandbox does not emulate",
     "subaccount_ip_pools": "a product or API the sandbox does not emulate",
-    "accounts": "served, but the SDK's examples show no call through it (not run here yet)",
-    "dynamic_pools": "served, but the SDK's examples show no call through it (not run here yet)",
-    "ip_warmups": "served, but the SDK's examples show no call through it (not run here yet)",
-    "ip_whitelist": "served, but the SDK's examples show no call through it (not run here yet)",
-    "stats": "served, but the SDK's examples show no call through it (not run here yet)",
 }
 
 
@@ -468,10 +525,11 @@ def test_every_call_of_the_sdk_is_run_or_set_aside():
 @pytest.fixture(scope="module")
 def answers(sandbox, sdk) -> dict[tuple[str, str], Any]:
     """Every call of SDK_CALLS, in order, against one sandbox."""
-    return {
-        (attribute, method): getattr(getattr(sdk, attribute), method)(**kwargs)
-        for (attribute, method), (kwargs, _, _) in SDK_CALLS.items()
-    }
+    got: Answers = {}
+    for (attribute, method), (kwargs, _, _) in SDK_CALLS.items():
+        arguments = kwargs(got) if callable(kwargs) else kwargs
+        got[attribute, method] = getattr(getattr(sdk, attribute), method)(**arguments)
+    return got
 
 
 @pytest.mark.parametrize("call", list(SDK_CALLS), ids="{0[0]}.{0[1]}".format)
