@@ -30,6 +30,7 @@ EXIT_CODES: tuple[tuple[type[MgToolsError], int], ...] = (
     (ConfirmationRequired, 3),
     (errors.MailgunError, 4),
     (errors.TransportError, 5),
+    (errors.StateUnavailable, 5),
 )
 
 

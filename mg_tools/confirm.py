@@ -8,7 +8,8 @@ call goes through) and expires after ``ttl`` seconds (10 minutes by default).
 
 The HMAC key and the ledger live in the state directory (:mod:`mg_tools.state`), so a token
 printed by one ``mg-tools call`` works in the next invocation, and in another process sharing that
-directory.
+directory; with ``MG_TOOLS_REDIS_URL`` both live in Redis (``RedisLedger`` in
+:mod:`mg_tools.redis_state`), so a token issued by one server is checked, and used up, on any other.
 """
 
 from __future__ import annotations
@@ -105,13 +106,14 @@ class Confirmations:
     """Issues and checks confirmation tokens.
 
     With no ``key`` and ``ledger``, both are read from (or made in) the state directory on first
-    use, so nothing is written until a confirmation is actually asked for.
+    use, so nothing is written until a confirmation is actually asked for. ``key`` may also be a
+    function giving the key, called on first use.
     """
 
     def __init__(
         self,
         *,
-        key: bytes | None = None,
+        key: bytes | Callable[[], bytes] | None = None,
         ledger: Ledger | None = None,
         state_dir: Path | None = None,
         settings: Settings | None = None,
@@ -136,6 +138,8 @@ class Confirmations:
     def key(self) -> bytes:
         if self._key is None:
             self._key = _load_or_make_key(self._dir() / _KEY_FILE)
+        elif callable(self._key):
+            self._key = self._key()
         return self._key
 
     @property

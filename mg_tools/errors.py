@@ -8,6 +8,7 @@
     ├── PolicyDenied              the policy refused the call; nothing was sent
     ├── ConfirmationRequired      the policy wants the call repeated with a confirmation token
     ├── TransportError            the request did not get an HTTP answer (carries ``maybe_sent``)
+    ├── StateUnavailable          the shared state (Redis) did not answer; nothing was sent
     └── MailgunError              Mailgun answered with a status outside 2xx
         ├── Redirected            3xx: the request was not processed (redirects are never followed)
         ├── BadRequest            400
@@ -50,6 +51,7 @@ __all__ = [
     "Redirected",
     "RegistryError",
     "ServerError",
+    "StateUnavailable",
     "TransportError",
     "Unauthorized",
     "UnknownOperation",
@@ -186,6 +188,14 @@ class TransportError(MgToolsError):
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "maybe_sent": self.maybe_sent}
+
+
+class StateUnavailable(MgToolsError):
+    """The store several servers share (Redis, ``MG_TOOLS_REDIS_URL``) did not answer, so a call that
+    needs it (a quota, a confirmation, a trimmed result) stopped there. The message names the store's
+    URL, password redacted; once it answers again, repeat the call."""
+
+    code = "state_unavailable"
 
 
 class MailgunError(MgToolsError):

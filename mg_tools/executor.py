@@ -77,6 +77,7 @@ class Executor:
         subaccount: str | None = None,
         audit: Auditor | None = None,
         rules: Gate | None = None,
+        results: ResultStore | None = None,
     ) -> None:
         self.registry = registry
         self.subaccount = checked_subaccount(subaccount, source="subaccount")
@@ -87,7 +88,7 @@ class Executor:
         self.sandbox = sandbox
         self.base_url = base_url or (client.base_url if client else "")
         self.confirmations = confirmations or Confirmations()
-        self.results = ResultStore(budget)
+        self.results = results if results is not None else ResultStore(budget)
         # The client's redactor knows the API key: errors, logs and results share it.
         self.redactor = redactor or (client.redactor if client is not None else Redactor())
         self._log = get_logger(__name__, self.redactor)

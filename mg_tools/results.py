@@ -3,7 +3,8 @@
 A result whose JSON text is longer than the budget is trimmed, and marked ``truncated``: the list of
 items keeps the longest prefix that fits, or, when there is no such list or the rest alone is too
 long, the data is left out. The full text stays in the store, to be read in chunks
-(``read_result``), until newer trimmed results push it out.
+(``read_result``), until newer trimmed results push it out (:class:`MemoryTexts`, one process) or it
+expires (``RedisResults`` in :mod:`mg_tools.redis_state`, shared by several servers).
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import json
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from mg_tools.errors import InvalidArguments
 
 __all__ = [
     "DEFAULT_BUDGET",
     "KEPT_RESULTS",
+    "MemoryTexts",
     "Result",
     "ResultStore",
+    "TextStore",
     "UNTRUSTED_NOTE",
     "items_at",
     "json_text",
@@ -65,14 +68,44 @@ class Result:
         return out
 
 
-class ResultStore:
-    """Fits results into ``budget`` characters of JSON text and keeps the full text of the last
-    ``keep`` trimmed ones, readable in chunks of at most ``budget`` characters."""
+class TextStore(Protocol):
+    """Where the full text of trimmed results is kept, by result id."""
 
-    def __init__(self, budget: int = DEFAULT_BUDGET, *, keep: int = KEPT_RESULTS) -> None:
-        self.budget = budget
+    def put(self, result_id: str, text: str, untrusted: bool) -> None:
+        """Keep ``text`` (and whether it carries text from email senders) under ``result_id``."""
+        ...
+
+    def get(self, result_id: str) -> tuple[str, bool] | None:
+        """The text kept under ``result_id`` and its untrusted flag; None when unknown or gone."""
+        ...
+
+
+class MemoryTexts:
+    """The full texts of the last ``keep`` trimmed results of one process; the oldest goes first."""
+
+    def __init__(self, keep: int = KEPT_RESULTS) -> None:
         self.keep = keep
         self._texts: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+
+    def put(self, result_id: str, text: str, untrusted: bool) -> None:
+        self._texts[result_id] = (text, untrusted)
+        while len(self._texts) > self.keep:
+            self._texts.popitem(last=False)
+
+    def get(self, result_id: str) -> tuple[str, bool] | None:
+        return self._texts.get(result_id)
+
+
+class ResultStore:
+    """Fits results into ``budget`` characters of JSON text and keeps the full text of the trimmed
+    ones in ``texts`` (default: the last ``keep`` in memory), readable in chunks of at most ``budget``
+    characters."""
+
+    def __init__(
+        self, budget: int = DEFAULT_BUDGET, *, keep: int = KEPT_RESULTS, texts: TextStore | None = None
+    ) -> None:
+        self.budget = budget
+        self.texts = texts if texts is not None else MemoryTexts(keep)
 
     def fit(self, result: Result, items_key: str = "items", narrow_hint: str = "") -> Result:
         """``result`` with its data fit into the budget: afterwards its JSON text (``json_text``) is at
@@ -109,7 +142,7 @@ class ResultStore:
     def read(self, result_id: str, offset: int = 0, length: int | None = None) -> dict[str, Any]:
         """A chunk of a trimmed result's JSON text, from ``offset``, at most ``length`` (and the budget)
         characters, with the offset of the next chunk (None at the end)."""
-        stored = self._texts.get(result_id)
+        stored = self.texts.get(result_id)
         if stored is None:
             raise InvalidArguments("read_result", [("result_id", "unknown or expired; repeat the original call")])
         text, untrusted = stored
@@ -128,9 +161,7 @@ class ResultStore:
 
     def _keep(self, text: str, untrusted: bool) -> str:
         result_id = secrets.token_hex(6)
-        self._texts[result_id] = (text, untrusted)
-        while len(self._texts) > self.keep:
-            self._texts.popitem(last=False)
+        self.texts.put(result_id, text, untrusted)
         return result_id
 
 

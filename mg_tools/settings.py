@@ -142,6 +142,14 @@ class Settings(BaseModel):
         alias="MG_TOOLS_HTTP_ALLOWED_HOSTS",
         description=("extra Host names the HTTP transport accepts (behind a reverse proxy)"),
     )
+    redis_url: SecretStr | None = Field(
+        None,
+        alias="MG_TOOLS_REDIS_URL",
+        description=(
+            "Redis URL (`redis://[:password@]host:6379/0`, `rediss://` for TLS) holding what several replicas share: "
+            "trimmed results, used confirmation tokens and their key, quota counters (see docs/scaling.md)"
+        ),
+    )
     identities: Path | None = Field(
         None,
         alias="MG_TOOLS_IDENTITIES",
@@ -184,7 +192,8 @@ class Settings(BaseModel):
         return (self.xdg_state_home or Path.home() / ".local" / "state") / "mg-tools"
 
     def secret(self, name: str) -> str | None:
-        """The plain value of the secret field ``name`` (``api_key``, ``http_token``), None when unset."""
+        """The plain value of the secret field ``name`` (``api_key``, ``http_token``, ``redis_url``), None
+        when unset."""
         value: SecretStr | None = getattr(self, name)
         if value is None:
             return None

@@ -26,12 +26,14 @@ from mg_tools.operation import Operation
 from mg_tools.policy import Policy, decide
 from mg_tools.regions import base_url_for
 from mg_tools.registry import Registry, make_plugin_manager
+from mg_tools.results import ResultStore
 from mg_tools.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
 
     from mg_tools.client import RetryPolicy
+    from mg_tools.redis_state import Redis
     from mg_tools.rules import Gate
     from mg_tools.usage import UsageStore
 
@@ -65,6 +67,11 @@ class Toolkit:
     further identities the policies may speak of (callers served over HTTP); ``usage`` is the store
     of quota counters (default: a file in the state directory). A policy file that does not parse or
     validate is a ``ConfigurationError`` naming the file and line.
+
+    With ``MG_TOOLS_REDIS_URL`` set (``settings.redis_url``), what several servers must share lives in
+    that Redis: trimmed results, the confirmation key and used tokens, quota counters
+    (:mod:`mg_tools.redis_state`); a call that needs it while Redis does not answer stops with a
+    ``StateUnavailable``. Arguments given here (``confirmations``, ``usage``) still win.
 
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
     which its client, executor and servers share. Every call attempt is written to ``audit``
@@ -107,6 +114,7 @@ class Toolkit:
         self.registry = registry
         self.policy = self._forced(policy if policy is not None else Policy.from_env(settings=self.settings))
         self.policy.check(registry)
+        self.redis = self._redis()
         rules = self._rules(policy_file, identities, usage)
         self._sandbox_app: Any = None
         self._sandbox_state = sandbox_state
@@ -141,11 +149,12 @@ class Toolkit:
             budget=budget,
             sandbox=sandbox,
             base_url=self.base_url,
-            confirmations=confirmations or Confirmations(settings=self.settings),
+            confirmations=confirmations or self._confirmations(),
             redactor=self.redactor,
             subaccount=subaccount if subaccount is not None else self.settings.subaccount,
             audit=audit if audit is not None else Auditor.from_settings(self.settings, self.redactor),
             rules=rules,
+            results=self._results(budget),
         )
         if rules is not None:  # requests act for the executor's subaccount, when it has one
             rules.subaccount = getattr(self.executor, "subaccount", None) or rules.subaccount
@@ -155,6 +164,30 @@ class Toolkit:
         """``policy``, made read-only when the settings say so, whoever built it."""
         return dataclasses.replace(policy, read_only=True) if self.settings.read_only else policy
 
+    def _redis(self) -> Redis | None:
+        """The Redis of ``MG_TOOLS_REDIS_URL`` (its client made, not yet connected); None when unset."""
+        url = self.settings.secret("redis_url")
+        if not url:
+            return None
+        from mg_tools.redis_state import Redis
+
+        return Redis(url, redactor=self.redactor)
+
+    def _confirmations(self) -> Confirmations:
+        if self.redis is None:
+            return Confirmations(settings=self.settings)
+        from mg_tools.redis_state import RedisLedger
+
+        ledger = RedisLedger(self.redis)
+        return Confirmations(key=ledger.key, ledger=ledger, settings=self.settings)
+
+    def _results(self, budget: int) -> ResultStore | None:
+        if self.redis is None:
+            return None
+        from mg_tools.redis_state import RedisResults
+
+        return ResultStore(budget, texts=RedisResults(self.redis))
+
     def _rules(
         self, policy_file: str | Path | None, identities: Iterable[str], usage: UsageStore | None
     ) -> Gate | None:
@@ -163,10 +196,14 @@ class Toolkit:
         if not path:
             return None
         from mg_tools.rules import Gate, Rules
-        from mg_tools.usage import SqliteUsage
 
         def stored() -> UsageStore:
+            if self.redis is not None:
+                from mg_tools.redis_state import RedisUsage
+
+                return RedisUsage(self.redis)
             from mg_tools.state import state_dir
+            from mg_tools.usage import SqliteUsage
 
             return SqliteUsage(state_dir(self.settings) / "usage.sqlite")
 
@@ -296,6 +333,8 @@ class Toolkit:
     async def aclose(self) -> None:
         if self.executor.client is not None:
             await self.executor.client.aclose()
+        if self.redis is not None:
+            self.redis.close()
 
     def close(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
