@@ -50,7 +50,7 @@ from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
-from mg_tools import __version__, audit, log
+from mg_tools import __version__, audit, log, schema_cache
 from mg_tools.approval import question
 from mg_tools.caller import acting_as, current
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, PolicyDenied, UnknownOperation
@@ -126,6 +126,9 @@ class CallOperation(Params):
     confirm_token: str | None = Field(None, max_length=128)
 
 
+_DISCOVER_PARAMS = (SearchOperations, DescribeOperation, CallOperation)
+
+
 # -- building the tools -----------------------------------------------------------------------------
 
 #: Runs a tool with its arguments and, when a person approved the call, the confirmation token.
@@ -193,6 +196,8 @@ class McpTools:
         self.exposed: dict[str, Operation] = {op.name: op for op in toolkit.registry if toolkit.policy.exposes(op)}
         self._log = log.get_logger(__name__, toolkit.redactor)
         self._views: dict[Any, tuple[dict[str, Operation], OperationIndex | None]] = {}
+        models = [op.params for op in self.exposed.values()] if mode == "all" else list(_DISCOVER_PARAMS)
+        schema_cache.warm([*models, ReadResult], schema_cache.cache_path(toolkit.settings))
         tools = self._operation_tools() if mode == "all" else self._discover_tools()
         tools.append(self._meta_tool(ReadResult, self._read_result, output=["chunk", "next_offset"]))
         self.tools: dict[str, _Tool] = {t.tool.name: t for t in tools}
