@@ -55,16 +55,16 @@ from mg_tools.approval import question
 from mg_tools.caller import acting_as, current
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, PolicyDenied, UnknownOperation
 from mg_tools.executor import Executor, Result
-from mg_tools.identities import Identities
 from mg_tools.operation import Access, Operation
 from mg_tools.prompts import PROMPTS, Prompt
 from mg_tools.schema import input_schema, tool_schema
-from mg_tools.search import OperationIndex
 from mg_tools.types import Params
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from mg_tools.identities import Identities
+    from mg_tools.search import OperationIndex
     from mg_tools.toolkit import Toolkit
 
 __all__ = ["MAX_BODY", "MODES", "TOKEN_ENV", "McpTools", "build_server", "http_app", "http_identities", "serve"]
@@ -208,6 +208,8 @@ class McpTools:
         """The search index of what the current caller may use."""
         visible, index = self._view()
         if index is None:
+            from mg_tools.search import OperationIndex  # only discover mode searches
+
             index = OperationIndex(visible.values())
             self._views[_caller_key()] = (visible, index)
         return index
@@ -760,6 +762,8 @@ def http_app(
 def http_identities(toolkit: Toolkit, token: str | None = None) -> Identities:
     """The identities of the HTTP transport: those of ``MG_TOOLS_IDENTITIES``, and the token's
     (``token``, default ``MG_TOOLS_HTTP_TOKEN``) as the identity ``http``; none: no token asked."""
+    from mg_tools.identities import Identities
+
     token = toolkit.settings.secret("http_token") if token is None else token
     identities = Identities()
     if toolkit.settings.identities is not None:
@@ -833,7 +837,7 @@ def serve(
         raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
     log.configure(toolkit.settings.log_level)
     tools = McpTools(toolkit, mode)
-    identities = http_identities(toolkit) if transport == "http" else Identities()
+    identities = http_identities(toolkit) if transport == "http" else None
     if toolkit.executor.sandbox:
         _notice("sandbox mode: requests go to the embedded local sandbox, no real mail is sent")
     if transport == "stdio":
