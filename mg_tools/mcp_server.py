@@ -50,21 +50,21 @@ from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
-from mg_tools import __version__, audit, log
+from mg_tools import __version__, audit, log, schema_cache
 from mg_tools.approval import question
 from mg_tools.caller import acting_as, current
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, PolicyDenied, UnknownOperation
 from mg_tools.executor import Executor, Result
-from mg_tools.identities import Identities
 from mg_tools.operation import Access, Operation
 from mg_tools.prompts import PROMPTS, Prompt
 from mg_tools.schema import input_schema, tool_schema
-from mg_tools.search import OperationIndex
 from mg_tools.types import Params
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from mg_tools.identities import Identities
+    from mg_tools.search import OperationIndex
     from mg_tools.toolkit import Toolkit
 
 __all__ = ["MAX_BODY", "MODES", "TOKEN_ENV", "McpTools", "build_server", "http_app", "http_identities", "serve"]
@@ -124,6 +124,9 @@ class CallOperation(Params):
     name: str = Field(max_length=64)
     arguments: dict[str, Any] = Field(default_factory=dict)
     confirm_token: str | None = Field(None, max_length=128)
+
+
+_DISCOVER_PARAMS = (SearchOperations, DescribeOperation, CallOperation)
 
 
 # -- building the tools -----------------------------------------------------------------------------
@@ -193,6 +196,8 @@ class McpTools:
         self.exposed: dict[str, Operation] = {op.name: op for op in toolkit.registry if toolkit.policy.exposes(op)}
         self._log = log.get_logger(__name__, toolkit.redactor)
         self._views: dict[Any, tuple[dict[str, Operation], OperationIndex | None]] = {}
+        models = [op.params for op in self.exposed.values()] if mode == "all" else list(_DISCOVER_PARAMS)
+        schema_cache.warm([*models, ReadResult], schema_cache.cache_path(toolkit.settings))
         tools = self._operation_tools() if mode == "all" else self._discover_tools()
         tools.append(self._meta_tool(ReadResult, self._read_result, output=["chunk", "next_offset"]))
         self.tools: dict[str, _Tool] = {t.tool.name: t for t in tools}
@@ -203,6 +208,8 @@ class McpTools:
         """The search index of what the current caller may use."""
         visible, index = self._view()
         if index is None:
+            from mg_tools.search import OperationIndex  # only discover mode searches
+
             index = OperationIndex(visible.values())
             self._views[_caller_key()] = (visible, index)
         return index
@@ -761,6 +768,8 @@ def http_app(
 def http_identities(toolkit: Toolkit, token: str | None = None) -> Identities:
     """The identities of the HTTP transport: those of ``MG_TOOLS_IDENTITIES``, and the token's
     (``token``, default ``MG_TOOLS_HTTP_TOKEN``) as the identity ``http``; none: no token asked."""
+    from mg_tools.identities import Identities
+
     token = toolkit.settings.secret("http_token") if token is None else token
     identities = Identities()
     if toolkit.settings.identities is not None:
@@ -834,7 +843,7 @@ def serve(
         raise ConfigurationError(f"unknown transport {transport!r}; use stdio or http")
     log.configure(toolkit.settings.log_level)
     tools = McpTools(toolkit, mode)
-    identities = http_identities(toolkit) if transport == "http" else Identities()
+    identities = http_identities(toolkit) if transport == "http" else None
     if toolkit.executor.sandbox:
         _notice("sandbox mode: requests go to the embedded local sandbox, no real mail is sent")
     if transport == "stdio":

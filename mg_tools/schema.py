@@ -12,7 +12,6 @@ problem when a call breaks one. ``patternProperties`` (which some providers reje
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -23,13 +22,15 @@ from mg_tools.shapes import FULL, FULL_PROPERTY
 if TYPE_CHECKING:
     from mg_tools.operation import Operation
 
-__all__ = ["compact", "input_schema", "tool_schema"]
+__all__ = ["compact", "input_schema", "known", "remember", "tool_schema"]
 
 _DROP = {"title", "examples"}
 _STRING_BOUNDS = {"minLength", "maxLength", "pattern"}
 _PLAIN = (type(None), bool, int, float, str)
 #: Lower bounds every count, page size and list an agent passes keeps anyway.
 _OBVIOUS = {"minimum": (0, 1), "minItems": (1,)}
+#: The input schema of every params model built (or loaded from :mod:`mg_tools.schema_cache`) so far.
+_SCHEMAS: dict[type[BaseModel], dict[str, Any]] = {}
 
 
 class _Generator(GenerateJsonSchema):
@@ -39,9 +40,26 @@ class _Generator(GenerateJsonSchema):
         return dft if type(dft) in _PLAIN else super().encode_default(dft)
 
 
-@cache
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The compact input schema of a params model (built once per model; do not mutate it)."""
+    schema = _SCHEMAS.get(model)
+    if schema is None:
+        schema = _SCHEMAS[model] = _build(model)
+    return schema
+
+
+def known(model: type[BaseModel]) -> bool:
+    """Whether the input schema of ``model`` is already at hand (built or remembered)."""
+    return model in _SCHEMAS
+
+
+def remember(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """Take ``schema`` as the input schema of ``model`` (one :func:`input_schema` built from the same
+    source), unless one is already at hand."""
+    _SCHEMAS.setdefault(model, schema)
+
+
+def _build(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(mode="validation", by_alias=False, schema_generator=_Generator)
     defs = schema.pop("$defs", {})
     out = compact(schema, defs)

@@ -137,11 +137,16 @@ def test_mailguns_names_work_on_the_command_line(capsys):
 
 
 def test_entry_points_and_no_heavy_imports_for_dry_runs(tmp_path):
-    # A dry run needs neither MCP nor the HTTP stack nor the logging library (start-up time).
+    # A dry run needs neither MCP nor the HTTP stack nor the logging library nor the sandbox, the
+    # Cedar engine or the schema generator (start-up time); and the validator of its one operation.
+    heavy = ("mcp", "httpx", "structlog", "cedarpy", "starlette", "mg_tools.sandbox", "mg_tools.schema")
     probe = (
         "import sys; from mg_tools.cli import main; "
         "main(['call', 'get_domain', '--dry-run', '--args', '{\"name\": \"mg.example.com\"}']); "
-        "sys.stderr.write('IMPORTED:' + ','.join(m for m in ('mcp', 'httpx', 'structlog') if m in sys.modules))"
+        "from mg_tools.registry import Registry, make_plugin_manager; "
+        "built = {op.params.__name__ for op in Registry.from_plugins(make_plugin_manager()) "
+        "if op.params.__pydantic_complete__}; "
+        f"sys.stderr.write('IMPORTED:' + ','.join(m for m in {heavy!r} if m in sys.modules) + f' BUILT:{{built}}')"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],
@@ -150,7 +155,7 @@ def test_entry_points_and_no_heavy_imports_for_dry_runs(tmp_path):
         timeout=60,
         env={k: v for k, v in os.environ.items() if k != "MAILGUN_API_KEY"},
     )
-    assert done.stderr.endswith("IMPORTED:") and json.loads(done.stdout)["method"] == "GET"
+    assert done.stderr.endswith("IMPORTED: BUILT:{'GetDomain'}") and json.loads(done.stdout)["method"] == "GET"
     for argv in (
         [sys.executable, "-m", "mg_tools", "tools", "--json"],
         [str(Path(sys.executable).parent / "mg-tools"), "tools", "--json"],

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mg_tools.sandbox import auth, faults, observe
+from mg_tools.sandbox import DEFAULT_API_KEY, DEFAULT_DOMAIN, DEFAULT_SIGNING_KEY, SANDBOX_HEADER, auth, faults, observe
 from mg_tools.sandbox.areas.messages import before_request
 from mg_tools.sandbox.core import ApiError, Sandbox
 from mg_tools.sandbox.routing import PrefixRouter
@@ -19,12 +19,6 @@ from mg_tools.sandbox.state import State
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_DOMAIN", "DEFAULT_SIGNING_KEY", "SANDBOX_HEADER", "create_app"]
 
-#: The key the sandbox accepts when none is given (documented; not a secret).
-DEFAULT_API_KEY = "sandbox-key"
-DEFAULT_SIGNING_KEY = "sandbox-signing-key"
-#: A domain that exists from the start, so a first send works with no set-up.
-DEFAULT_DOMAIN = "mg.example.com"
-SANDBOX_HEADER = "X-Mailgun-Sandbox"
 FAULT_HEADER = "x-sandbox-fault"
 
 #: The area modules whose ``router`` the app serves, in routing order (the first matching route wins).

@@ -348,3 +348,22 @@ def test_commands_that_do_not_serve_never_import_mcp():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_server_starts_without_what_listing_does_not_need():
+    # Start-up time: the sandbox app is built on the first call, search and identities are for
+    # discover mode and HTTP, and schemas come from the state directory's cache after the first start.
+    code = (
+        "import sys\nfrom mg_tools import schema\nfrom mg_tools.mcp_server import McpTools\n"
+        "from mg_tools.toolkit import Toolkit\nbuilt = []\nbuild = schema._build\n"
+        "schema._build = lambda model: built.append(model) or build(model)\n"
+        "tools = McpTools(Toolkit(sandbox=True))\n"
+        "late = ('mg_tools.sandbox.app', 'mg_tools.search', 'mg_tools.identities', 'cedarpy')\n"
+        "print(len(built), len(tools.exposed), [m for m in late if m in sys.modules])"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)]
+    runs.append(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60))
+    assert all(run.returncode == 0 for run in runs), runs[-1].stderr
+    first, second = (run.stdout.strip().split(maxsplit=2) for run in runs)
+    assert int(first[0]) >= int(first[1]) > 100 and first[2] == "[]"
+    assert second == ["0", first[1], "[]"]
