@@ -10,12 +10,15 @@ an Authorization header.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from contract.check import Contract, session_contract
+from redis_support import RedisServer
 
 from mg_tools import Policy, Toolkit
 from mg_tools.log import REDACTED, Redactor
@@ -217,3 +220,27 @@ def pytest_sessionfinish(session):
     if leftover:
         session.config.get_terminal_writer().line(_contract_report(leftover), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A ``redis-server`` of this test module (:mod:`redis_support`), stopped at its end."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is missing: .ci/run installs it (Debian package redis-server)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server); the shared-state tests need it")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The server's URL, its data wiped before each test."""
+    from mg_tools.redis_state import Redis
+
+    if redis_server.process.poll() is not None:
+        redis_server.start()
+    Redis(redis_server.url).client.flushdb()
+    return redis_server.url

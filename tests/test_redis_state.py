@@ -1,21 +1,18 @@
 """Several servers sharing one Redis: trimmed results, single-use tokens and quotas hold across replicas.
 
-Each test module run starts its own ``redis-server`` on a free loopback port, in a temporary
-directory, and stops it at the end; the system's service is never touched. Without the binary the
-tests are skipped locally, and fail in CI, which installs it (``.ci/run``).
+The module starts its own ``redis-server`` (:mod:`redis_support`, fixtures ``redis_server`` and
+``redis_url``).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from redis_support import PASSWORD
 from reliability.support import SEND, Recorder, recording_toolkit
 
 from mg_tools import ConfirmationRequired, Policy, PolicyDenied
@@ -24,63 +21,6 @@ from mg_tools.redis_state import Redis, RedisLedger, RedisUsage, shown_url
 from mg_tools.settings import Settings
 
 BOUNCES = {"items": [{"address": f"user{i}@example.com", "error": "mailbox full " * 5} for i in range(40)]}
-PASSWORD = "s3cret-redis-pass"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A ``redis-server`` of this test run, on loopback, with a password and nothing written to disk."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = _free_port()
-        self.url = f"redis://:{PASSWORD}@127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
-        args += ["--save", "", "--appendonly", "no", "--requirepass", PASSWORD]
-        self.process = subprocess.Popen(["redis-server", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
-                time.sleep(0.01)  # the server's own start-up: nothing to wait on but its port
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is missing: .ci/run installs it (Debian package redis-server)")
-        pytest.skip("redis-server is not installed (apt-get install redis-server); the shared-state tests need it")
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(redis_server):
-    """The server's URL, its data wiped before each test."""
-    if redis_server.process.poll() is not None:
-        redis_server.start()
-    Redis(redis_server.url).client.flushdb()
-    return redis_server.url
 
 
 @pytest.fixture
