@@ -126,7 +126,8 @@ class Settings(BaseModel):
         None,
         alias="MG_TOOLS_STATE_DIR",
         description=(
-            "where state is kept (sandbox, confirmation key and ledger, quota counters, schema cache); default `$XDG_STATE_HOME/mg-tools`, mode 0700"
+            "where state is kept (sandbox, confirmation key and ledger, quota counters, schema cache); "
+            "default `$XDG_STATE_HOME/mg-tools`, mode 0700"
         ),
     )
     xdg_state_home: Path | None = Field(
