@@ -20,32 +20,16 @@ def test_get_metrics(mg):
     )
     assert out["aggregates"]["metrics"]["accepted_count"] == 3
     assert out["aggregates"]["metrics"]["delivered_count"] == 3
-    first = mg.run(
-        mg.execute(
-            "get_metrics",
-            {
-                "metrics": ["delivered_count"],
-                "dimensions": ["tag"],
-                "filter": DOMAIN_FILTER,
-                "duration": "1d",
-                "pagination": {"sort": "tag:asc", "limit": 1},
-            },
-        )
-    )
+    by_tag = {
+        "metrics": ["delivered_count"],
+        "dimensions": ["tag"],
+        "filter": DOMAIN_FILTER,
+        "duration": "1d",
+        "pagination": {"sort": "tag:asc", "limit": 1},
+    }
+    first = mg.run(mg.execute("get_metrics", by_tag))
     assert len(first.data["items"]) == 1 and first.next_cursor == "1"
-    rest = mg.run(
-        mg.execute(
-            "get_metrics",
-            {
-                "metrics": ["delivered_count"],
-                "dimensions": ["tag"],
-                "filter": DOMAIN_FILTER,
-                "duration": "1d",
-                "pagination": {"sort": "tag:asc", "limit": 1},
-                "cursor": first.next_cursor,
-            },
-        )
-    )
+    rest = mg.run(mg.execute("get_metrics", {**by_tag, "cursor": first.next_cursor}))
     assert len(rest.data["items"]) == 1 and rest.next_cursor is None
     counts = {
         item["dimensions"][0]["value"]: item["metrics"]["delivered_count"]
