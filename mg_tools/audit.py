@@ -118,7 +118,9 @@ class JsonLinesFile:
 class Attempt:
     """The record of one call attempt, filled in as the call goes (see :meth:`Auditor.attempt`)."""
 
-    def __init__(self, name: str, arguments: Any, *, dry_run: bool, confirm_token: str | None) -> None:
+    def __init__(
+        self, name: str, arguments: Any, *, dry_run: bool, confirm_token: str | None, identity: str = ""
+    ) -> None:
         self.name = name
         self.arguments = arguments
         self.confirm_token = confirm_token
@@ -127,7 +129,7 @@ class Attempt:
         parent = _parent.get()
         if parent is not None:
             self.record["parent"] = parent
-        self.record.update(identity=caller.identity(), tool=name, dry_run=dry_run)
+        self.record.update(identity=identity or caller.identity(), tool=name, dry_run=dry_run)
 
     def allowed(self, prepared: Prepared) -> None:
         """The policy let the call through (with a confirmation, when one was needed)."""
@@ -210,13 +212,14 @@ class Auditor:
         dry_run: bool = False,
         confirm_token: str | None = None,
         subaccount: str | None = None,
+        identity: str = "",
     ) -> Iterator[Attempt]:
         """The :class:`Attempt` of one call, written when the block ends, however it ends; ``subaccount``
         is the one its request acts for (``X-Mailgun-On-Behalf-Of``), when it acts for one."""
         if self.sink is None:
             yield _UNRECORDED
             return
-        attempt = Attempt(name, arguments, dry_run=dry_run, confirm_token=confirm_token)
+        attempt = Attempt(name, arguments, dry_run=dry_run, confirm_token=confirm_token, identity=identity)
         if subaccount:
             attempt.record["subaccount"] = subaccount
         parent = _parent.set({"call_id": attempt.call_id, "tool": name})
@@ -231,12 +234,14 @@ class Auditor:
             attempt.record["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
             self.sink.write(self._complete(attempt, registry))
 
-    def note(self, name: str, arguments: Any, *, registry: Registry | None = None, **fields: Any) -> None:
+    def note(
+        self, name: str, arguments: Any, *, registry: Registry | None = None, identity: str = "", **fields: Any
+    ) -> None:
         """Write the record of a call a front end settled without the executor (a tool the caller may
         not see, a declined confirmation); ``fields`` are the record's ``decision``, ``outcome``..."""
         if self.sink is None:
             return
-        attempt = Attempt(name, arguments, dry_run=False, confirm_token=None)
+        attempt = Attempt(name, arguments, dry_run=False, confirm_token=None, identity=identity)
         attempt.record.update(fields)
         self.sink.write(self._complete(attempt, registry))
 

@@ -40,10 +40,10 @@ def current() -> Caller | None:
     return _current.get()
 
 
-def identity() -> str:
-    """The identity of the call in progress: the current caller's, else :data:`DEFAULT_IDENTITY`."""
+def identity(default: str = DEFAULT_IDENTITY) -> str:
+    """The identity of the call in progress: the current caller's, else ``default`` (a toolkit's own)."""
     caller = _current.get()
-    return caller.identity if caller is not None else DEFAULT_IDENTITY
+    return caller.identity if caller is not None else default
 
 
 @contextmanager

@@ -78,8 +78,10 @@ class Executor:
         audit: Auditor | None = None,
         rules: Gate | None = None,
         results: ResultStore | None = None,
+        identity: str = caller.DEFAULT_IDENTITY,
     ) -> None:
         self.registry = registry
+        self.identity = identity
         self.subaccount = checked_subaccount(subaccount, source="subaccount")
         self.policy = policy
         self.rules = rules
@@ -135,7 +137,7 @@ class Executor:
         if decision.confirm or why:
             described = request.describe("") if request else args.model_dump(mode="json", exclude_none=True)
             digest = request_digest(
-                op.name, self.base_url, described, request.files if request else [], identity=caller.identity()
+                op.name, self.base_url, described, request.files if request else [], identity=self.who()
             )
             problem = (
                 "no confirm_token was given"
@@ -165,7 +167,12 @@ class Executor:
         if dry_run:
             return self.dry_run(name, arguments, confirm_token=confirm_token)
         with self.audit.attempt(
-            name, arguments, registry=self.registry, confirm_token=confirm_token, subaccount=self.acting_for()
+            name,
+            arguments,
+            registry=self.registry,
+            confirm_token=confirm_token,
+            subaccount=self.acting_for(),
+            identity=self.who(),
         ) as attempt:
             return attempt.done(await self._execute(name, arguments, confirm_token, attempt))
 
@@ -202,6 +209,7 @@ class Executor:
             dry_run=True,
             confirm_token=confirm_token,
             subaccount=self.acting_for(),
+            identity=self.who(),
         ) as attempt:
             return attempt.done(self._dry_run(name, arguments, confirm_token, attempt))
 
@@ -220,6 +228,10 @@ class Executor:
         else:
             data = self.redactor.redact(request.describe(self.base_url or "https://api.mailgun.net"))
         return Result(op.name, data, dry_run=True, sandbox=self.sandbox)
+
+    def who(self) -> str:
+        """The identity calls are made for: the current caller's, else this executor's own."""
+        return caller.identity(default=self.identity)
 
     def acting_for(self) -> str | None:
         """The subaccount requests act for: the current caller's when it names one, else this executor's."""

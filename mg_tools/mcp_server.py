@@ -403,6 +403,7 @@ class McpTools:
             name,
             self._target(name, arguments)[1] if isinstance(arguments, dict) else {},
             registry=registry,
+            identity=self.toolkit.executor.who(),
             decision={"result": "denied", "reason": refused.message},
             outcome={"status": "error", "error": refused.code},
         )
@@ -514,6 +515,7 @@ class McpTools:
                 name,
                 args,
                 registry=self.toolkit.registry,
+                identity=self.toolkit.executor.who(),
                 decision={"result": "confirmation_required"},
                 confirmation={"how": "elicitation", "at": audit.now(), "answer": action or "none"},
                 outcome={"status": "declined"},

@@ -154,6 +154,7 @@ class Toolkit:
             subaccount=subaccount if subaccount is not None else self.settings.subaccount,
             audit=audit if audit is not None else Auditor.from_settings(self.settings, self.redactor),
             rules=rules,
+            identity=self.identity,
             results=self._results(budget),
         )
         if rules is not None:  # requests act for the executor's subaccount, when it has one

@@ -146,6 +146,16 @@ def audited(*, bodies: bool) -> Callable[[Outcome, Path], None]:
     return check
 
 
+def audited_as(identity: str) -> Callable[[Outcome, Path], None]:
+    def check(out: Outcome, state: Path) -> None:
+        trail = state.parent / AUDIT_FILE
+        assert trail.exists(), "no audit trail was written"
+        records = [json.loads(line) for line in trail.read_text().splitlines()]
+        assert records and {r["identity"] for r in records} == {identity}, records
+
+    return check
+
+
 AUDIT_FILE = "audit.jsonl"
 AUDITED_CALLS = {"get": ("get_domain", DOMAIN), "send": ("send_message", SEND)}
 FILES = "files-elsewhere"
@@ -208,6 +218,13 @@ ROWS = {
     "audit": Row("MG_TOOLS_AUDIT", AUDIT_FILE, AUDITED_CALLS, audited(bodies=False)),
     "audit_bodies": Row(
         "MG_TOOLS_AUDIT_BODIES", "1", AUDITED_CALLS, audited(bodies=True), extra={"MG_TOOLS_AUDIT": AUDIT_FILE}
+    ),
+    "identity": Row(
+        "MG_TOOLS_IDENTITY",
+        "helpdesk",
+        {"get": ("get_domain", DOMAIN)},
+        audited_as("helpdesk"),
+        extra={"MG_TOOLS_AUDIT": AUDIT_FILE},
     ),
     "log_level": Row(
         "MG_TOOLS_LOG_LEVEL", "info", {"get": ("get_domain", DOMAIN)}, logs_at_info, entries=("stdio", "http")
