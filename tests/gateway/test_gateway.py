@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SINGLE, TOKENS, bearer
 from reliability.support import SEND
 
 from mg_tools.audit_view import read
 from mg_tools.mcp_server import MAX_BODY
+
+from .conftest import SINGLE, TOKENS, bearer
 
 DOMAIN = {"domain": "mg.example.com"}
 ALL = bearer(SINGLE)
