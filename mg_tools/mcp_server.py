@@ -549,13 +549,17 @@ class McpTools:
     def _error(self, exc: MgToolsError) -> types.CallToolResult:
         """An error result: the error's ``to_dict()`` as JSON text, and no structured content (an output
         schema describes the successes of a tool; clients check structured content against it)."""
+        return _error_result(self.error_detail(exc))
+
+    def error_detail(self, exc: MgToolsError) -> dict[str, Any]:
+        """What an error result says: the error's ``to_dict()``, redacted, with what to do next."""
         detail = self.toolkit.redactor.redact(exc.to_dict())
         if isinstance(exc, UnknownOperation) and self.mode == "discover":
             detail["message"] += " Find operations with search_operations."
         if isinstance(exc, ConfirmationRequired):
             detail["confirm_token"] = exc.token
             detail["hint"] = CONFIRM_HINT
-        return _error_result(detail)
+        return detail
 
     def input_schema_of(self, name: str) -> dict[str, Any] | None:
         entry = self.tools.get(name)
@@ -788,6 +792,8 @@ def _http_app(tools: McpTools, *, host: str, identities: Identities, extra_hosts
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    from mg_tools.gateway import Gateway
+
     if not is_loopback(host) and not len(identities):
         raise ConfigurationError(
             f"refusing to serve HTTP on {host} without a token: set {TOKEN_ENV} (clients then send it as a "
@@ -813,7 +819,10 @@ def _http_app(tools: McpTools, *, host: str, identities: Identities, extra_hosts
         transport_security=security,
         host=host,
         max_request_body_size=MAX_BODY,
-        custom_starlette_routes=[Route("/healthz", healthz, methods=["GET"])],
+        custom_starlette_routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            *Gateway(tools, security, bearer=bool(len(identities))).routes(),
+        ],
     )
     app = PostOnly(app)
     return BearerAuth(app, identities) if len(identities) else app
