@@ -11,8 +11,9 @@
 - ``GET /openapi.json``: an OpenAPI 3.1 document of those tools (:mod:`mg_tools.openapi`).
 - ``GET /docs``: the same document as one HTML page, without scripts or outside assets.
 
-A tool hidden from the caller is answered exactly like a name that is no tool (404), suggesting
-only names the caller may use. The Host and Origin checks of ``/mcp`` apply here too.
+A tool hidden from the caller is answered 404 with the policy's reason, as MCP answers it; a name that
+is no tool is answered 404 with the close names the caller may use (never a hidden one). The Host and
+Origin checks of ``/mcp`` apply here too.
 """
 
 from __future__ import annotations
@@ -153,11 +154,14 @@ class Gateway:
         return _json(self.tools._result(result).structured_content)
 
     def _unknown(self, name: str) -> Response:
-        """404 for a name that is no tool of this caller's: a hidden one is refused in the audit
-        trail, and answered like any unknown name."""
+        """404 for a name that is no tool of this caller's. A tool the policy hides is refused with the
+        policy's reason, as over MCP (and in the audit trail); any other name gets the close names the
+        caller may use."""
         from mg_tools.mcp_server import _close
 
-        self.tools._hidden(name, calling=True)
+        refused = self.tools._hidden(name, calling=True)
+        if refused is not None:
+            return _json(self.tools.error_detail(refused), 404)
         close = _close(name, self.tools.visible())
         return _json({**UnknownOperation(name, suggestions=tuple(close)).to_dict(), "suggestions": close}, 404)
 

@@ -876,7 +876,8 @@ def serve(
     app = _http_app(tools, host=host, identities=identities, extra_hosts=toolkit.settings.http_allowed_hosts)
     shown = f"[{host}]" if ":" in host else host
     _notice(
-        f"serving {tools.summary()} at http://{shown}:{port}/mcp (health: /healthz); "
+        f"serving {tools.summary()} at http://{shown}:{port}/mcp "
+        "(REST: /api/tools, /openapi.json, /docs; health: /healthz); "
         + (f"bearer token required ({len(identities)} identities)" if len(identities) else "no token: loopback only")
     )
     config = uvicorn.Config(

@@ -1,5 +1,6 @@
 """Every switch through every entry point: the Python API (``Toolkit.from_env()`` and ``Toolkit()``),
-the CLI, and ``mg-tools serve`` over stdio and over HTTP (real subprocesses driven by the MCP client).
+the CLI, and ``mg-tools serve`` over stdio and over HTTP (real subprocesses driven by the MCP client), and
+the REST gateway of the HTTP server (``/api/tools``).
 
 Each row sets one variable and states what it must change; each entry point is observed the same
 way (the tools it lists, and what some calls answer). A control test shows every row's check fails
@@ -18,7 +19,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ class Row:
     calls: dict[str, tuple[str, dict[str, Any]]]
     expect: Callable[[Outcome, Path], None]
     sandbox: bool = True
-    entries: tuple[str, ...] = ("python", "python-direct", "cli", "stdio", "http")
+    entries: tuple[str, ...] = ("python", "python-direct", "cli", "stdio", "http", "gateway")
     #: Other variables the switch needs to show its effect (kept in the control test).
     extra: dict[str, str] = field(default_factory=dict)
     #: Given as a command-line flag (`tools`, `call`, `serve`) and as a Toolkit argument instead of a variable.
@@ -227,7 +228,11 @@ ROWS = {
         extra={"MG_TOOLS_AUDIT": AUDIT_FILE},
     ),
     "log_level": Row(
-        "MG_TOOLS_LOG_LEVEL", "info", {"get": ("get_domain", DOMAIN)}, logs_at_info, entries=("stdio", "http")
+        "MG_TOOLS_LOG_LEVEL",
+        "info",
+        {"get": ("get_domain", DOMAIN)},
+        logs_at_info,
+        entries=("stdio", "http", "gateway"),
     ),
 }
 
@@ -380,9 +385,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _http(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
+@contextlib.asynccontextmanager
+async def _served(row: Row, env: dict[str, str], cwd: Path, name: str) -> AsyncIterator[tuple[str, Path]]:
+    """``mg-tools serve --transport http`` for ``row`` in a child process: its base URL ("" when it did not
+    start) and the file its stderr goes to."""
     port = _free_port()
-    errpath = cwd / "http.err"
+    errpath = cwd / f"{name}.err"
     with open(errpath, "w") as errfile:
         proc = subprocess.Popen(
             [*_serve_args(row, cwd), "--transport", "http", "--port", str(port)],
@@ -393,21 +401,45 @@ async def _http(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
         )
     try:
         deadline = time.monotonic() + 60
+        url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient() as http:
             while True:
                 if proc.poll() is not None:
-                    return Outcome(start_error=errpath.read_text())
+                    url = ""
+                    break
                 try:
-                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    if (await http.get(f"{url}/healthz")).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
                 assert time.monotonic() < deadline, "the HTTP server did not start"
                 await anyio.sleep(0.05)
-        out = await _mcp_session(f"http://127.0.0.1:{port}/mcp", row, cwd)
+        yield url, errpath
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def _http(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
+    async with _served(row, env, cwd, "http") as (url, errpath):
+        if not url:
+            return Outcome(start_error=errpath.read_text())
+        out = await _mcp_session(f"{url}/mcp", row, cwd)
+    out.stderr = errpath.read_text()
+    return out
+
+
+async def _gateway(row: Row, env: dict[str, str], cwd: Path) -> Outcome:
+    """The REST gateway of the HTTP server: ``GET /api/tools`` and ``POST /api/tools/{name}``."""
+    async with _served(row, env, cwd, "gateway") as (url, errpath):
+        if not url:
+            return Outcome(start_error=errpath.read_text())
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            listed = await http.get("/api/tools")
+            out = Outcome(names={t["name"] for t in listed.json()["tools"]})
+            for label, (name, args) in _calls_with_paths(row, cwd).items():
+                answer = await http.post(f"/api/tools/{name}", json=args)
+                out.calls[label] = (answer.status_code == 200, answer.text)
     out.stderr = errpath.read_text()
     return out
 
@@ -420,7 +452,7 @@ def observe(entry: str, row: Row, tmp_path: Path, standalone: BackgroundSandbox)
         return _python(row, env, cwd, direct=entry == "python-direct")
     if entry == "cli":
         return _cli(row, env, cwd)
-    return anyio.run(_stdio if entry == "stdio" else _http, row, env, cwd)
+    return anyio.run({"stdio": _stdio, "http": _http, "gateway": _gateway}[entry], row, env, cwd)
 
 
 # -- the table ------------------------------------------------------------------------------------------
