@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from adapters_support import DOMAIN
 
 from mg_tools import Policy, Settings, Toolkit
-
-DOMAIN = "mg.example.com"
 
 
 @pytest.fixture
@@ -48,7 +45,3 @@ def keep_domain(tmp_path):
         f'forbid (principal, action in Action::"delete", resource == Domain::"{DOMAIN}");\n'
     )
     return path
-
-
-def audit_records(trail) -> list[dict]:
-    return [json.loads(line) for line in trail.read_text().splitlines()]
