@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
+#: What `mg-tools tools --format` prints.
+TOOLS_FORMATS = ("text", "json", "markdown", "openai", "anthropic")
+
 EXIT_CODES: tuple[tuple[type[MgToolsError], int], ...] = (
     (errors.InvalidArguments, 2),
     (errors.UnknownOperation, 2),
@@ -87,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = tools.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON: name, method, path, area, access, ...")
     fmt.add_argument("--markdown", action="store_true", help="the docs/tools.md reference")
+    fmt.add_argument(
+        "--format",
+        choices=TOOLS_FORMATS,
+        help="text (default); json (= --json); markdown (= --markdown); openai, anthropic: tool definitions",
+    )
     _add_policy_flags(tools)
 
     describe = sub.add_parser("describe", help="show one operation: description, access and input schema")
@@ -223,9 +231,14 @@ def _print(data: Any) -> None:
 def _cmd_tools(args: argparse.Namespace) -> int:
     toolkit = _toolkit(args, persistent_sandbox=False)
     ops = toolkit.operations()
-    if args.json:
+    form = args.format or ("json" if args.json else "markdown" if args.markdown else "text")
+    if form in ("openai", "anthropic"):
+        from mg_tools.adapters.plain import FORMATS
+
+        _print(FORMATS[form](toolkit))
+    elif form == "json":
         _print([op.summary() for op in ops])
-    elif args.markdown:
+    elif form == "markdown":
         from mg_tools.docs import tools_markdown
 
         sys.stdout.write(tools_markdown(toolkit.registry))  # the reference lists every operation

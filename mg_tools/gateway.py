@@ -116,7 +116,7 @@ class Gateway:
         return _json({"tools": [self._describe(op) for op in self.tools.visible().values()]})
 
     def _describe(self, op: Operation) -> dict[str, Any]:
-        from mg_tools.mcp_server import operation_schema
+        from mg_tools.tool_defs import operation_schema
 
         confirm = self.tools.needs_confirmation(op)
         data: dict[str, Any] = {
@@ -176,7 +176,8 @@ class Gateway:
 
     def document(self) -> dict[str, Any]:
         """The OpenAPI document of the current caller's tools (built once per caller view)."""
-        from mg_tools.mcp_server import _caller_key, operation_schema
+        from mg_tools.mcp_server import _caller_key
+        from mg_tools.tool_defs import operation_schema
 
         key = _caller_key()
         if key not in self._documents:

@@ -58,6 +58,7 @@ from mg_tools.executor import Executor, Result
 from mg_tools.operation import Access, Operation
 from mg_tools.prompts import PROMPTS, Prompt
 from mg_tools.schema import input_schema, tool_schema
+from mg_tools.tool_defs import CONFIRM_PROPERTY, ReadResult, description_of, error_detail, operation_schema
 from mg_tools.types import Params
 
 if TYPE_CHECKING:
@@ -73,10 +74,6 @@ MODES = ("all", "discover")
 TOKEN_ENV = "MG_TOOLS_HTTP_TOKEN"
 MAX_BODY = 4 * 1024 * 1024
 INTERNAL_ERROR = "internal error; see the server log"
-CONFIRM_HINT = (
-    "Ask the user to approve this exact call before repeating it with this confirm_token; never confirm "
-    "on their behalf."
-)
 #: The most characters of one prompt argument that go into its text.
 MAX_PROMPT_ARGUMENT = 512
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -86,21 +83,7 @@ CONFIRM_KEY = "confirm"
 #: A yes-or-no question: accept or decline, no fields to fill.
 APPROVAL_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
-CONFIRM_PROPERTY: dict[str, Any] = {
-    "type": "string",
-    "description": "From a confirmation_required answer, once the user approved this exact call",
-}
-
-
 # -- the meta-tools' parameters (their docstrings are their descriptions) ---------------------------
-
-
-class ReadResult(Params):
-    """Read a result that was trimmed to the size budget, as JSON text in chunks: pass the
-    result_id from its `truncated` marker, then each next_offset until it is null."""
-
-    result_id: str = Field(max_length=64)
-    offset: int = Field(0, ge=0)
 
 
 class SearchOperations(Params):
@@ -167,14 +150,6 @@ def hints(*, read_only: bool, destructive: bool, idempotent: bool, open_world: b
 
 
 READ_HINTS = hints(read_only=True, destructive=False, idempotent=True, open_world=False)
-
-
-def operation_schema(op: Operation, *, confirm: bool) -> dict[str, Any]:
-    """The tool input schema of an operation, with ``confirm_token`` when the policy asks for it."""
-    schema = tool_schema(op)
-    if confirm:
-        schema = {**schema, "properties": {**schema.get("properties", {}), "confirm_token": CONFIRM_PROPERTY}}
-    return schema
 
 
 def _caller_key() -> Any:
@@ -247,10 +222,9 @@ class McpTools:
         # Results still carry structured content.
         tools = []
         for op in self.exposed.values():
-            description = ("[DEPRECATED] " if op.deprecated else "") + op.description
             tool = types.Tool(
                 name=op.name,
-                description=description,
+                description=description_of(op),
                 input_schema=operation_schema(op, confirm=self.needs_confirmation(op)),
                 annotations=annotations_of(op),
                 meta={"area": op.area, "access": str(op.access)},
@@ -553,12 +527,9 @@ class McpTools:
 
     def error_detail(self, exc: MgToolsError) -> dict[str, Any]:
         """What an error result says: the error's ``to_dict()``, redacted, with what to do next."""
-        detail = self.toolkit.redactor.redact(exc.to_dict())
+        detail = error_detail(exc, self.toolkit.redactor)
         if isinstance(exc, UnknownOperation) and self.mode == "discover":
             detail["message"] += " Find operations with search_operations."
-        if isinstance(exc, ConfirmationRequired):
-            detail["confirm_token"] = exc.token
-            detail["hint"] = CONFIRM_HINT
         return detail
 
     def input_schema_of(self, name: str) -> dict[str, Any] | None:
