@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, get_args
 
-from mg_tools.errors import InvalidArguments, NotFound
+from mg_tools.errors import ConfigurationError, NotFound
 
 if TYPE_CHECKING:
     from mg_tools.toolkit import Toolkit
@@ -20,11 +20,11 @@ def webhook_events(toolkit: Toolkit) -> tuple[str, ...]:
 def register_webhooks(toolkit: Toolkit, domain: str, url: str, events: list[str]) -> dict[str, str]:
     """Have each of ``events`` of ``domain`` posted to ``url``: a webhook is created, or ``url`` is added
     to the one there is (its other URLs stay). Returns, per event, ``created``, ``updated`` or
-    ``unchanged``. An unknown event is an ``InvalidArguments`` before anything is sent."""
+    ``unchanged``. An unknown event is an ``ConfigurationError`` before anything is sent."""
     known = webhook_events(toolkit)
     unknown = [event for event in events if event not in known]
     if unknown or not events:
-        raise InvalidArguments(
+        raise ConfigurationError(
             f"unknown webhook event {', '.join(unknown) or '(none given)'}: choose from {', '.join(known)}"
         )
     return {event: _register(toolkit, domain, url, event) for event in dict.fromkeys(events)}
