@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--tool", help="only this tool (globs: delete_*)")
     audit.add_argument("--json", action="store_true", help="the records as a JSON list")
     _add_policy_commands(sub)
+    _add_webhooks_commands(sub)
 
     settings = sub.add_parser("settings", help="show the settings the environment gives (secrets hidden)")
     settings.add_argument("--markdown", action="store_true", help="the README's table of the variables")
@@ -162,6 +163,25 @@ def _add_policy_commands(sub: Any) -> None:
     test.add_argument("--as", dest="identity", help="the identity calling (default MG_TOOLS_IDENTITY)")
     test.add_argument("--args", default=None, help="arguments as JSON, @file.json, or - for stdin")
     test.add_argument("--dry-run", action="store_true", help="decide it as a dry run (context.dry_run)")
+
+
+def _add_webhooks_commands(sub: Any) -> None:
+    webhooks = sub.add_parser("webhooks", help="receive Mailgun's webhooks and hand each event on")
+    commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    listen = commands.add_parser("listen", help="check webhook posts and pass each event on (default: stdout)")
+    listen.add_argument("--host", default="127.0.0.1", help="bind address")
+    listen.add_argument("--port", type=int, default=8090, help="port (0 picks a free one)")
+    listen.add_argument("--signing-key", help="the webhook signing key (also MAILGUN_WEBHOOK_SIGNING_KEY)")
+    target = listen.add_mutually_exclusive_group()
+    target.add_argument("--forward", metavar="URL", help="POST each event as JSON to URL (retried)")
+    target.add_argument("--exec", dest="exec_command", metavar="CMD", help="run CMD per event, the event JSON on stdin")
+    listen.add_argument("--max-age", type=float, default=300.0, help="seconds a post's timestamp may be off")
+    listen.add_argument("--dead-letter", metavar="FILE", help="where undeliverable events go (default: state dir)")
+    listen.add_argument("--raw", action="store_true", help="add each event as posted, under 'raw'")
+    listen.add_argument("--register", metavar="URL", help="point the domain's webhooks at URL first")
+    listen.add_argument("--events", help="with --register: comma-separated events, e.g. delivered,permanent_fail")
+    listen.add_argument("--domain", help="with --register: the sending domain")
+    _add_target_flags(listen)
 
 
 def _parser_with_defaults(**kwargs: Any) -> argparse.ArgumentParser:
@@ -344,6 +364,35 @@ def _policy_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_webhooks(args: argparse.Namespace) -> int:
+    from mg_tools.triggers import register_webhooks
+    from mg_tools.triggers.serve import build_listener, serve, signing_key
+
+    key = signing_key(args.settings, args.signing_key, sandbox=args.sandbox)
+    if args.register:
+        if not (args.domain and args.events):
+            raise errors.ConfigurationError("--register needs --domain and --events (e.g. delivered,permanent_fail)")
+        toolkit = _toolkit(args, persistent_sandbox=True)
+        try:
+            events = [event.strip() for event in args.events.split(",") if event.strip()]
+            done = register_webhooks(toolkit, args.domain, args.register, events)
+        finally:
+            toolkit.close()
+        sys.stderr.write(f"mg-tools: webhooks of {args.domain} -> {args.register}: {json.dumps(done)}\n")
+    listener = build_listener(
+        args.settings,
+        key=key,
+        redactor=args.redactor,
+        forward=args.forward,
+        command=args.exec_command,
+        dead_letter=args.dead_letter,
+        max_age=args.max_age,
+        raw=args.raw,
+    )
+    serve(listener, args.host, args.port)
+    return 0
+
+
 def _cmd_settings(args: argparse.Namespace) -> int:
     if args.markdown:
         from mg_tools.settings import markdown_table
@@ -363,6 +412,7 @@ COMMANDS = {
     "audit": _cmd_audit,
     "policy": _cmd_policy,
     "settings": _cmd_settings,
+    "webhooks": _cmd_webhooks,
 }
 
 

@@ -79,6 +79,11 @@ class Settings(BaseModel):
         alias="MAILGUN_API_BASE_URL",
         description=("any base URL instead (e.g. a standalone sandbox: `http://127.0.0.1:8025`)"),
     )
+    webhook_signing_key: SecretStr | None = Field(
+        None,
+        alias="MAILGUN_WEBHOOK_SIGNING_KEY",
+        description=("the key Mailgun signs webhooks with, for `mg-tools webhooks listen`"),
+    )
     subaccount: Annotated[str | None, BeforeValidator(subaccount_id)] = Field(
         None,
         alias="MG_TOOLS_SUBACCOUNT",

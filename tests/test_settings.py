@@ -17,6 +17,7 @@ def test_every_variable_is_read_into_its_field():
         "MAILGUN_API_KEY": "key-abc",
         "MAILGUN_API_REGION": "eu",
         "MAILGUN_API_BASE_URL": "http://127.0.0.1:8025",
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "whsec-1",
         "MG_TOOLS_SUBACCOUNT": " 0123456789ABCDEF01234567 ",
         "MG_TOOLS_GRANTS": "*:read, send_message",
         "MG_TOOLS_DENY": "delete_*",
@@ -42,6 +43,7 @@ def test_every_variable_is_read_into_its_field():
     assert set(env) - {"UNRELATED"} == ALIASES
     assert settings.secret("api_key") == "key-abc" and settings.region == "eu"
     assert settings.base_url == "http://127.0.0.1:8025"
+    assert settings.secret("webhook_signing_key") == "whsec-1" and "whsec-1" not in repr(settings)
     assert settings.subaccount == "0123456789abcdef01234567"
     assert settings.grants == ("*:read", "send_message") and settings.deny == ("delete_*",)
     assert settings.read_only and settings.allow_secrets and settings.confirm == ("*:send",)
