@@ -73,6 +73,7 @@ def scratch(tmp_path, sandbox, monkeypatch):
     """A working directory with the files the docs mention, and the environment of a user whose
     MAILGUN_API_BASE_URL points at a standalone sandbox."""
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 test")
+    (tmp_path / "people.csv").write_text("email,name\nann@example.com,Ann\nbob@example.com,Bob\n")
     (tmp_path / "message.json").write_text(
         json.dumps(
             {
@@ -220,8 +221,12 @@ def _ci_runs(argv: list[str]) -> None:
     assert Path(argv[0]).name in {"python", "python3", "pip"}, argv
 
 
+def _long_running(args: list[str]) -> bool:
+    return bool(args) and (args[0] in {"serve", "sandbox"} or args[:2] == ["webhooks", "listen"])
+
+
 def _mg_tools(args: list[str], ports: dict[int, str], started: list, env: dict[str, str]) -> None:
-    if args and args[0] in {"serve", "sandbox"}:
+    if _long_running(args):
         started.append(_start(args, ports, env))
         return
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -238,12 +243,18 @@ def _free_port() -> str:
         return str(sock.getsockname()[1])
 
 
+#: The port each long-running command documents when it names none, and where it answers once up.
+DEFAULT_PORTS = {"serve": SERVE_PORT, "sandbox": SANDBOX_PORT, "webhooks": 8090}
+HEALTH = {"serve": "/healthz", "sandbox": "/v4/domains", "webhooks": "/healthz"}
+
+
 def _start(args: list[str], ports: dict[int, str], env: dict[str, str]) -> subprocess.Popen:
-    documented = SERVE_PORT if args[0] == "serve" else SANDBOX_PORT
+    documented = DEFAULT_PORTS[args[0]]
     if "--port" in args:
         documented = int(args[args.index("--port") + 1])
         args = args[: args.index("--port")] + args[args.index("--port") + 2 :]
     port = ports[documented] = _free_port()
+    args = [_ported(a, ports) for a in args]  # e.g. a webhook URL naming the listener's own port
     stdio = args[0] == "serve" and "http" not in args
     proc = subprocess.Popen(
         [str(VENV_BIN / "mg-tools"), *args, *([] if stdio else ["--port", port])],
@@ -253,14 +264,18 @@ def _start(args: list[str], ports: dict[int, str], env: dict[str, str]) -> subpr
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = proc.stderr.readline()  # the start-up notice
-    assert proc.poll() is None and ("serving" in line or "sandbox" in line), f"mg-tools {args}: {line}"
+    # The start-up notice (a command may say what it did first, e.g. the webhooks it registered).
+    lines: list[str] = []
+    while proc.poll() is None and len(lines) < 3:
+        lines.append(proc.stderr.readline())
+        if not lines[-1] or any(word in lines[-1] for word in ("serving", "sandbox", "webhooks listen on")):
+            break
+    assert proc.poll() is None and lines and lines[-1], f"mg-tools {args}: {lines}"
     if not stdio:
         deadline = time.monotonic() + 30
         while True:
             try:
-                path = "/healthz" if args[0] == "serve" else "/v4/domains"
-                httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2)
+                httpx.get(f"http://127.0.0.1:{port}{HEALTH[args[0]]}", timeout=2)
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, f"mg-tools {args} did not answer"
