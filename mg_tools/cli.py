@@ -142,10 +142,31 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", action="store_true", help="the records as a JSON list")
     _add_policy_commands(sub)
     _add_webhooks_commands(sub)
+    _add_batch_commands(sub)
 
     settings = sub.add_parser("settings", help="show the settings the environment gives (secrets hidden)")
     settings.add_argument("--markdown", action="store_true", help="the README's table of the variables")
     return parser
+
+
+def _add_batch_commands(sub: Any) -> None:
+    batch = sub.add_parser("batch", help="bulk sends: any number of recipients, as a resumable job")
+    actions = batch.add_subparsers(dest="batch_command", required=True, parser_class=_parser_with_defaults)
+    send = actions.add_parser("send", help="send one message to every recipient of a CSV or JSON-lines file")
+    send.add_argument("--recipients", required=True, metavar="FILE", help="CSV (address column) or .jsonl")
+    send.add_argument("--domain", required=True)
+    send.add_argument("--from", dest="sender", required=True)
+    send.add_argument("--subject")
+    content = send.add_mutually_exclusive_group(required=True)
+    content.add_argument("--text")
+    content.add_argument("--html")
+    content.add_argument("--template", help="a stored template's name")
+    send.add_argument("--job", help="the id of a job to resume")
+    send.add_argument("--unknown", choices=("report", "resend", "skip"), default="report")
+    _add_target_flags(send)
+    _add_policy_flags(send)
+    status = actions.add_parser("status", help="list the jobs, or show one job's batches")
+    status.add_argument("job", nargs="?")
 
 
 def _add_policy_commands(sub: Any) -> None:
@@ -296,6 +317,26 @@ def _cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from mg_tools.bulk import command
+
+    if args.batch_command == "status":
+        _print(command.status(args.settings, args.job))
+        return 0
+    fields = ("domain", "sender", "subject", "text", "html", "template", "job", "unknown")
+    arguments = {k: v for k in fields if (v := getattr(args, k)) is not None}
+    arguments["recipients_file"] = args.recipients
+    toolkit = _toolkit(args, persistent_sandbox=True)
+    try:
+        answer = command.send(toolkit, arguments)
+    finally:
+        toolkit.close()
+    _print(answer)
+    if answer["status"] != "done":
+        sys.stderr.write(f"mg-tools: job {answer['job']} is incomplete: {answer.get('next', '')}\n")
+    return command.exit_code(answer)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from mg_tools.mcp_server import serve
 
@@ -413,6 +454,7 @@ COMMANDS = {
     "policy": _cmd_policy,
     "settings": _cmd_settings,
     "webhooks": _cmd_webhooks,
+    "batch": _cmd_batch,
 }
 
 

@@ -251,6 +251,7 @@ class Executor:
             untrusted = untrusted or result.untrusted
             return result.data
 
+        call.file_roots = self.file_roots  # type: ignore[attr-defined]  # a composite reads files as requests do
         data = await op.handler(args, call)
         result = Result(op.name, data, sandbox=self.sandbox)
         if untrusted:

@@ -50,7 +50,7 @@ from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
-from mg_tools import __version__, audit, log, schema_cache
+from mg_tools import __version__, audit, log, progress, schema_cache
 from mg_tools.approval import question
 from mg_tools.caller import acting_as, current
 from mg_tools.errors import ConfigurationError, ConfirmationRequired, MgToolsError, PolicyDenied, UnknownOperation
@@ -407,7 +407,8 @@ class McpTools:
                 return self._error(hidden)
             raise MCPError(types.INVALID_PARAMS, self._unknown_tool(params.name))
         try:
-            return await self._run(entry, dict(params.arguments or {}), ctx, params)
+            with progress.reporting(getattr(getattr(ctx, "session", None), "report_progress", None)):
+                return await self._run(entry, dict(params.arguments or {}), ctx, params)
         except MgToolsError as exc:
             return self._error(exc)
         except Exception as exc:

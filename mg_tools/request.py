@@ -20,7 +20,15 @@ from mg_tools.files import FileRefused, read_regular_file
 from mg_tools.operation import Operation, Paging
 from mg_tools.types import Attachment, _Marker, subaccount_id
 
-__all__ = ["ON_BEHALF_OF", "PreparedRequest", "act_for", "build_request", "checked_subaccount", "encode_segment"]
+__all__ = [
+    "ON_BEHALF_OF",
+    "PreparedRequest",
+    "act_for",
+    "build_request",
+    "checked_subaccount",
+    "encode_segment",
+    "read_local",
+]
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 #: The header that makes a request act for a subaccount of the account whose key sends it.
@@ -238,17 +246,19 @@ def _file_part(
 ) -> tuple[str, bytes, str]:
     where = f"{name}[{index}]"
     if item.path is not None:
-        data = _read_local(op, f"{where}.path", item.path, roots)
+        data = read_local(op.name, f"{where}.path", item.path, roots)
     else:
         data = item.read()
     ctype = item.content_type or mimetypes.guess_type(item.name)[0] or "application/octet-stream"
     return (item.name, data, ctype)
 
 
-def _read_local(op: Operation, where: str, given: str, roots: tuple[Path, ...]) -> bytes:
+def read_local(tool: str, where: str, given: str, roots: tuple[Path, ...]) -> bytes:
+    """The bytes of the local file ``given`` (the argument ``where`` of the tool ``tool``) when it lies
+    under one of ``roots`` and is a regular file; InvalidArguments saying why not otherwise."""
     if not roots:
         raise InvalidArguments(
-            op.name,
+            tool,
             [
                 (
                     where,
@@ -260,11 +270,11 @@ def _read_local(op: Operation, where: str, given: str, roots: tuple[Path, ...]) 
     try:
         resolved = Path(given).expanduser().resolve()
     except (OSError, ValueError, RuntimeError):  # NUL bytes, unknown ~user, symlink loops
-        raise InvalidArguments(op.name, [(where, f"not a usable file path: {given!r}")]) from None
+        raise InvalidArguments(tool, [(where, f"not a usable file path: {given!r}")]) from None
     if not any(resolved.is_relative_to(root.resolve()) for root in roots):
         allowed = ", ".join(str(r) for r in roots)
         raise InvalidArguments(
-            op.name,
+            tool,
             [
                 (
                     where,
@@ -276,7 +286,7 @@ def _read_local(op: Operation, where: str, given: str, roots: tuple[Path, ...]) 
     try:
         return read_regular_file(resolved)
     except FileRefused as exc:
-        raise InvalidArguments(op.name, [(where, f"{exc}: {given}")]) from None
+        raise InvalidArguments(tool, [(where, f"{exc}: {given}")]) from None
 
 
 def _is_number(text: str) -> bool:

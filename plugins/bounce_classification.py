@@ -15,7 +15,7 @@ Groups = Annotated[list[GroupField], PlainSerializer(lambda v: ",".join(dict.fro
 
 
 class GetBounceStats(Params):
-    """Use get_metrics for bounce counts. Why mail bounces: bounce totals grouped by domain,
+    """Use get_metrics. Why mail bounces: bounce totals grouped by domain,
     provider (entity) and reason (classification rule), largest first."""
 
     group: Groups | None = Field(None, min_length=1, description="Default: domain.name, entity-id, rule-id")
@@ -24,7 +24,7 @@ class GetBounceStats(Params):
 
 
 class GetBounceStatsByDomain(Params):
-    """Use get_metrics for bounce counts. Bounce totals per sending domain, largest first."""
+    """Use get_metrics. Bounce totals per sending domain, largest first."""
 
     query: str | None = Field(None, pattern=r"^domain\.name:\S+$", description="e.g. domain.name:mg.example.com")
     limit: Limit | None = None
@@ -33,7 +33,7 @@ class GetBounceStatsByDomain(Params):
 
 
 class GetBounceStatsByEntity(Params):
-    """Use get_metrics for bounce counts. Which mailbox providers or blocklists (entities) cause
+    """Use get_metrics. Which mailbox providers or blocklists (entities) cause
     one domain's bounces, most first."""
 
     domain: Domain
@@ -41,7 +41,7 @@ class GetBounceStatsByEntity(Params):
 
 
 class GetBounceStatsByRule(GetBounceStatsByEntity):
-    """Use get_metrics for bounce counts. One domain's bounces at one entity, per classification
+    """Use get_metrics. One domain's bounces at one entity, per classification
     rule, with the rule's explanation."""
 
     entity_id: EntityId

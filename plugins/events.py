@@ -33,7 +33,7 @@ Filter = Annotated[str, Field(min_length=1, max_length=1024)]
 
 class ListEvents(Params):
     """Search a domain's events (accepted, delivered, failed, opened, clicked, complained...), newest first
-    unless begin is given. Kept 1-30 days depending on plan; list_logs is the newer API."""
+    unless begin is given. Kept 1-30 days by plan; list_logs is the newer API."""
 
     domain: Domain
     begin: When | None = Field(None, description="Start: RFC 2822 date or unix seconds")

@@ -5,10 +5,12 @@ from email.utils import getaddresses
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 
 from mg_tools import Access, Operation, registering
+from mg_tools.bulk import job as bulk
 from mg_tools.types import (
+    Address,
     Attachment,
     Domain,
     Files,
@@ -139,7 +141,7 @@ def _wire_length(value: Any) -> int:
 
 class SendMessage(_Send):
     """Send an email to up to 1000 recipients: give text, html, amp_html or a stored template.
-    Returns the message id; track it with the events or logs tools."""
+    Returns the message id, to track with the events or logs tools."""
 
     recipient_fields: ClassVar[tuple[str, ...]] = ("to", "cc", "bcc")
 
@@ -189,6 +191,55 @@ class SendMimeMessage(_Send):
             max_bytes=MAX_MESSAGE_BYTES,
         )
         return self
+
+
+class BatchRecipient(Params):
+    address: Address
+    variables: dict[str, Any] | None = None
+
+
+class SendBatch(Params):
+    """Send one message to any number of recipients as a resumable job; variables fill %recipient.NAME%."""
+
+    domain: Domain
+    sender: Mailbox = Field(serialization_alias="from", max_length=1024)
+    subject: HeaderText | None = Field(None, max_length=998)
+    text: str | None = None
+    html: str | None = None
+    template_name: HeaderText | None = Field(
+        None, max_length=255, serialization_alias="template", validation_alias=AliasChoices("template_name", "template")
+    )
+    recipients: list[BatchRecipient] | None = Field(None, min_length=1)
+    recipients_file: str | None = Field(None, max_length=4096, description="CSV with address column, or .jsonl")
+    job: str | None = Field(None, pattern=r"^[\w.-]{1,64}$", description="To resume")
+    unknown: Literal["report", "resend", "skip"] = Field("report", description="Batches that may have gone")
+
+    @model_validator(mode="after")
+    def _sendable(self):
+        if (self.recipients is None) == (self.recipients_file is None):
+            raise ValueError("give recipients or recipients_file (one of them)")
+        try:
+            SendMessage(domain=self.domain, to=["probe@example.com"], **self.message())
+        except ValidationError as exc:
+            raise ValueError(exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")) from None
+        return self
+
+    def message(self) -> dict[str, Any]:
+        """The message fields, as send_message takes them."""
+        return self.model_dump(include={"sender", "subject", "text", "html", "template_name"}, exclude_none=True)
+
+
+async def send_batch(args: SendBatch, call) -> dict[str, Any]:
+    recipients = [r.model_dump(exclude_none=True) for r in args.recipients] if args.recipients else None
+    return await bulk.send_batch(
+        call,
+        domain=args.domain,
+        message=args.message(),
+        recipients=recipients,
+        recipients_file=args.recipients_file,
+        job=args.job,
+        unknown=args.unknown,
+    )
 
 
 def _storage_parts(url: str) -> tuple[str, str]:
@@ -244,6 +295,7 @@ OPERATIONS = (
     Operation("get_stored_message", "GET", "/v3/domains/{domain}/messages/{storage_key}", GetStoredMessage, Access.READ, untrusted=True),
     Operation("get_sending_queues", "GET", "/v3/domains/{domain}/sending_queues", GetSendingQueues, Access.READ),
     Operation("delete_scheduled_messages", "DELETE", "/v3/{domain}/envelopes", DeleteScheduledMessages, Access.DELETE),
+    Operation("send_batch", "", "", SendBatch, Access.SEND, handler=send_batch),
 )
 # fmt: on
 
@@ -262,6 +314,7 @@ ASKS = {
     "get_stored_message": ("content of a stored message", "body of a received email", "download a message"),
     "get_sending_queues": ("is the queue paused", "mail stuck in the queue"),
     "delete_scheduled_messages": ("cancel scheduled emails", "abort queued mail"),
+    "send_batch": ("mail merge to a csv of recipients", "bulk send to thousands", "resume an interrupted campaign"),
 }
 
 register_operations = registering(OPERATIONS, asks=ASKS)

@@ -104,6 +104,8 @@ SELF_EXPLAINING = frozenset(
         # in these tools only
         "send_message.tags",
         "send_mime_message.tags",
+        "send_batch.recipients",
+        "send_batch.sender",
         "update_click_tracking.active",
         "update_open_tracking.active",
         "update_unsubscribe_tracking.active",

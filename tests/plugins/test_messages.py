@@ -340,3 +340,20 @@ def test_bad_json_text_for_variables_is_refused(dry):
 def test_a_display_name_with_a_comma_counts_as_one_recipient(dry):
     out = dry.dry_run("send_message", **{**SEND, "to": ['"Doe, Jo" <jo@x.com>'] * 1000})
     assert len([k for k, _ in form(out) if k == "to"]) == 1000
+
+
+@pytest.mark.vcr
+def test_send_batch(mg, monkeypatch):
+    from mg_tools.bulk import job
+
+    monkeypatch.setattr(job, "BATCH_SIZE", 2)
+    people = [{"address": f"p{i}@example.com", "variables": {"name": f"P{i}"}} for i in range(5)]
+    message = {"domain": "mg.example.com", "sender": "shop@mg.example.com", "subject": "Hi %recipient.name%"}
+    out = mg.call("send_batch", **message, text="Hello", recipients=people, job="welcome-1")
+    assert out["status"] == "done" and out["batches"] == 3 and out["recipients_sent"] == 5
+    stored = mg.call("get_stored_message", storage_url=_stored_url(mg, "p4@example.com"))
+    assert stored["Subject"] == "Hi P4" and stored["To"] == "p4@example.com"
+    again = mg.call("send_batch", **message, text="Hello", recipients=people, job="welcome-1")
+    assert again["batches_sent"] == 3  # resuming a finished job sends nothing more (the cassette holds 3 sends)
+    with pytest.raises(InvalidArguments, match="different message"):
+        mg.call("send_batch", **message, text="Changed", recipients=people, job="welcome-1")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from email import policy
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from mg_tools.sandbox import mime, pipeline, scheduler, scope
 from mg_tools.sandbox.core import ApiError, Ctx, Router, Sandbox, json_object, loads_json, public
+from mg_tools.sandbox.delivery import parse_addresses
 from mg_tools.sandbox.pipeline import QUEUED, Submission
 
 router = Router()
@@ -55,14 +56,14 @@ def _header_text(ctx: Ctx, name: str) -> str | None:
 
 def _recipients(ctx: Ctx, name: str) -> list[str]:
     values = [_checked(name, v) for v in ctx.args(name) if v.strip()]
-    for _display, addr in getaddresses(values):
+    for _display, addr in parse_addresses(values):
         if not _ADDRESS.match(addr):
             raise ApiError(400, f"'{name}' parameter is not a valid address. please check documentation")
     return values
 
 
 def _count(values: list[str]) -> int:
-    return sum(1 for _n, addr in getaddresses(values) if addr)
+    return sum(1 for _n, addr in parse_addresses(values) if addr)
 
 
 def _json_object(ctx: Ctx, name: str) -> dict[str, Any]:
