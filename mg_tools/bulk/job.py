@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mg_tools import progress
-from mg_tools.bulk.journal import Batch, JobRecord, Journal, now
+from mg_tools.bulk.journal import Batch, JobBusy, JobRecord, Journal, now
 from mg_tools.bulk.recipients import (
     BATCH_SIZE,
     BadRecipients,
@@ -65,7 +65,27 @@ async def run_job(
 ) -> dict[str, Any]:
     """Send ``message`` from ``domain`` to ``recipients`` in batches, as the job ``job`` (a new job when
     None or not in the journal; resumed otherwise) and return the job's answer (:func:`job_answer`)."""
-    job_id = _opened(journal, domain, message, recipients, job, size)
+    job_id = job or f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+    try:
+        with journal.worker(job_id):
+            return await _run(call, journal, job_id, domain, message, recipients, unknown, size, sleep)
+    except JobBusy:
+        problem = f"job {job_id} is being sent by another process right now; see `mg-tools batch status {job_id}`"
+        raise InvalidArguments(TOOL, [("job", problem + " and call again once it has stopped")]) from None
+
+
+async def _run(
+    call: Call,
+    journal: Journal,
+    job_id: str,
+    domain: str,
+    message: dict[str, Any],
+    recipients: Sequence[Recipient],
+    unknown: Unknown,
+    size: int | None,
+    sleep: Sleep,
+) -> dict[str, Any]:
+    _opened(journal, domain, message, recipients, job_id, size)
     journal.set_status(job_id, "running")
     todo = journal.batches(job_id)
     try:
@@ -92,19 +112,18 @@ def _opened(
     domain: str,
     message: dict[str, Any],
     recipients: Sequence[Recipient],
-    job: str | None,
+    job_id: str,
     size: int | None,
-) -> str:
-    """The id of the job to run: ``job`` resumed (its interrupted batches now unknown) when the journal
-    has it for this very message and these recipients, else a new job."""
+) -> None:
+    """Open the job ``job_id``: resumed (its interrupted batches now unknown) when the journal has it
+    for this very message and these recipients, else created."""
     message_digest = digest({"domain": domain, **message})
     recipients_digest = digest([[r.address, r.variables] for r in recipients])
-    record = journal.job(job) if job else None
+    record = journal.job(job_id)
     if record is None:
-        job_id = job or f"{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
         record = JobRecord(job_id, now(), domain, message_digest, recipients_digest, len(recipients), "new")
         journal.create(record, batches(recipients, size or BATCH_SIZE))
-        return job_id
+        return
     changed = [
         what
         for what, same in (
@@ -125,7 +144,6 @@ def _opened(
             ],
         )
     journal.interrupted(record.id)
-    return record.id
 
 
 def _arguments(domain: str, message: dict[str, Any], chunk: Sequence[Recipient]) -> dict[str, Any]:

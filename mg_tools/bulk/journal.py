@@ -10,6 +10,8 @@ refused it; nothing left), ``skipped`` (an unknown batch the caller chose not to
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,16 @@ from typing import Any
 
 from mg_tools.state import private_file
 
-__all__ = ["Batch", "Journal", "JobRecord"]
+__all__ = ["Batch", "JobBusy", "JobRecord", "Journal"]
+
+
+class JobBusy(Exception):
+    """Another process is running the job right now."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} is being sent by another process right now")
+        self.job_id = job_id
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -133,6 +144,23 @@ class Journal:
             "UPDATE batches SET status = 'unknown', reason = ? WHERE job = ? AND status = 'sending'",
             ("in flight when the job stopped: it may have been sent", job_id),
         )
+
+    @contextmanager
+    def worker(self, job_id: str) -> Iterator[None]:
+        """Holds ``job_id`` for this run: while it is held, running the same job elsewhere (another
+        process, or another run in this one) raises :class:`JobBusy`. The lock is an ``flock`` on a
+        file beside the journal, so a killed process holds none."""
+        name = hashlib.sha256(job_id.encode()).hexdigest()[:20]
+        lock = private_file(self.path.with_name(f"{self.path.stem}-{name}.lock"))
+        with open(lock, "r+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise JobBusy(job_id) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def set_status(self, job_id: str, status: str) -> None:
         self._db.execute("UPDATE jobs SET status = ? WHERE id = ?", (status, job_id))

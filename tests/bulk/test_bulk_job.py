@@ -105,3 +105,32 @@ async def test_an_mcp_client_with_a_progress_token_gets_progress(tk, monkeypatch
         result = await client.call_tool("send_batch", {**MESSAGE, "recipients": people(5)}, progress_callback=progress)
         assert not result.is_error and json.loads(result.content[0].text)["result"]["status"] == "done"
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_a_quota_stops_the_job_cleanly_between_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(job, "BATCH_SIZE", 2)
+    policy = tmp_path / "policy.cedar"
+    policy.write_text(
+        "permit (principal, action, resource);\n"
+        '@id("cap")\n'
+        'forbid (principal, action in Action::"send", resource)\n'
+        "when { context.usage.recipients_24h + context.recipient_count > 3 };\n"
+    )
+    with Toolkit(sandbox=True, policy_file=policy) as capped:
+        out = capped.call("send_batch", **MESSAGE, recipients=people(5), job="q")
+        assert out["status"] == "incomplete" and out["batches_sent"] == 1 and out["recipients_sent"] == 2
+        assert [b["batch"] for b in out["refused"]] == [1] and "cap" in out["refused"][0]["reason"]
+        assert "job='q'" in out["next"] and "pending" in out
+        assert set(copies(capped.sandbox_app)) == {"r0@example.com", "r1@example.com"}
+
+
+def test_one_job_runs_in_one_place_at_a_time(tk):
+    tk.call("send_batch", **MESSAGE, recipients=people(2), job="solo")
+    journal = job.Journal(job.journal_path(job.state_dir()))
+    try:
+        with journal.worker("solo"), pytest.raises(InvalidArguments, match="another process right now"):
+            tk.call("send_batch", **MESSAGE, recipients=people(2), job="solo", unknown="resend")
+    finally:
+        journal.close()
+    again = tk.call("send_batch", **MESSAGE, recipients=people(2), job="solo")
+    assert again["status"] == "done" and again["batches_sent"] == 1
