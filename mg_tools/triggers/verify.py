@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import hmac
 import json
 import time
 from dataclasses import dataclass
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -79,7 +81,26 @@ def parse_post(body: bytes, content_type: str) -> Post:
         return _json_post(body)
     if kind == "application/x-www-form-urlencoded":
         return _form_post(dict(parse_qsl(_text(body), keep_blank_values=True)))
-    raise Refusal("malformed", f"unsupported content type {kind or 'none'!r}: send JSON or form-urlencoded")
+    if kind == "multipart/form-data":
+        return _form_post(_multipart_fields(body, content_type))
+    raise Refusal("malformed", f"unsupported content type {kind or 'none'!r}: send JSON or form fields")
+
+
+def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
+    """The text fields of a multipart form, as legacy webhooks of stored messages post them; attached
+    files (the message's attachments) are not event fields and are left out."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart() or message.defects:
+        raise Refusal("malformed", "the multipart body cannot be read (boundary or parts missing)")
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename():
+            continue
+        value = part.get_payload(decode=True) or b""
+        fields[name] = _text(value)
+    return fields
 
 
 def _text(body: bytes) -> str:

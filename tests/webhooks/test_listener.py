@@ -132,6 +132,31 @@ def test_the_legacy_form_shape_gives_the_same_event_as_json(make_listener, serve
     assert http.post(base + "/legacy", content=urlencode(forged), headers=headers).json()["error"] == "forged"
 
 
+def test_a_legacy_multipart_post_gives_the_same_event_and_leaves_attachments_out(make_listener, serve, http, out):
+    base = serve(make_listener())
+    stamp = str(int(time.time()))
+    form = {
+        **signature(stamp, "multipart-token-1"),
+        "event": "dropped",
+        "recipient": "gone@example.com",
+        "domain": DOMAIN,
+        "Message-Id": "<m1@mg.example.com>",
+        "reason": "hardfail",
+        "description": "Not delivering to previously bounced address",
+        "attachment-count": "1",
+    }
+    files = {"attachment-1": ("message.eml", b"\x00\xffbinary", "message/rfc822")}
+    answer = http.post(base + "/legacy", data=form, files=files)
+    assert answer.status_code == 200, answer.text
+    [event] = _lines(out)
+    assert (event["event"], event["severity"], event["recipient"]) == ("failed", "permanent", "gone@example.com")
+    assert event["message_id"] == "m1@mg.example.com" and "attachment-1" not in event["user_variables"]
+    broken = http.post(
+        base + "/legacy", content=b"--x\r\nno parts", headers={"content-type": "multipart/form-data; boundary=y"}
+    )
+    assert broken.status_code == 400 and broken.json()["error"] == "malformed"
+
+
 def test_forward_retries_then_delivers(make_listener, serve, http, target):
     target.statuses = [503, 502]
     sink = ForwardSink(target.url, Retry(attempts=3, first_wait=0.01))
