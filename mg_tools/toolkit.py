@@ -71,7 +71,8 @@ class Toolkit:
     With ``MG_TOOLS_REDIS_URL`` set (``settings.redis_url``), what several servers must share lives in
     that Redis: trimmed results, the confirmation key and used tokens, quota counters
     (:mod:`mg_tools.redis_state`), the journal of bulk-send jobs (:mod:`mg_tools.bulk.redis_journal`);
-    a call that needs it while Redis does not answer stops with a ``StateUnavailable``. Arguments given here (``confirmations``, ``usage``) still win.
+    a call that needs it while Redis does not answer stops with a ``StateUnavailable``. Arguments given
+    here (``confirmations``, ``usage``) still win.
 
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
     which its client, executor and servers share. Every call attempt is written to ``audit``

@@ -130,7 +130,8 @@ class RedisJournal:
         """Set a batch's status (acknowledged by Redis when this returns); ``sending`` counts an attempt.
         Under a lease this process no longer holds, :class:`JobBusy`."""
         key = self._key(job_id, "batches")
-        row = self.redis.run(lambda r: r.hget(key, str(index)), doing=f"reading batch {index} of job {job_id}")
+        doing, outcome = f"marking batch {index} of job {job_id} {status}", _marking_outcome(job_id, index, status)
+        row = self.redis.run(lambda r: r.hget(key, str(index)), doing=doing, outcome=outcome)
         if row is None:
             return
         batch = Batch(**json.loads(row))
@@ -141,8 +142,8 @@ class RedisJournal:
         args = [token, self._lease_ms(), str(index), _json(batch)]
         written = self.redis.run(
             lambda r: self._mark(keys=[self._key(job_id, "worker"), key], args=args, client=r),
-            doing=f"marking batch {index} of job {job_id} {status}",
-            outcome=_marking_outcome(job_id, index, status),
+            doing=doing,
+            outcome=outcome,
         )
         if not written:
             raise JobBusy(job_id)
