@@ -94,39 +94,26 @@ async def _run(
 ) -> dict[str, Any]:
     _opened(journal, domain, message, recipients, job_id, size)
     journal.set_status(job_id, "running")
+    todo = journal.batches(job_id)
     try:
-        await _send_all(call, journal, job_id, domain, message, recipients, unknown, sleep)
-    except StateUnavailable:
-        raise  # the journal is out of reach: the job's status cannot be written either
+        for batch in todo:
+            if batch.status in DONE or (batch.status == "unknown" and unknown == "report"):
+                continue
+            if batch.status == "unknown" and unknown == "skip":
+                journal.mark(job_id, batch.index, "skipped", reason=batch.reason)
+                continue
+            chunk = recipients[batch.start : batch.stop]
+            go_on = await _send(call, journal, job_id, batch, _arguments(domain, message, chunk), sleep)
+            done = sum(b.status in DONE for b in journal.batches(job_id))
+            await progress.report(done, len(todo), f"batch {batch.index + 1} of {len(todo)}")
+            if not go_on:
+                break
+    except (StateUnavailable, JobBusy):
+        raise  # the journal is out of reach, or the job is another worker's now: nothing more to write
     except BaseException:
         _settle(journal, job_id)
         raise
     return _settle(journal, job_id)
-
-
-async def _send_all(
-    call: Call,
-    journal: AnyJournal,
-    job_id: str,
-    domain: str,
-    message: dict[str, Any],
-    recipients: Sequence[Recipient],
-    unknown: Unknown,
-    sleep: Sleep,
-) -> None:
-    todo = journal.batches(job_id)
-    for batch in todo:
-        if batch.status in DONE or (batch.status == "unknown" and unknown == "report"):
-            continue
-        if batch.status == "unknown" and unknown == "skip":
-            journal.mark(job_id, batch.index, "skipped", reason=batch.reason)
-            continue
-        chunk = recipients[batch.start : batch.stop]
-        go_on = await _send(call, journal, job_id, batch, _arguments(domain, message, chunk), sleep)
-        done = sum(b.status in DONE for b in journal.batches(job_id))
-        await progress.report(done, len(todo), f"batch {batch.index + 1} of {len(todo)}")
-        if not go_on:
-            break
 
 
 def _settle(journal: AnyJournal, job_id: str) -> dict[str, Any]:

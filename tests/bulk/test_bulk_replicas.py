@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 
 import pytest
 from bulk_support import DOMAIN, MESSAGE, add_fault, copies, people
@@ -142,6 +143,27 @@ async def test_redis_lost_mid_job_stops_it_and_sends_no_further_batch(redis_serv
         journal.close()
     assert len(sent) == 1 and "on resuming with job=" in str(caught.value)
     redis_server.start()
+
+
+@pytest.mark.anyio
+async def test_a_replica_that_lost_its_lease_sends_no_further_batch(redis_url):
+    a, b = (RedisJournal(Redis(redis_url), owned=True) for _ in range(2))
+    sent = []
+
+    async def call(name, arguments):
+        sent.append(arguments["to"])
+        a.redis.client.delete(a.redis.key("jobs", "s", "worker"))  # a stalls past its lease ...
+        taken.enter_context(b.worker("s"))  # ... and b takes the job
+        return {"id": "<1@mg>", "message": "Queued"}
+
+    with ExitStack() as taken:
+        with pytest.raises(InvalidArguments, match="another process right now"):
+            await run_job(call, a, domain=DOMAIN, message={}, recipients=recipients_of(people(5)), job="s", size=2)
+        assert len(sent) == 1
+        assert [x.status for x in b.batches("s")] == ["sending", "pending", "pending"]  # b finds it unknown
+        assert b.job("s").status == "running"  # a wrote nothing more
+    a.close()
+    b.close()
 
 
 def _closed_port() -> int:
