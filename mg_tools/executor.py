@@ -6,7 +6,7 @@ validate (pydantic) -> policy -> build request -> client -> shape result
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import islice
@@ -79,6 +79,7 @@ class Executor:
         rules: Gate | None = None,
         results: ResultStore | None = None,
         identity: str = caller.DEFAULT_IDENTITY,
+        open_journal: Callable[[], Any] | None = None,
     ) -> None:
         self.registry = registry
         self.identity = identity
@@ -87,6 +88,7 @@ class Executor:
         self.rules = rules
         self.client = client
         self.file_roots = file_roots
+        self.open_journal = open_journal
         self.sandbox = sandbox
         self.base_url = base_url or (client.base_url if client else "")
         self.confirmations = confirmations or Confirmations()
@@ -252,6 +254,7 @@ class Executor:
             return result.data
 
         call.file_roots = self.file_roots  # type: ignore[attr-defined]  # a composite reads files as requests do
+        call.open_journal = self.open_journal  # type: ignore[attr-defined]  # and keeps its jobs where the toolkit says
         data = await op.handler(args, call)
         result = Result(op.name, data, sandbox=self.sandbox)
         if untrusted:

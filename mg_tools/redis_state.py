@@ -14,6 +14,9 @@ store              keys                                                 local tw
                    sets scored by time), ``mg-tools:usage:ticket``
 =================  ===================================================  =====================================
 
+The journal of bulk-send jobs, ``mg-tools:jobs:``, has a module of its own beside its local twin
+(:mod:`mg_tools.bulk.redis_journal`).
+
 A new store takes a prefix of its own and a :class:`Redis` connection, and runs its commands through
 :meth:`Redis.run`. When Redis does not answer, that is a :class:`~mg_tools.errors.StateUnavailable`
 naming the URL (password hidden): a server never falls back to state of its own, which would let each

@@ -153,7 +153,17 @@ class Settings(BaseModel):
         alias="MG_TOOLS_REDIS_URL",
         description=(
             "Redis URL (`redis://[:password@]host:6379/0`, `rediss://` for TLS) holding what several replicas share: "
-            "trimmed results, used confirmation tokens and their key, quota counters (see docs/scaling.md)"
+            "trimmed results, used confirmation tokens and their key, quota counters, bulk-send jobs "
+            "(see docs/scaling.md)"
+        ),
+    )
+    job_lease: float | None = Field(
+        None,
+        gt=0,
+        alias="MG_TOOLS_JOB_LEASE",
+        description=(
+            "with `MG_TOOLS_REDIS_URL`: seconds a bulk-send job stays held by a replica that stopped (killed) before "
+            "another may resume it (default twice the longest call, 600)"
         ),
     )
     identities: Path | None = Field(

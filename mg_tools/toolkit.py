@@ -70,8 +70,9 @@ class Toolkit:
 
     With ``MG_TOOLS_REDIS_URL`` set (``settings.redis_url``), what several servers must share lives in
     that Redis: trimmed results, the confirmation key and used tokens, quota counters
-    (:mod:`mg_tools.redis_state`); a call that needs it while Redis does not answer stops with a
-    ``StateUnavailable``. Arguments given here (``confirmations``, ``usage``) still win.
+    (:mod:`mg_tools.redis_state`), the journal of bulk-send jobs (:mod:`mg_tools.bulk.redis_journal`);
+    a call that needs it while Redis does not answer stops with a ``StateUnavailable``. Arguments given
+    here (``confirmations``, ``usage``) still win.
 
     Each toolkit redacts its own secrets (its API key, secret call arguments) with its ``redactor``,
     which its client, executor and servers share. Every call attempt is written to ``audit``
@@ -156,6 +157,7 @@ class Toolkit:
             rules=rules,
             identity=self.identity,
             results=self._results(budget),
+            open_journal=self._open_journal,
         )
         if rules is not None:  # requests act for the executor's subaccount, when it has one
             rules.subaccount = getattr(self.executor, "subaccount", None) or rules.subaccount
@@ -173,6 +175,16 @@ class Toolkit:
         from mg_tools.redis_state import Redis
 
         return Redis(url, redactor=self.redactor)
+
+    def _open_journal(self) -> Any:
+        """The journal of bulk-send jobs: in this toolkit's Redis when it has one, else in its state
+        directory. A killed replica's lease lasts twice the longest call its client allows."""
+        from mg_tools.bulk.job import open_journal
+        from mg_tools.client import RetryPolicy
+
+        client = self.executor.client
+        max_call = client.retry.max_call if client is not None else RetryPolicy.max_call
+        return open_journal(self.settings, redis=self.redis, lease=2 * max_call)
 
     def _confirmations(self) -> Confirmations:
         if self.redis is None:

@@ -37,6 +37,7 @@ def test_every_variable_is_read_into_its_field():
         "MG_TOOLS_AUDIT": "/var/log/mg/audit.jsonl",
         "MG_TOOLS_AUDIT_BODIES": "1",
         "MG_TOOLS_REDIS_URL": "redis://:pw@redis.internal:6379/0",
+        "MG_TOOLS_JOB_LEASE": "30",
         "UNRELATED": "ignored",
     }
     settings = Settings.from_env(env)
@@ -56,6 +57,7 @@ def test_every_variable_is_read_into_its_field():
     assert settings.audit == "/var/log/mg/audit.jsonl" and settings.audit_bodies
     assert settings.policy_file == Path("/etc/mg/policy.cedar") and settings.identity == "helpdesk"
     assert settings.secret("redis_url") == "redis://:pw@redis.internal:6379/0" and "pw" not in repr(settings)
+    assert settings.job_lease == 30.0
 
 
 def test_unset_and_blank_variables_keep_the_defaults():

@@ -10,9 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mg_tools import errors, progress
-from mg_tools.bulk.job import job_answer, journal_path
-from mg_tools.bulk.journal import Journal
-from mg_tools.state import state_dir
+from mg_tools.bulk.job import job_answer, open_journal
 
 __all__ = ["exit_code", "send", "status"]
 
@@ -35,7 +33,7 @@ def exit_code(answer: dict[str, Any]) -> int:
 
 def status(settings: Any, job: str | None) -> dict[str, Any] | list[dict[str, Any]]:
     """Every job in the journal (newest first), or one job's answer with all its batches."""
-    journal = Journal(journal_path(state_dir(settings)))
+    journal = open_journal(settings)
     try:
         if job is None:
             return [
@@ -43,7 +41,7 @@ def status(settings: Any, job: str | None) -> dict[str, Any] | list[dict[str, An
                 for j in journal.jobs()
             ]
         if journal.job(job) is None:
-            raise errors.InvalidArguments("batch status", [("job", f"no job {job!r} in {journal.path}")])
+            raise errors.InvalidArguments("batch status", [("job", f"no job {job!r} in {journal.where}")])
         return {**job_answer(journal, job), "each": [{**b.summary(), "status": b.status} for b in journal.batches(job)]}
     finally:
         journal.close()

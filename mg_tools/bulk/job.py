@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from mg_tools import progress
 from mg_tools.bulk.journal import Batch, JobBusy, JobRecord, Journal, now
@@ -24,6 +24,7 @@ from mg_tools.bulk.recipients import (
     recipients_of,
 )
 from mg_tools.errors import (
+    ConfigurationError,
     ConfirmationRequired,
     InvalidArguments,
     MailgunError,
@@ -36,7 +37,12 @@ from mg_tools.errors import (
 from mg_tools.request import read_local
 from mg_tools.state import state_dir
 
-__all__ = ["JOURNAL_FILE", "Unknown", "job_answer", "journal_path", "run_job", "send_batch"]
+if TYPE_CHECKING:
+    from mg_tools.bulk.redis_journal import RedisJournal
+    from mg_tools.redis_state import Redis
+    from mg_tools.settings import Settings
+
+__all__ = ["JOURNAL_FILE", "Unknown", "job_answer", "journal_path", "open_journal", "run_job", "send_batch"]
 
 TOOL = "send_batch"
 JOURNAL_FILE = "jobs.sqlite"
@@ -49,11 +55,12 @@ MAX_RATE_WAIT = 60.0
 DONE = frozenset({"sent", "skipped"})
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 Sleep = Callable[[float], Awaitable[None]]
+AnyJournal: TypeAlias = "Journal | RedisJournal"
 
 
 async def run_job(
     call: Call,
-    journal: Journal,
+    journal: AnyJournal,
     *,
     domain: str,
     message: dict[str, Any],
@@ -76,7 +83,7 @@ async def run_job(
 
 async def _run(
     call: Call,
-    journal: Journal,
+    journal: AnyJournal,
     job_id: str,
     domain: str,
     message: dict[str, Any],
@@ -101,14 +108,23 @@ async def _run(
             await progress.report(done, len(todo), f"batch {batch.index + 1} of {len(todo)}")
             if not go_on:
                 break
-    finally:
-        answer = job_answer(journal, job_id)
-        journal.set_status(job_id, answer["status"])
+    except (StateUnavailable, JobBusy):
+        raise  # the journal is out of reach, or the job is another worker's now: nothing more to write
+    except BaseException:
+        _settle(journal, job_id)
+        raise
+    return _settle(journal, job_id)
+
+
+def _settle(journal: AnyJournal, job_id: str) -> dict[str, Any]:
+    """The job's answer, its status recorded."""
+    answer = job_answer(journal, job_id)
+    journal.set_status(job_id, answer["status"])
     return answer
 
 
 def _opened(
-    journal: Journal,
+    journal: AnyJournal,
     domain: str,
     message: dict[str, Any],
     recipients: Sequence[Recipient],
@@ -156,7 +172,7 @@ def _arguments(domain: str, message: dict[str, Any], chunk: Sequence[Recipient])
     }
 
 
-async def _send(call: Call, journal: Journal, job_id: str, batch: Batch, args: dict[str, Any], sleep: Sleep) -> bool:
+async def _send(call: Call, journal: AnyJournal, job_id: str, batch: Batch, args: dict[str, Any], sleep: Sleep) -> bool:
     """Send one batch and journal its outcome; whether the job should go on with the next batch."""
     for _ in range(MAX_RATE_WAITS + 1):
         journal.mark(job_id, batch.index, "sending")
@@ -187,7 +203,7 @@ async def _send(call: Call, journal: Journal, job_id: str, batch: Batch, args: d
     return False
 
 
-def job_answer(journal: Journal, job_id: str) -> dict[str, Any]:
+def job_answer(journal: AnyJournal, job_id: str) -> dict[str, Any]:
     """What a job has done: counts, the batches that need attention, and how to go on."""
     record = journal.job(job_id)
     assert record is not None
@@ -233,6 +249,23 @@ def journal_path(state: Path) -> Path:
     return state / JOURNAL_FILE
 
 
+def open_journal(settings: Settings, *, redis: Redis | None = None, lease: float | None = None) -> AnyJournal:
+    """The journal of ``settings``: in Redis when ``MG_TOOLS_REDIS_URL`` is set (through ``redis`` when
+    given, else a connection of its own), else in the state directory. ``lease``: how long a killed
+    worker holds its job in Redis (default ``MG_TOOLS_JOB_LEASE``, else
+    :data:`~mg_tools.bulk.redis_journal.DEFAULT_LEASE`)."""
+    url = settings.secret("redis_url")
+    if not url:
+        return Journal(journal_path(state_dir(settings)))
+    from mg_tools.bulk.redis_journal import DEFAULT_LEASE, RedisJournal
+    from mg_tools.redis_state import Redis
+
+    lease = settings.job_lease or lease or DEFAULT_LEASE
+    if redis is not None:
+        return RedisJournal(redis, lease=lease)
+    return RedisJournal(Redis(url), lease=lease, owned=True)
+
+
 async def send_batch(
     call: Call,
     *,
@@ -244,13 +277,16 @@ async def send_batch(
     unknown: Unknown,
 ) -> dict[str, Any]:
     """The ``send_batch`` tool: the recipients read (a file only under the composite's file roots), then
-    the job run on the journal in the state directory."""
+    the job run on the journal the composite opens (``call.open_journal``)."""
     if recipients_file is not None:
         data = read_local(TOOL, "recipients_file", recipients_file, getattr(call, "file_roots", ()))
         loaded = _recipients("recipients_file", lambda: parse_recipients(data, recipients_file))
     else:
         loaded = _recipients("recipients", lambda: recipients_of(recipients or []))
-    journal = Journal(journal_path(state_dir()))
+    opener = getattr(call, "open_journal", None)
+    if opener is None:
+        raise ConfigurationError(f"{TOOL} keeps a journal of its jobs: run it through a Toolkit, which opens one")
+    journal = opener()
     try:
         return await run_job(call, journal, domain=domain, message=message, recipients=loaded, job=job, unknown=unknown)
     finally:

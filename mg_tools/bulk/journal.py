@@ -101,6 +101,11 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
+    @property
+    def where(self) -> str:
+        """Where the journal is kept, as messages name it."""
+        return str(self.path)
+
     def close(self) -> None:
         self._db.close()
 
