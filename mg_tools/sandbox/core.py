@@ -247,10 +247,14 @@ class Ctx:
         self.json: Any = None
         self.body: bytes = b""
 
+    def header(self, name: str, default: str = "") -> str:
+        """The first value of the request header ``name`` (lower case), ``default`` when absent."""
+        values = self.request.headers.getlist(name)  # no KeyError raised and caught on a miss, as get() does
+        return values[0] if values else default
+
     async def load(self) -> None:
-        headers = self.request.headers
-        ctype = headers.get("content-type", "")
-        if not ctype and "content-length" not in headers and "transfer-encoding" not in headers:
+        ctype = self.header("content-type")
+        if not ctype and not self.header("content-length") and not self.header("transfer-encoding"):
             return  # HTTP/1.1 frames every body with one of these: there is none to read
         if "multipart/form-data" in ctype or "application/x-www-form-urlencoded" in ctype:
             items = []
