@@ -9,8 +9,11 @@ asyncio streams writing raw HTTP/1.1, so it costs the same for both:
 - keep-alive: one connection, one request at a time; p50 and p99.
 - new connection: a fresh connection per request (``Connection: close``); p50 and p99.
 - throughput: 16 keep-alive connections requesting as fast as answers come; requests/s.
+- in process: the sandbox app and the bare app called directly (one ASGI call each, no server, no
+  socket); p50 per request. The difference is the sandbox's own work, with none of the noise of
+  the network stack.
 
-Servers alternate in blocks (latency) and rounds (throughput). Targets: the sandbox's keep-alive p50
+Servers alternate in blocks (latency, in process) and rounds (throughput). Targets: the sandbox's keep-alive p50
 at most 1.5x the bare app's, and at least 2,000 requests/s.
 
     .venv/bin/python bench/sandbox_latency.py [--requests N] [--seconds S] [--json FILE]
@@ -160,10 +163,8 @@ def _answer() -> tuple[list[list[bytes]], bytes]:
     return [[k, v] for k, v in response.headers.raw if k.lower() != b"content-length"], response.content
 
 
-def _serve_bare(port: int) -> None:
-    """A bare uvicorn app answering every request with the sandbox's bytes for the bench request."""
-    import uvicorn
-
+def _bare_app() -> Callable[..., Awaitable[None]]:
+    """A bare ASGI app answering every request with the sandbox's bytes for the bench request."""
     headers, body = _answer()
     start = {
         "type": "http.response.start",
@@ -176,8 +177,54 @@ def _serve_bare(port: int) -> None:
         await send(start)
         await send(answer)
 
+    return app
+
+
+def _serve_bare(port: int) -> None:
+    """The bare app under ``uvicorn.run``."""
+    import uvicorn
+
+    app = _bare_app()
     # The server settings of `mg-tools sandbox` (access log on): only the app differs.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="info", lifespan="off")
+
+
+def in_process(requests: int) -> dict[str, Any]:
+    """p50 of one ASGI call to the sandbox app and to the bare app, alternating in blocks, in this process."""
+    from mg_tools.sandbox import DEFAULT_API_KEY, create_app
+
+    apps = {"bare": _bare_app(), "sandbox": create_app(api_key=DEFAULT_API_KEY)}
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Basic {AUTH}".encode()), (b"connection", b"keep-alive")]
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    def call(app: Callable[..., Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        def scope() -> dict[str, Any]:
+            return {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "server": ("127.0.0.1", 80),
+                "client": ("127.0.0.1", 5000),
+                "scheme": "http",
+                "method": "GET",
+                "root_path": "",
+                "path": DIRECT_PATH,
+                "raw_path": DIRECT_PATH.encode(),
+                "query_string": b"",
+                "headers": list(headers),
+            }
+
+        return lambda: app(scope(), receive, send)
+
+    times = asyncio.run(alternate(requests, **{name: call(app) for name, app in apps.items()}))
+    out: dict[str, Any] = {name: {"p50_us": round(percentile(t, 50) * 1e6, 1)} for name, t in times.items()}
+    out["sandbox_own_us"] = round(out["sandbox"]["p50_us"] - out["bare"]["p50_us"], 1)
+    return out
 
 
 def run(requests: int = 2000, seconds: float = 8.0) -> dict[str, Any]:
@@ -187,6 +234,7 @@ def run(requests: int = 2000, seconds: float = 8.0) -> dict[str, Any]:
         spawn([MG_TOOLS, "sandbox", "--port", str(sandbox_port)], sandbox_port),
     ):
         result = asyncio.run(measure({"bare": bare_port, "sandbox": sandbox_port}, requests, seconds))
+    result["in_process"] = in_process(requests)
     result["settings"] = {"requests": requests, "seconds": seconds, "connections": CONNECTIONS}
     return result
 
@@ -207,6 +255,7 @@ def report(result: dict[str, Any]) -> str:
         )
     ]
     settings = result["settings"]
+    inner = result["in_process"]
     out = [
         table(
             f"GET {DIRECT_PATH}, ms ({settings['requests']} requests per column in alternating blocks; "
@@ -217,6 +266,8 @@ def report(result: dict[str, Any]) -> str:
         f"sandbox / bare keep-alive p50: {result['keep_alive_ratio']:.2f}x (target at most {LATENCY_TARGET}x); "
         f"sandbox {result['sandbox']['requests_per_s']:,.0f} req/s (target at least {THROUGHPUT_TARGET:,.0f}) "
         f"-> {verdict(result['ok'])}",
+        f"in process (one ASGI call, no server), p50: bare app {inner['bare']['p50_us']:.1f} us, sandbox "
+        f"{inner['sandbox']['p50_us']:.1f} us: the sandbox's own work {inner['sandbox_own_us']:.1f} us per request",
     ]
     return "\n".join(out)
 

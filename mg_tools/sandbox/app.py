@@ -167,39 +167,27 @@ class _Middleware:
         if raw:
             # Route on the still-encoded path: an encoded "/" must not split a segment.
             scope = dict(scope, path=raw.decode("latin-1").split("?", 1)[0])
-        send = observe.watched(scope, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        started = False
-
-        async def send_tracked(message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        async def send_marked(message) -> None:
-            if message["type"] == "http.response.start":
-                message = dict(message, headers=[*message.get("headers", []), (SANDBOX_HEADER.encode(), b"true")])
-            await send_tracked(message)
-
+        answer = _Answer(observe.watched(scope, send))
         try:
-            await self._serve(scope, receive, send_tracked, send_marked, headers)
+            await self._serve(scope, receive, answer, *_read_headers(scope))
         except Exception as exc:
             # Mailgun's error shape even for the sandbox's own failures; the exception goes on to the
             # server, which logs it.
-            if not started:
+            if not answer.started:
                 response = await _internal_error(None, exc)
-                await response(scope, receive, send_marked)
+                await response(scope, receive, answer.marked)
             raise
 
-    async def _serve(self, scope, receive, send, send_marked, headers: dict[str, str]) -> None:
+    async def _serve(self, scope, receive, answer: _Answer, authorization: str, fault_header: str | None) -> None:
+        send_marked = answer.marked
         refused = scope["path"] != "/_sandbox/health" and auth.refusal(
-            self.sb, headers.get("authorization", ""), scope["method"], scope["path"]
+            self.sb, authorization, scope["method"], scope["path"]
         )
         if refused:
             await refused(scope, receive, send_marked)
             return
         try:
-            fault = self._fault(scope, headers)
+            fault = self._fault(scope, fault_header)
         except faults.FaultError as exc:
             await JSONResponse({"message": exc.message}, status_code=400)(scope, receive, send_marked)
             return
@@ -207,7 +195,7 @@ class _Middleware:
             if fault.delay:
                 await self.sb.sleep(fault.delay)
             if fault.drop == "before":
-                await _drop(send)
+                await _drop(answer.send)
                 return
             if fault.status:
                 message = fault.message or _STATUS_TEXT.get(fault.status, "Injected fault")
@@ -218,7 +206,7 @@ class _Middleware:
             if fault.drop == "after":
                 await self._before_request()
                 await self.app(scope, receive, _swallow)
-                await _drop(send)
+                await _drop(answer.send)
                 return
         await self._before_request()
         await self.app(scope, receive, send_marked)
@@ -227,13 +215,13 @@ class _Middleware:
         for hook in self.hooks:
             await hook(self.sb)
 
-    def _fault(self, scope, headers: dict[str, str]) -> faults.Fault | None:
+    def _fault(self, scope, header: str | None) -> faults.Fault | None:
         """The fault this request gets: its header's, else the first matching rule's (which is used up
         once its ``times`` are); ``FaultError`` for a malformed header."""
         if scope["path"].startswith("/_sandbox/"):
             return None
-        if FAULT_HEADER in headers:
-            return faults.parse_header(headers[FAULT_HEADER])
+        if header is not None:
+            return faults.parse_header(header)
         for index, rule in enumerate(self.sb.faults):
             if not rule.matches(scope["method"], scope["path"]):
                 continue
@@ -242,6 +230,47 @@ class _Middleware:
                 del self.sb.faults[index]
             return rule
         return None
+
+
+class _Answer:
+    """The server's ``send``, noting whether the answer has started; :meth:`marked` also adds the
+    sandbox header to it."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send) -> None:
+        self.send = self._tracked(send)
+        self.started = False
+
+    def _tracked(self, send):
+        async def tracked(message) -> None:
+            self.started = self.started or message["type"] == "http.response.start"
+            await send(message)
+
+        return tracked
+
+    async def marked(self, message) -> None:
+        if message["type"] == "http.response.start":
+            message = dict(message, headers=[*message.get("headers", []), _MARK])
+        await self.send(message)
+
+
+_MARK = (SANDBOX_HEADER.encode(), b"true")
+_AUTHORIZATION = b"authorization"
+_FAULT = FAULT_HEADER.encode()
+
+
+def _read_headers(scope) -> tuple[str, str | None]:
+    """The request's Authorization header ("" when absent) and fault header (None when absent); the
+    last one given wins."""
+    authorization, fault = "", None
+    for name, value in scope.get("headers", ()):
+        name = name.lower()
+        if name == _AUTHORIZATION:
+            authorization = value.decode("latin-1")
+        elif name == _FAULT:
+            fault = value.decode("latin-1")
+    return authorization, fault
 
 
 def unemulated(path: str) -> str | None:

@@ -170,7 +170,7 @@ class Sandbox:
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
     """A stored document without its private (``_``-prefixed) fields."""
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
+    return {k: v for k, v in doc.items() if k[:1] != "_"}
 
 
 def domain_docs(state: State, kind: str, domain: dict[str, Any], id_field: str) -> list[dict[str, Any]]:
@@ -241,14 +241,21 @@ class Ctx:
         self.sb = sb
         self.state = sb.state
         self.path = path
-        self.query: MultiDict = MultiDict(request.query_params.multi_items())
+        self.query: MultiDict = MultiDict(request.query_params.multi_items() if request.scope["query_string"] else ())
         self.form: MultiDict = MultiDict()
         self.files: dict[str, list[tuple[str, bytes, str]]] = {}
         self.json: Any = None
         self.body: bytes = b""
 
+    def header(self, name: str, default: str = "") -> str:
+        """The first value of the request header ``name`` (lower case), ``default`` when absent."""
+        values = self.request.headers.getlist(name)  # no KeyError raised and caught on a miss, as get() does
+        return values[0] if values else default
+
     async def load(self) -> None:
-        ctype = self.request.headers.get("content-type", "")
+        ctype = self.header("content-type")
+        if not ctype and not self.header("content-length") and not self.header("transfer-encoding"):
+            return  # HTTP/1.1 frames every body with one of these: there is none to read
         if "multipart/form-data" in ctype or "application/x-www-form-urlencoded" in ctype:
             items = []
             # The context manager closes uploaded files' temporary spools.

@@ -22,11 +22,13 @@ def schedule(sb: Sandbox, domain: str, key: str, due: float) -> None:
 async def deliver_due(sb: Sandbox) -> int:
     """Deliver every scheduled copy whose time has come; returns how many copies were delivered.
 
-    Cheap when nothing is scheduled; safe under concurrent requests (each copy is claimed once).
+    Cheap until the earliest copy is due (no query while the state is unchanged); safe under
+    concurrent requests (each copy is claimed once).
     """
-    if not sb.state.count(SCHEDULE_KIND):
-        return 0
     now = sb.now()
+    earliest = sb.state.cached(SCHEDULE_KIND, lambda: _earliest_due(sb))
+    if earliest is None or earliest > now:
+        return 0
     done = 0
     for entry in sb.state.list(SCHEDULE_KIND):
         if entry["due"] > now:
@@ -47,6 +49,10 @@ async def deliver_due(sb: Sandbox) -> int:
         done += 1
         await fire_all(sb, entry["domain"], events)
     return done
+
+
+def _earliest_due(sb: Sandbox) -> float | None:
+    return min((entry["due"] for entry in sb.state.list(SCHEDULE_KIND)), default=None)
 
 
 def cancel_scheduled(sb: Sandbox, domain: str) -> int:

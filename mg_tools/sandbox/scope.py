@@ -21,7 +21,7 @@ HEADER = "x-mailgun-on-behalf-of"
 
 def acting_for(ctx: Ctx) -> dict[str, Any] | None:
     """The subaccount document the request acts for; None when it acts for the account itself."""
-    given = ctx.request.headers.get(HEADER, "").strip()
+    given = ctx.header(HEADER).strip()
     if not given:
         return None
     doc = ctx.state.get("subaccount", given.lower())

@@ -2,7 +2,9 @@
 
 One code path serves both modes: ``State()`` keeps everything in memory, ``State("file.sqlite")``
 survives restarts. Every method takes a lock, so concurrent requests are safe; ``transaction()``
-groups several calls atomically.
+groups several calls atomically. ``cached()`` keeps a value computed from the documents until they
+may have changed (a write here, or a commit by another connection to the same file), so a check that
+runs before every request costs no query while nothing changes.
 
 A state file holds what was sent (addresses, bodies, keys), so only its owner may read it: missing
 parent directories are created 0700, the file 0600 whatever the umask, and an existing file (or
@@ -18,10 +20,10 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mg_tools import log
 
@@ -31,6 +33,8 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 #: The files SQLite keeps next to a database (write-ahead log, its index, the rollback journal).
 SIDE_FILES = ("-wal", "-shm", "-journal")
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -120,6 +124,29 @@ class State:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         self._depth = 0
+        self._writes = 0
+        self._cache: dict[str, tuple[tuple[int, int], Any]] = {}
+
+    def _changed(self) -> None:
+        self._writes += 1
+
+    def _version(self) -> tuple[int, int]:
+        """Differs whenever the documents may have changed since it was last read."""
+        if self.path == ":memory:":
+            return self._writes, 0  # no other connection can reach a private in-memory database
+        return self._writes, self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def cached(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, computed again only when the documents may have changed since the last time
+        (a write through this state, a rolled-back transaction, or a commit by another connection)."""
+        with self._lock:
+            version = self._version()
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            value = compute()
+            self._cache[name] = (self._version(), value)
+            return value
 
     @contextmanager
     def transaction(self) -> Iterator[State]:
@@ -134,6 +161,7 @@ class State:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    self._changed()
                 raise
             self._depth -= 1
             if outer:
@@ -156,6 +184,7 @@ class State:
     def put(self, kind: str, key: str, doc: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps(doc, separators=(",", ":"))
         with self._lock:
+            self._changed()
             updated = self._db.execute(
                 "UPDATE docs SET data = ? WHERE kind = ? AND key = ?", (data, kind, key)
             ).rowcount
@@ -166,6 +195,7 @@ class State:
 
     def delete(self, kind: str, key: str) -> bool:
         with self._lock:
+            self._changed()
             return self._db.execute("DELETE FROM docs WHERE kind = ? AND key = ?", (kind, key)).rowcount > 0
 
     def list(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
@@ -193,12 +223,14 @@ class State:
 
     def clear(self, kind: str, prefix: str = "") -> int:
         with self._lock:
+            self._changed()
             return self._db.execute(
                 "DELETE FROM docs WHERE kind = ? AND key LIKE ? ESCAPE '\\'", (kind, _like_prefix(prefix))
             ).rowcount
 
     def reset(self) -> None:
         with self._lock:
+            self._changed()
             self._db.execute("DELETE FROM docs")
             self._db.execute("DELETE FROM counters")
 

@@ -117,3 +117,20 @@ def test_banner_says_how_to_connect():
     line = banner("http://127.0.0.1:8025", "k-1", "s-1", "/tmp/state.sqlite")
     assert "http://127.0.0.1:8025" in line and "'k-1'" in line and "'s-1'" in line
     assert "/tmp/state.sqlite" in line and "\n" not in line
+
+
+def test_mail_scheduled_by_another_process_on_the_same_file_is_delivered(connect, tmp_path):
+    path = str(tmp_path / "sandbox.sqlite")
+    serving, other = create_app(state_path=path), create_app(state_path=path)
+    for app in (serving, other):
+        app.state.sandbox.clock = lambda: NOW
+    due = format_datetime(datetime.fromtimestamp(NOW + 600, tz=UTC))
+    with connect(serving) as client, connect(other) as elsewhere:
+        client.get("/v4/domains")  # nothing is scheduled yet: the serving app remembers that
+        elsewhere.post(f"/v3/{DOMAIN}/messages", data=_form("later@example.com", **{"o:deliverytime": due}))
+        serving.state.sandbox.clock = lambda: NOW + 601
+        client.get("/v4/domains")
+        delivered = client.get(f"/v3/{DOMAIN}/events", params={"event": "delivered"}).json()["items"]
+        assert [e["recipient"] for e in delivered] == ["later@example.com"]
+    for app in (serving, other):
+        app.state.sandbox.state.close()

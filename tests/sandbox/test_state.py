@@ -101,3 +101,50 @@ def test_call_with_the_default_sandbox_state_keeps_it_private(tmp_path, umask, m
     assert code == 0, capsys.readouterr().err
     assert _mode(tmp_path / "xdg" / "mg-tools") == 0o700
     assert _mode(tmp_path / "xdg" / "mg-tools" / "sandbox.sqlite") == 0o600
+
+
+def _counted(state: State, kind: str, calls: list[int]):
+    def compute() -> int:
+        calls.append(1)
+        return state.count(kind)
+
+    return compute
+
+
+@pytest.mark.parametrize("path", [None, "file"])
+def test_cached_values_are_computed_again_after_every_kind_of_change(tmp_path, path):
+    state = State(str(tmp_path / "s.sqlite") if path else None)
+    calls: list[int] = []
+    compute = _counted(state, "thing", calls)
+    assert state.cached("things", compute) == 0
+    assert state.cached("things", compute) == 0 and len(calls) == 1  # unchanged: not computed again
+    state.put("thing", "a", {})
+    assert state.cached("things", compute) == 1
+    state.delete("thing", "a")
+    assert state.cached("things", compute) == 0
+    state.put("thing", "b", {})
+    state.clear("thing")
+    assert state.cached("things", compute) == 0
+    state.put("thing", "c", {})
+    state.reset()
+    assert state.cached("things", compute) == 0
+    with pytest.raises(RuntimeError), state.transaction():
+        state.put("thing", "d", {})
+        assert state.cached("things", compute) == 1
+        raise RuntimeError("rolled back")
+    assert state.cached("things", compute) == 0
+    assert len(calls) == 7  # once, then once after each change
+    state.close()
+
+
+def test_cached_values_see_what_another_connection_commits(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    mine, theirs = State(path), State(path)
+    calls: list[int] = []
+    compute = _counted(mine, "thing", calls)
+    assert mine.cached("things", compute) == 0
+    theirs.put("thing", "a", {})
+    assert mine.cached("things", compute) == 1
+    assert mine.cached("things", compute) == 1 and len(calls) == 2
+    mine.close()
+    theirs.close()
