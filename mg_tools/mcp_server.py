@@ -31,6 +31,8 @@ HTTP serves MCP at ``/mcp`` (stateless, JSON responses: POST only, other methods
 except ``/healthz`` for ``Authorization: Bearer <token>``; each request runs as the token's identity
 (:mod:`mg_tools.identities`), which sees and calls only what its own policy allows too. Host and
 Origin are checked by the SDK's DNS-rebinding protection, and request bodies are capped at 4 MiB (413).
+The requests that need no session (``tools/call``, ``tools/list``, ``ping``) skip the SDK's per-request
+transport (:mod:`mg_tools.mcp_fast`); they are answered exactly as it would answer them.
 """
 
 from __future__ import annotations
