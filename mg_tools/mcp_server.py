@@ -31,6 +31,8 @@ HTTP serves MCP at ``/mcp`` (stateless, JSON responses: POST only, other methods
 except ``/healthz`` for ``Authorization: Bearer <token>``; each request runs as the token's identity
 (:mod:`mg_tools.identities`), which sees and calls only what its own policy allows too. Host and
 Origin are checked by the SDK's DNS-rebinding protection, and request bodies are capped at 4 MiB (413).
+The requests that need no session (``tools/call``, ``tools/list``, ``ping``) skip the SDK's per-request
+transport (:mod:`mg_tools.mcp_fast`); they are answered exactly as it would answer them.
 """
 
 from __future__ import annotations
@@ -733,14 +735,18 @@ def http_app(
     token: str | None = None,
     extra_hosts: Iterable[str] | None = None,
     identities: Identities | None = None,
+    fast_path: bool = True,
 ) -> ASGIApp:
     """The ASGI app of the HTTP transport: MCP at ``/mcp``, ``/healthz``, the checks above.
 
     ``token``, ``identities`` and ``extra_hosts`` default to the toolkit's settings
-    (``MG_TOOLS_HTTP_TOKEN``, ``MG_TOOLS_IDENTITIES``, ``MG_TOOLS_HTTP_ALLOWED_HOSTS``)."""
+    (``MG_TOOLS_HTTP_TOKEN``, ``MG_TOOLS_IDENTITIES``, ``MG_TOOLS_HTTP_ALLOWED_HOSTS``). ``fast_path=False``
+    sends every request through the SDK's transport (:mod:`mg_tools.mcp_fast` answers the same)."""
     identities = http_identities(toolkit, token) if identities is None else identities
     extra_hosts = toolkit.settings.http_allowed_hosts if extra_hosts is None else extra_hosts
-    return _http_app(McpTools(toolkit, mode), host=host, identities=identities, extra_hosts=extra_hosts)
+    return _http_app(
+        McpTools(toolkit, mode), host=host, identities=identities, extra_hosts=extra_hosts, fast_path=fast_path
+    )
 
 
 def http_identities(toolkit: Toolkit, token: str | None = None) -> Identities:
@@ -758,7 +764,9 @@ def http_identities(toolkit: Toolkit, token: str | None = None) -> Identities:
     return identities
 
 
-def _http_app(tools: McpTools, *, host: str, identities: Identities, extra_hosts: Iterable[str]) -> ASGIApp:
+def _http_app(
+    tools: McpTools, *, host: str, identities: Identities, extra_hosts: Iterable[str], fast_path: bool = True
+) -> ASGIApp:
     from mcp.server.transport_security import TransportSecuritySettings
     from starlette.requests import Request
     from starlette.responses import JSONResponse
@@ -796,6 +804,10 @@ def _http_app(tools: McpTools, *, host: str, identities: Identities, extra_hosts
             *Gateway(tools, security, bearer=bool(len(identities))).routes(),
         ],
     )
+    if fast_path:
+        from mg_tools.mcp_fast import FastPath
+
+        app = FastPath(app, server, security, max_body=MAX_BODY, redactor=tools.toolkit.redactor)
     app = PostOnly(app)
     return BearerAuth(app, identities) if len(identities) else app
 
