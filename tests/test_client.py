@@ -503,3 +503,22 @@ def test_parse_retry_after_counts_dates_and_reset_times_from_now():
     assert 59 <= parse_retry_after(httpx.Headers({"X-RateLimit-Reset": str(now + 60)})) <= 60
     both = httpx.Headers({"Retry-After": "3", "X-RateLimit-Reset": str(now + 60)})
     assert parse_retry_after(both) == 3.0, "Retry-After comes first"
+
+
+def test_calls_are_spread_over_small_pools_each_on_the_least_busy():
+    from mg_tools.client import POOLS, _Pools
+
+    async def pools_of(client: MailgunClient) -> _Pools:
+        pools = client._client()
+        await client.aclose()
+        return pools
+
+    alone = asyncio.run(pools_of(MailgunClient(api_key="key-x", base_url="https://api.mailgun.net")))
+    injected = MailgunClient(api_key="key-x", base_url="https://api.mailgun.net", transport=httpx.MockTransport(None))
+    assert len(alone.clients) == POOLS > 1 and len(asyncio.run(pools_of(injected)).clients) == 1
+    pools = _Pools(["a", "b", "c"])  # type: ignore[list-item]
+    with pools.lease() as first, pools.lease() as second, pools.lease() as third:
+        assert {first, second, third} == {"a", "b", "c"} and pools.busy == [1, 1, 1]
+        with pools.lease() as fourth:
+            assert fourth == "a" and pools.busy == [2, 1, 1]
+    assert pools.busy == [0, 0, 0]
