@@ -8,7 +8,6 @@ from urllib.parse import unquote, urlsplit
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 
 from mg_tools import Access, Operation, registering
-from mg_tools.bulk import job as bulk
 from mg_tools.types import (
     Address,
     Attachment,
@@ -230,6 +229,8 @@ class SendBatch(Params):
 
 
 async def send_batch(args: SendBatch, call) -> dict[str, Any]:
+    from mg_tools.bulk import job as bulk  # the job's machinery is loaded when a job runs, not at start-up
+
     recipients = [r.model_dump(exclude_none=True) for r in args.recipients] if args.recipients else None
     return await bulk.send_batch(
         call,
